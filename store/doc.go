@@ -1,0 +1,66 @@
+// Package store keeps jsmbot's state: repair plans waiting for approval,
+// de-duplication markers for Slack envelopes, and the audit trail of every
+// decision.
+//
+// [Store] is the contract. Two implementations ship: [Memory], for a single
+// replica, the CLI, the demo and tests, and [Redis], shared by several
+// replicas. Package storetest runs the same contract suite against both.
+//
+// # Plans and approval
+//
+// A Slack button carries only a plan ID, made by [NewID] so it cannot be
+// guessed; everything else is read back with [Store.Plan]. A plan is saved
+// in [StatePending] and moves only along
+//
+//	pending  → applying | dismissed | expired
+//	applying → applied | failed
+//	applied  → undone
+//
+// Every move is a compare-and-set ([Store.Transition]): however many clicks,
+// redeliveries or replicas race, exactly one wins and the others get
+// [ErrConflict]. The usual approval is
+//
+//	rec, err := st.Transition(ctx, id, store.StatePending, store.StateApplying,
+//		func(p *store.PlanRecord) { p.ApproverID = user })
+//	if errors.Is(err, store.ErrConflict) {
+//		// someone else was first, or the plan expired or was dismissed
+//	}
+//
+// # Expiry
+//
+// A pending plan expires at its ExpiresAt (now >= ExpiresAt, on the store's
+// clock). Expiry is applied on read and is never written by a read:
+// [Store.Plan] reports such a plan as [StateExpired], and a transition from
+// pending to applying or dismissed fails with [ErrConflict] (expiry wins).
+// Whoever wants the expiry recorded — to update the Slack message and write
+// an audit record, once — calls Transition(id, StatePending, StateExpired, …),
+// which succeeds for exactly one caller. Plans in any other state never
+// expire.
+//
+// # Retention
+//
+// Nothing is kept forever. A plan is forgotten [DefaultRetention] after the
+// later of its ExpiresAt and its last write, an audit list the same time
+// after its last append, and a [Store.MarkOnce] marker when its TTL passes.
+// In Redis these are key TTLs; [Memory] drops entries lazily and sweeps.
+//
+// # Errors
+//
+// Errors start with "store: ". Test them with errors.Is against
+// [ErrNotFound] (a missing plan; Redis's redis.Nil never escapes) and
+// [ErrConflict] (a lost race, an existing ID, a disallowed transition). A
+// done context yields ctx.Err(), unwrapped if it was done on entry.
+//
+// # Concurrency safety
+//
+// Every method of both implementations is safe for concurrent use, and the
+// Redis implementation stays correct across processes: saves and markers use
+// SET NX, transitions a Lua compare-and-set over the stored record.
+//
+// # Time
+//
+// Both implementations take an injectable clock ([WithClock],
+// [WithRedisClock]) used for CreatedAt, UpdatedAt, expiry and TTL lengths.
+// Times come back in UTC without a monotonic reading, so records compare
+// equal after a round trip through either implementation.
+package store

@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+var _ Store = (*Memory)(nil)
+
+// errClosed is returned by a Memory after Close.
+var errClosed = errors.New("store: closed")
+
+// sweepInterval bounds how often a Memory scans its maps for entries past
+// their deadline, so a long-running bot does not grow without bound while
+// each call stays O(1) amortized.
+const sweepInterval = time.Minute
+
+// Memory is a [Store] held in process memory, for a single replica, the CLI,
+// the demo and tests. It follows the same contract as [Redis], including
+// retention and marker TTLs, measured on its clock. The zero value is not
+// usable; call [NewMemory].
+type Memory struct {
+	now       func() time.Time
+	retention time.Duration
+
+	mu        sync.Mutex
+	closed    bool
+	plans     map[string]memPlan
+	audits    map[string]memAudit
+	marks     map[string]time.Time // key → deadline
+	lastSweep time.Time
+}
+
+type memPlan struct {
+	rec      PlanRecord
+	deadline time.Time
+}
+
+type memAudit struct {
+	recs     []AuditRecord
+	deadline time.Time
+}
+
+// MemoryOption configures a [Memory].
+type MemoryOption func(*Memory)
+
+// WithClock makes a Memory read the time from now instead of time.Now. Tests
+// use it to move time without sleeping.
+func WithClock(now func() time.Time) MemoryOption {
+	return func(s *Memory) { s.now = now }
+}
+
+// WithRetention sets how long a Memory keeps plans and audit records after
+// they stop changing; the default is [DefaultRetention].
+func WithRetention(d time.Duration) MemoryOption {
+	return func(s *Memory) { s.retention = d }
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory(opts ...MemoryOption) *Memory {
+	s := &Memory{
+		now:       time.Now,
+		retention: DefaultRetention,
+		plans:     make(map[string]memPlan),
+		audits:    make(map[string]memAudit),
+		marks:     make(map[string]time.Time),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// begin checks ctx, takes the lock and returns the current time; the caller
+// must call s.mu.Unlock when err is nil.
+func (s *Memory) begin(ctx context.Context) (now time.Time, err error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return time.Time{}, errClosed
+	}
+	now = normalizeTime(s.now())
+	s.sweep(now)
+	return now, nil
+}
+
+// sweep drops entries past their deadline, at most once per sweepInterval.
+func (s *Memory) sweep(now time.Time) {
+	if now.Sub(s.lastSweep) < sweepInterval {
+		return
+	}
+	s.lastSweep = now
+	for k, p := range s.plans {
+		if !now.Before(p.deadline) {
+			delete(s.plans, k)
+		}
+	}
+	for k, a := range s.audits {
+		if !now.Before(a.deadline) {
+			delete(s.audits, k)
+		}
+	}
+	for k, d := range s.marks {
+		if !now.Before(d) {
+			delete(s.marks, k)
+		}
+	}
+}
+
+// plan returns the live stored record of id.
+func (s *Memory) plan(id string, now time.Time) (PlanRecord, bool) {
+	p, ok := s.plans[id]
+	if !ok || !now.Before(p.deadline) {
+		return PlanRecord{}, false
+	}
+	return p.rec, true
+}
+
+// SavePlan implements [Store.SavePlan].
+func (s *Memory) SavePlan(ctx context.Context, p PlanRecord) error {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	rec, err := newPlan(clonePlan(p), now)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.plan(rec.ID, now); ok {
+		return fmt.Errorf("store: save plan %s: already exists: %w", rec.ID, ErrConflict)
+	}
+	s.plans[rec.ID] = memPlan{rec: rec, deadline: planDeadline(rec, now, s.retention)}
+	return nil
+}
+
+// Plan implements [Store.Plan].
+func (s *Memory) Plan(ctx context.Context, id string) (PlanRecord, error) {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return PlanRecord{}, err
+	}
+	defer s.mu.Unlock()
+	rec, ok := s.plan(id, now)
+	if !ok {
+		return PlanRecord{}, fmt.Errorf("store: plan %s: %w", id, ErrNotFound)
+	}
+	return view(clonePlan(rec), now), nil
+}
+
+// Transition implements [Store.Transition]. Like [Redis.Transition] it reads,
+// runs mutate without holding the lock, then writes only if the plan's
+// Version is still the one it read.
+func (s *Memory) Transition(ctx context.Context, id string, from, to State, mutate func(*PlanRecord)) (PlanRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return PlanRecord{}, err
+	}
+	if !from.CanTransition(to) {
+		return PlanRecord{}, invalidTransition(from, to)
+	}
+	now, err := s.begin(ctx)
+	if err != nil {
+		return PlanRecord{}, err
+	}
+	cur, ok := s.plan(id, now)
+	s.mu.Unlock()
+	if !ok {
+		return PlanRecord{}, fmt.Errorf("store: transition plan %s: %w", id, ErrNotFound)
+	}
+	if err := checkTransition(cur, from, to, now); err != nil {
+		return PlanRecord{}, err
+	}
+	next, err := nextPlan(cur, to, now, mutate)
+	if err != nil {
+		return PlanRecord{}, err
+	}
+
+	if _, err := s.begin(ctx); err != nil {
+		return PlanRecord{}, err
+	}
+	defer s.mu.Unlock()
+	latest, ok := s.plan(id, now)
+	if !ok {
+		return PlanRecord{}, fmt.Errorf("store: transition plan %s: %w", id, ErrNotFound)
+	}
+	if latest.Version != cur.Version {
+		// Every write is a transition and states never repeat, so a new
+		// version means the plan has left state from.
+		return PlanRecord{}, fmt.Errorf("store: transition plan %s from %s to %s: plan is %s: %w", id, from, to, view(latest, now).State, ErrConflict)
+	}
+	s.plans[id] = memPlan{rec: next, deadline: planDeadline(next, now, s.retention)}
+	return clonePlan(next), nil
+}
+
+// MarkOnce implements [Store.MarkOnce].
+func (s *Memory) MarkOnce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	ttl, err := checkTTL(ttl)
+	if err != nil {
+		return false, err
+	}
+	now, err := s.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	if d, ok := s.marks[key]; ok && now.Before(d) {
+		return false, nil
+	}
+	s.marks[key] = now.Add(ttl)
+	return true, nil
+}
+
+// AppendAudit implements [Store.AppendAudit].
+func (s *Memory) AppendAudit(ctx context.Context, r AuditRecord) error {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	r, err = newAudit(r, now)
+	if err != nil {
+		return err
+	}
+	a := s.audits[r.PlanID]
+	if !now.Before(a.deadline) {
+		a = memAudit{}
+	}
+	a.recs = append(a.recs, r)
+	if d := now.Add(s.retention); d.After(a.deadline) {
+		a.deadline = d
+	}
+	s.audits[r.PlanID] = a
+	return nil
+}
+
+// Audit implements [Store.Audit].
+func (s *Memory) Audit(ctx context.Context, planID string) ([]AuditRecord, error) {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := []AuditRecord{}
+	if a, ok := s.audits[planID]; ok && now.Before(a.deadline) {
+		for _, r := range a.recs {
+			out = append(out, cloneAudit(r))
+		}
+	}
+	return out, nil
+}
+
+// Ping implements [Store.Ping]: it returns nil until Close.
+func (s *Memory) Ping(ctx context.Context) error {
+	if _, err := s.begin(ctx); err != nil {
+		return err
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Close implements [Store.Close]: it drops all data, and every later call
+// except Close returns an error.
+func (s *Memory) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.plans, s.audits, s.marks = nil, nil, nil
+	return nil
+}
