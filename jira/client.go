@@ -1,0 +1,222 @@
+package jira
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Defaults applied by [NewClient]; each can be changed with an [Option].
+const (
+	DefaultMaxRetries = 4
+	DefaultMaxWait    = 30 * time.Second
+	DefaultTimeout    = 30 * time.Second
+	userAgent         = "jsmbot (+https://github.com/jsmbot/jsmbot)"
+	// maxBodyBytes bounds every response body read, errors included.
+	maxBodyBytes = 8 << 20
+	// maxPages bounds every iterator, so a server that never says "last
+	// page" cannot keep one running.
+	maxPages = 1000
+)
+
+// Client talks to one Jira Cloud site. Create it with [NewClient].
+type Client struct {
+	r      *resty.Client
+	base   string
+	log    *slog.Logger
+	policy retryPolicy
+}
+
+// Option configures a [Client].
+type Option func(*options)
+
+type options struct {
+	httpClient *http.Client
+	maxRetries int
+	minWait    time.Duration
+	maxWait    time.Duration
+	timeout    time.Duration
+	logger     *slog.Logger
+}
+
+// WithHTTPClient makes the client send requests through hc, for custom
+// transports and proxies. Its Timeout is replaced by the client's timeout.
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
+
+// WithMaxRetries sets how many times a request is retried after the first
+// attempt (default [DefaultMaxRetries]). Zero disables retries.
+func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = max(n, 0) } }
+
+// WithMaxWait sets the longest wait before one retry (default
+// [DefaultMaxWait]). When Jira's Retry-After asks for more, the client
+// gives up at once and reports when to retry instead of waiting.
+func WithMaxWait(d time.Duration) Option { return func(o *options) { o.maxWait = d } }
+
+// WithTimeout bounds each HTTP attempt (default [DefaultTimeout]).
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithLogger sets the logger for retries and transport warnings (default:
+// discard). Nothing logged carries credentials.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// NewClient returns a client for the Jira site at baseURL
+// (https://your-site.atlassian.net, or the gateway form
+// https://api.atlassian.com/ex/jira/{cloudId}), authenticating as email
+// with apiToken. It does no I/O.
+func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error) {
+	base, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	var problems []error
+	if strings.TrimSpace(email) == "" {
+		problems = append(problems, errors.New("jira: email is empty"))
+	}
+	if strings.TrimSpace(apiToken) == "" {
+		problems = append(problems, errors.New("jira: API token is empty"))
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
+	}
+
+	o := options{
+		maxRetries: DefaultMaxRetries,
+		minWait:    500 * time.Millisecond,
+		maxWait:    DefaultMaxWait,
+		timeout:    DefaultTimeout,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	hc := &http.Client{}
+	if o.httpClient != nil {
+		copied := *o.httpClient
+		hc = &copied
+	}
+	hc.Timeout = o.timeout
+
+	c := &Client{
+		base:   base,
+		log:    o.logger,
+		policy: retryPolicy{maxWait: o.maxWait},
+	}
+	c.r = resty.NewWithClient(hc).
+		SetBaseURL(base).
+		SetBasicAuth(email, apiToken).
+		SetHeader("User-Agent", userAgent).
+		SetHeader("Accept", "application/json").
+		SetLogger(restyLogger{o.logger}).
+		SetResponseBodyLimit(maxBodyBytes).
+		SetRetryCount(o.maxRetries).
+		SetRetryWaitTime(o.minWait).
+		// resty clamps every wait, Retry-After included, to this maximum
+		// (2 s by default). Raise it past our own budget so the header is
+		// honoured; retryPolicy.wait refuses waits beyond the budget.
+		SetRetryMaxWaitTime(o.maxWait + time.Second).
+		SetRetryAfter(c.policy.wait).
+		AddRetryCondition(c.policy.retry).
+		AddRetryHook(c.logRetry)
+	return c, nil
+}
+
+// BaseURL returns the site URL the client was created with, without a
+// trailing slash.
+func (c *Client) BaseURL() string { return c.base }
+
+func parseBaseURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", errors.New("jira: base URL is empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("jira: base URL %q is not a URL", raw)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "", fmt.Errorf("jira: base URL %q must start with https://", raw)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("jira: base URL %q has no host", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("jira: base URL must not carry credentials, a query or a fragment")
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// request describes one call for [Client.do].
+type request struct {
+	method string
+	path   string // below the base URL, starting with /rest/
+	query  url.Values
+	header map[string]string
+	body   any
+}
+
+// do sends one request and decodes a 2xx JSON body into out (when out is
+// not nil). Every other outcome is an error: an [*APIError] for a Jira
+// answer, ctx.Err() when the context ended, or a wrapped transport error.
+func (c *Client) do(ctx context.Context, rq request, out any) error {
+	r := c.r.R().SetContext(ctx).SetHeaders(rq.header)
+	if rq.query != nil {
+		r.SetQueryParamsFromValues(rq.query)
+	}
+	if rq.body != nil {
+		r.SetHeader("Content-Type", "application/json").SetBody(rq.body)
+	}
+	if out != nil {
+		r.SetResult(out)
+	}
+	resp, err := r.Execute(rq.method, rq.path)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	if err != nil && !errors.Is(err, errWaitTooLong) {
+		// resty's transport errors quote the full URL; it carries no
+		// secrets (auth is a header), but the path is what matters.
+		return fmt.Errorf("jira: %s %s: %w", rq.method, rq.path, unwrapURLError(err))
+	}
+	return checkResponse(resp, rq.method, rq.path)
+}
+
+// unwrapURLError drops *url.Error's "Get \"https://…\"" prefix, which repeats
+// what do already says.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func (c *Client) logRetry(resp *resty.Response, err error) {
+	attrs := []any{}
+	if resp != nil && resp.Request != nil {
+		attrs = append(attrs, "method", resp.Request.Method, "path", sanitizePath(resp.Request.URL), "attempt", resp.Request.Attempt)
+		if resp.RawResponse != nil {
+			attrs = append(attrs, "status", resp.StatusCode(), "reason", resp.Header().Get("RateLimit-Reason"))
+		}
+	}
+	if err != nil {
+		attrs = append(attrs, "err", unwrapURLError(err).Error())
+	}
+	c.log.Debug("jira: retrying", attrs...)
+}
+
+// restyLogger routes resty's own warnings to slog at debug level, instead of
+// resty's default of printing to stderr.
+type restyLogger struct{ l *slog.Logger }
+
+func (r restyLogger) Errorf(format string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(format, v...)) }
+func (r restyLogger) Warnf(format string, v ...any)  { r.l.Debug("resty: " + fmt.Sprintf(format, v...)) }
+func (r restyLogger) Debugf(format string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(format, v...)) }

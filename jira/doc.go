@@ -1,0 +1,43 @@
+// Package jira is a small client for the parts of the Jira Cloud platform
+// REST API (v3) and the Jira Service Management API that jsmbot needs:
+// projects, permission schemes and their grants, project roles, service
+// desks, customers and the caller's own permissions.
+//
+// # Authentication
+//
+// [NewClient] takes a base URL, an Atlassian account email and an API token
+// and sends them as HTTP Basic auth. The base URL may carry a path, as the
+// API gateway form https://api.atlassian.com/ex/jira/{cloudId} does; every
+// request path is appended to it. The token never appears in errors or logs.
+//
+// # Errors
+//
+// Every non-2xx answer becomes one [*APIError] carrying the status, the
+// method and path, Jira's errorMessages and errors map (or JSM's
+// errorMessage), and the rate-limit headers. errors.Is works against
+// [ErrNotFound], [ErrUnauthorized], [ErrForbidden], [ErrRateLimited] and
+// [ErrBadRequest]; errors.As gives the detail. When the context ends, the
+// context's error is returned.
+//
+// # Rate limits and retries
+//
+// Transport errors and 429 answers are retried for every method: a 429 means
+// Jira did not process the request. 502, 503 and 504 are retried only for
+// idempotent methods, so a POST that may have been applied is never sent
+// twice blindly. Waits honour Retry-After, then X-RateLimit-Reset, then a
+// jittered exponential backoff. When Jira asks for a longer wait than the
+// client's budget, or the attempts run out, the last [*APIError] is returned
+// with RetryAfter set so callers can say when to try again.
+//
+// # Pagination
+//
+// Platform lists page with startAt/maxResults/isLast and JSM lists with
+// start/limit/isLastPage. Methods that list return one page; iterators such
+// as [Client.Projects] follow the pages, stop when the caller stops, and
+// give up after a fixed number of pages so a misbehaving server cannot make
+// them run forever.
+//
+// # Concurrency
+//
+// A [Client] is safe for concurrent use by multiple goroutines.
+package jira

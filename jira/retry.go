@@ -1,0 +1,97 @@
+package jira
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// errWaitTooLong stops resty's retry loop when Jira asks for a longer wait
+// than the budget; [Client.do] then reports the 429 itself, with its
+// Retry-After, so the caller can say when to try again.
+var errWaitTooLong = errors.New("jira: retry wait exceeds budget")
+
+// retryPolicy decides which answers are retried and how long to wait. It is
+// the one place the policy lives; resty only runs the loop.
+type retryPolicy struct {
+	maxWait time.Duration
+}
+
+// retry reports whether an attempt should be repeated. resty's own default
+// (retry on transport errors) is replaced by any condition, so transport
+// errors are handled here too.
+func (p retryPolicy) retry(resp *resty.Response, err error) bool {
+	if err != nil {
+		// A cancelled or expired context is final; resty checks it too,
+		// but only after the attempt.
+		if resp != nil && resp.Request != nil && resp.Request.Context().Err() != nil {
+			return false
+		}
+		return true
+	}
+	if resp == nil || resp.RawResponse == nil {
+		return false
+	}
+	return retryableStatus(resp.Request.Method, resp.StatusCode())
+}
+
+// retryableStatus is the status part of the policy: a 429 means Jira did
+// not process the request, so any method may be repeated; a 502/503/504 may
+// have been processed, so only idempotent methods are repeated (a second
+// POST of a grant would be a duplicate).
+func retryableStatus(method string, status int) bool {
+	switch status {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return idempotent(method)
+	}
+	return false
+}
+
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// wait is resty's RetryAfter hook: the server's requested delay, zero for
+// "use jittered backoff", or errWaitTooLong when the server asks for more
+// than the budget.
+func (p retryPolicy) wait(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+	if resp == nil || resp.RawResponse == nil {
+		return 0, nil
+	}
+	d := retryAfter(resp.Header(), time.Now())
+	if d > p.maxWait {
+		return 0, errWaitTooLong
+	}
+	return d, nil
+}
+
+// retryAfter reads how long Jira asked us to wait: Retry-After (seconds or
+// an HTTP date), else X-RateLimit-Reset (ISO-8601). Zero means no hint.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+			return time.Duration(secs) * time.Second
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0)
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
+		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05.000Z0700", "2006-01-02T15:04Z07:00"} {
+			if t, err := time.Parse(layout, v); err == nil {
+				return max(t.Sub(now), 0)
+			}
+		}
+	}
+	return 0
+}

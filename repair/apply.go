@@ -1,0 +1,225 @@
+package repair
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/jira"
+)
+
+// ErrStale reports that the project changed between the diagnosis and the
+// attempt to apply its plan; nothing was changed. errors.As with
+// [*StaleError] gives the fresh diagnosis.
+var ErrStale = errors.New("repair: the project changed since it was diagnosed")
+
+// StaleError carries the fresh diagnosis of a project whose plan no longer
+// matches it.
+type StaleError struct {
+	Fresh *Diagnosis
+}
+
+func (e *StaleError) Error() string { return ErrStale.Error() }
+
+// Is makes errors.Is(err, ErrStale) work.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
+// Step kinds of a [Change].
+const (
+	StepAddGrant     = "add-grant"
+	StepRemoveGrant  = "remove-grant"
+	StepCreateScheme = "create-scheme"
+	StepAssignScheme = "assign-scheme"
+)
+
+// Change is one write of a repair and what became of it.
+type Change struct {
+	Step string
+	// SchemeID is the scheme written to; for create-scheme, the new one.
+	SchemeID   int64
+	SchemeName string
+	Grant      diagnosis.Grant
+	// Done is true when Jira holds the change, whether this step made it
+	// or found it already there (AlreadyDone).
+	Done        bool
+	AlreadyDone bool
+	// Err is why the step failed; steps after a failure are not tried
+	// and have Done false and Err nil.
+	Err error
+}
+
+// Result is the outcome of applying a plan.
+type Result struct {
+	Plan    diagnosis.Plan
+	Changes []Change
+	// After is the diagnosis made after the changes, nil when it could not
+	// be made. Verified is true when After is healthy.
+	After    *Diagnosis
+	Verified bool
+}
+
+// Applied returns the changes Jira now holds.
+func (r *Result) Applied() []Change {
+	return slices.DeleteFunc(slices.Clone(r.Changes), func(c Change) bool { return !c.Done })
+}
+
+// Apply carries out plan on the project. It first re-reads the project and
+// refuses, with a [*StaleError] and no writes, if the digest no longer
+// matches. It then makes the plan's writes in order, stopping at the first
+// failure, and diagnoses again to verify. The result always lists exactly
+// which writes Jira holds; the error is non-nil when any write failed or
+// the verification could not be made.
+func (e *Engine) Apply(ctx context.Context, plan diagnosis.Plan) (*Result, error) {
+	fresh, err := e.Diagnose(ctx, plan.ProjectKey)
+	if err != nil {
+		return nil, fmt.Errorf("re-read %s before applying: %w", plan.ProjectKey, err)
+	}
+	if diagnosis.Digest(fresh.Snapshot) != plan.Digest || fresh.Snapshot.Scheme.ID != plan.SchemeID {
+		return nil, &StaleError{Fresh: fresh}
+	}
+
+	res := &Result{Plan: plan}
+	switch plan.Mode {
+	case diagnosis.ModeInPlace:
+		err = e.applyInPlace(ctx, plan, res)
+	case diagnosis.ModeCopy:
+		err = e.applyCopy(ctx, plan, fresh.scheme, res)
+		e.forgetShares()
+	default:
+		return nil, fmt.Errorf("apply plan %s: mode %q cannot be applied (resolve auto first)", plan.ID, plan.Mode)
+	}
+	if err != nil {
+		return res, fmt.Errorf("apply plan %s to %s: %w", plan.ID, plan.ProjectKey, err)
+	}
+
+	after, err := e.Diagnose(ctx, plan.ProjectKey)
+	if err != nil {
+		return res, fmt.Errorf("verify %s after applying: %w", plan.ProjectKey, err)
+	}
+	res.After, res.Verified = after, after.Report.Healthy
+	return res, nil
+}
+
+// applyInPlace adds and removes grants on the project's own scheme.
+func (e *Engine) applyInPlace(ctx context.Context, plan diagnosis.Plan, res *Result) error {
+	for _, g := range plan.AddGrants {
+		res.Changes = append(res.Changes, Change{Step: StepAddGrant, SchemeID: plan.SchemeID, SchemeName: plan.SchemeName, Grant: g})
+	}
+	for _, g := range plan.RemoveGrants {
+		res.Changes = append(res.Changes, Change{Step: StepRemoveGrant, SchemeID: plan.SchemeID, SchemeName: plan.SchemeName, Grant: g})
+	}
+	for i := range res.Changes {
+		c := &res.Changes[i]
+		var err error
+		if c.Step == StepAddGrant {
+			err = e.addGrant(ctx, plan.SchemeID, c)
+		} else {
+			err = e.removeGrant(ctx, plan.SchemeID, c)
+		}
+		if err != nil {
+			c.Err = err
+			return err
+		}
+		c.Done = true
+	}
+	return nil
+}
+
+// addGrant adds one grant. Jira answers 400 both for a duplicate and for a
+// bad grant, so a 400 is success only if re-reading shows the grant.
+func (e *Engine) addGrant(ctx context.Context, schemeID int64, c *Change) error {
+	created, err := e.jira.AddGrant(ctx, schemeID, fromGrant(c.Grant))
+	if err == nil {
+		c.Grant.ID = created.ID
+		return nil
+	}
+	if !errors.Is(err, jira.ErrBadRequest) {
+		return needPermission(fmt.Sprintf("grant %s to %s", c.Grant.Permission, c.Grant.Holder.Type), "Administer Jira", err)
+	}
+	if id, ok, rerr := e.findGrant(ctx, schemeID, c.Grant); rerr == nil && ok {
+		c.Grant.ID, c.AlreadyDone = id, true
+		return nil
+	}
+	return fmt.Errorf("grant %s to %s: %w", c.Grant.Permission, c.Grant.Holder.Type, err)
+}
+
+// removeGrant deletes one grant. Jira answers 400 for an unknown grant id,
+// which is success if re-reading shows the grant is gone.
+func (e *Engine) removeGrant(ctx context.Context, schemeID int64, c *Change) error {
+	err := e.jira.DeleteGrant(ctx, schemeID, c.Grant.ID)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, jira.ErrBadRequest) {
+		return needPermission(fmt.Sprintf("remove grant %d", c.Grant.ID), "Administer Jira", err)
+	}
+	if _, ok, rerr := e.findGrant(ctx, schemeID, c.Grant); rerr == nil && !ok {
+		c.AlreadyDone = true
+		return nil
+	}
+	return fmt.Errorf("remove grant %d: %w", c.Grant.ID, err)
+}
+
+// findGrant re-reads a scheme and looks for a grant by holder and
+// permission.
+func (e *Engine) findGrant(ctx context.Context, schemeID int64, want diagnosis.Grant) (int64, bool, error) {
+	s, err := e.jira.PermissionScheme(ctx, schemeID)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, g := range s.Permissions {
+		if g.Permission == want.Permission && g.Holder.Type == want.Holder.Type && g.Holder.Parameter == want.Holder.Parameter {
+			return g.ID, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// applyCopy does what Jira's "Fix permissions" button does: create a copy
+// of the scheme with the plan's changes and assign it to this project only.
+// The shared scheme is not touched.
+//
+// The copy is built from Jira's own grants rather than the snapshot's, so
+// holders keep every field Jira gave them (a group's id as well as its
+// name).
+func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, scheme *jira.PermissionScheme, res *Result) error {
+	res.Changes = []Change{
+		{Step: StepCreateScheme, SchemeName: plan.CopyName},
+		{Step: StepAssignScheme, SchemeName: plan.CopyName},
+	}
+	body := jira.PermissionScheme{
+		Name: plan.CopyName,
+		Description: fmt.Sprintf("Copy of %q made by jsmbot for project %s (plan %s): adds the grants JSM needs; the original scheme is unchanged.",
+			plan.SchemeName, plan.ProjectKey, plan.ID),
+	}
+	removed := map[int64]bool{}
+	for _, g := range plan.RemoveGrants {
+		removed[g.ID] = true
+	}
+	for _, g := range scheme.Permissions {
+		if !removed[g.ID] {
+			body.Permissions = append(body.Permissions, jira.Grant{Holder: g.Holder, Permission: g.Permission})
+		}
+	}
+	for _, g := range plan.AddGrants {
+		body.Permissions = append(body.Permissions, fromGrant(g))
+	}
+	created, err := e.jira.CreatePermissionScheme(ctx, body)
+	if err != nil {
+		err = needPermission("create permission scheme "+plan.CopyName, "Administer Jira", err)
+		res.Changes[0].Err = err
+		return err
+	}
+	res.Changes[0].Done, res.Changes[0].SchemeID = true, created.ID
+	res.Changes[1].SchemeID = created.ID
+
+	if err := e.jira.AssignPermissionScheme(ctx, plan.ProjectKey, created.ID); err != nil {
+		err = needPermission(fmt.Sprintf("assign scheme %d to %s", created.ID, plan.ProjectKey), "Administer Jira", err)
+		res.Changes[1].Err = err
+		return err
+	}
+	res.Changes[1].Done = true
+	return nil
+}

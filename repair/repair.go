@@ -1,0 +1,247 @@
+// Package repair is the one orchestration every front end shares: it reads a
+// project's state from Jira, diagnoses it with package diagnosis, applies an
+// approved plan, and verifies the result by diagnosing again.
+//
+// The bot, the command line and the demo only translate its results. It
+// lives apart from jira (which knows nothing of rules) and diagnosis (which
+// does no I/O) because it is the one place that joins the two.
+package repair
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/jira"
+)
+
+// Defaults for [New]; each can be changed with an [Option].
+const (
+	DefaultScanConcurrency = 8
+	DefaultShareCacheTTL   = time.Minute
+)
+
+// Engine diagnoses and repairs projects on one Jira site. It is safe for
+// concurrent use.
+type Engine struct {
+	jira     *jira.Client
+	log      *slog.Logger
+	now      func() time.Time
+	scanN    int
+	cacheTTL time.Duration
+
+	mu    sync.Mutex
+	share *shareIndex // project key → scheme id, from the last scan
+}
+
+// Option configures an [Engine].
+type Option func(*Engine)
+
+// WithLogger sets the engine's logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithScanConcurrency bounds how many projects are looked at at once when
+// finding the projects that share a scheme (default
+// [DefaultScanConcurrency]).
+func WithScanConcurrency(n int) Option { return func(e *Engine) { e.scanN = max(n, 1) } }
+
+// WithShareCacheTTL sets how long the project→scheme index is reused
+// (default [DefaultShareCacheTTL]; zero disables the cache).
+func WithShareCacheTTL(d time.Duration) Option { return func(e *Engine) { e.cacheTTL = d } }
+
+// WithClock sets the clock used for the cache (default time.Now).
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// New returns an engine that works through c.
+func New(c *jira.Client, opts ...Option) *Engine {
+	e := &Engine{
+		jira:     c,
+		log:      slog.New(slog.DiscardHandler),
+		now:      time.Now,
+		scanN:    DefaultScanConcurrency,
+		cacheTTL: DefaultShareCacheTTL,
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Diagnosis is the state of one project and what is wrong with it.
+type Diagnosis struct {
+	Snapshot diagnosis.Snapshot
+	Report   diagnosis.Report
+	// Plan is the repair in auto mode; nil when there is nothing to repair
+	// or the project is not one jsmbot repairs. Other modes come from
+	// diagnosis.NewPlan(d.Snapshot, mode).
+	Plan *diagnosis.Plan
+	// Unscanned counts the projects whose scheme could not be read while
+	// looking for projects that share this one's scheme.
+	Unscanned int
+
+	// scheme is the scheme as Jira sent it, holders complete, for copying.
+	scheme *jira.PermissionScheme
+}
+
+// Diagnose reads the project's state and diagnoses it. The reads run
+// concurrently with the scan for projects sharing the scheme, so a
+// diagnosis costs about two Jira round trips, not one per call.
+//
+// A project that is not a company-managed service project is not an error:
+// its Report says it is not applicable. Errors are Jira's (wrapped, with
+// errors.Is support for jira's sentinels) or a [*PermissionError].
+func (e *Engine) Diagnose(ctx context.Context, projectKey string) (*Diagnosis, error) {
+	// The scan starts first and runs beside the snapshot's reads; it is
+	// cancelled as soon as the snapshot shows it is not needed.
+	scanCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg      sync.WaitGroup
+		idx     *shareIndex
+		scanErr error
+	)
+	wg.Go(func() { idx, scanErr = e.shareIndex(scanCtx) })
+	snap, scheme, err := e.snapshot(ctx, projectKey)
+	if err != nil || !repairableProject(snap.Project) {
+		cancel()
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if !repairableProject(snap.Project) {
+		return e.diagnose(*snap, nil, nil), nil
+	}
+	if scanErr != nil {
+		return nil, scanErr
+	}
+	return e.diagnose(*snap, scheme, idx), nil
+}
+
+func (e *Engine) diagnose(snap diagnosis.Snapshot, scheme *jira.PermissionScheme, idx *shareIndex) *Diagnosis {
+	d := &Diagnosis{Snapshot: snap, scheme: scheme}
+	d.Snapshot.SharedWith = []string{}
+	if idx != nil {
+		d.Snapshot.SharedWith, d.Unscanned = idx.using(snap.Scheme.ID, snap.Project.Key)
+	}
+	d.Report = diagnosis.Diagnose(d.Snapshot)
+	if p, err := diagnosis.NewPlan(d.Snapshot, diagnosis.ModeAuto); err == nil {
+		d.Plan = &p
+	}
+	return d
+}
+
+// snapshot reads the project, its scheme with grants, its roles and the
+// site's scheme names, all at once. The project's answer decides: a
+// missing project is reported as such even though the other reads failed
+// too, and a project jsmbot does not repair needs nothing else.
+func (e *Engine) snapshot(ctx context.Context, key string) (*diagnosis.Snapshot, *jira.PermissionScheme, error) {
+	var (
+		wg                                        sync.WaitGroup
+		project                                   *jira.Project
+		scheme                                    *jira.PermissionScheme
+		roles                                     map[string]string
+		schemes                                   []jira.PermissionScheme
+		projectErr, schemeErr, rolesErr, namesErr error
+	)
+	wg.Go(func() { project, projectErr = e.jira.Project(ctx, key) })
+	wg.Go(func() { scheme, schemeErr = e.jira.ProjectPermissionScheme(ctx, key) })
+	wg.Go(func() { roles, rolesErr = e.jira.ProjectRoles(ctx, key) })
+	wg.Go(func() { schemes, namesErr = e.jira.PermissionSchemes(ctx) })
+	wg.Wait()
+
+	if projectErr != nil {
+		return nil, nil, fmt.Errorf("read project %s: %w", key, projectErr)
+	}
+	snap := &diagnosis.Snapshot{Project: toProject(project), Roles: map[string]string{}}
+	if !repairable(project) {
+		return snap, nil, nil
+	}
+	if schemeErr != nil {
+		return nil, nil, needPermission("read the permission scheme of "+key, "Administer Projects (or Administer Jira)", schemeErr)
+	}
+	if rolesErr != nil {
+		// Jira answers 401 or 404 here, not 403, to an account without
+		// Administer Projects; the project read above already proved the
+		// credentials and the project, so say what is really missing.
+		if errors.Is(rolesErr, jira.ErrUnauthorized) || errors.Is(rolesErr, jira.ErrNotFound) || errors.Is(rolesErr, jira.ErrForbidden) {
+			return nil, nil, &PermissionError{Op: "read the roles of " + key, Permission: "Administer Projects (or Administer Jira)", Err: rolesErr}
+		}
+		return nil, nil, fmt.Errorf("read the roles of %s: %w", key, rolesErr)
+	}
+	if namesErr != nil {
+		return nil, nil, fmt.Errorf("list permission schemes: %w", namesErr)
+	}
+	snap.Scheme = toScheme(scheme)
+	snap.Roles = roles
+	for _, s := range schemes {
+		snap.SchemeNames = append(snap.SchemeNames, s.Name)
+	}
+	slices.Sort(snap.SchemeNames)
+	return snap, scheme, nil
+}
+
+// repairable reports whether a project has a permission scheme jsmbot may
+// read and change: a company-managed service project.
+func repairable(p *jira.Project) bool {
+	return p.ProjectTypeKey == jira.TypeServiceDesk && !p.TeamManaged()
+}
+
+func repairableProject(p diagnosis.Project) bool {
+	return p.TypeKey == jira.TypeServiceDesk && !p.TeamManaged
+}
+
+func toProject(p *jira.Project) diagnosis.Project {
+	return diagnosis.Project{ID: p.ID, Key: p.Key, Name: p.Name, TypeKey: p.ProjectTypeKey, TeamManaged: p.TeamManaged()}
+}
+
+func toScheme(s *jira.PermissionScheme) diagnosis.Scheme {
+	out := diagnosis.Scheme{ID: s.ID, Name: s.Name, Grants: make([]diagnosis.Grant, 0, len(s.Permissions))}
+	for _, g := range s.Permissions {
+		out.Grants = append(out.Grants, toGrant(g))
+	}
+	return out
+}
+
+func toGrant(g jira.Grant) diagnosis.Grant {
+	return diagnosis.Grant{ID: g.ID, Holder: diagnosis.Holder{Type: g.Holder.Type, Parameter: g.Holder.Parameter}, Permission: g.Permission}
+}
+
+// fromGrant turns a planned grant into the body Jira expects. A role
+// holder carries the role id as both parameter and value, as Jira's own
+// grants do.
+func fromGrant(g diagnosis.Grant) jira.Grant {
+	h := jira.Holder{Type: g.Holder.Type, Parameter: g.Holder.Parameter}
+	if h.Type == diagnosis.HolderProjectRole {
+		h.Value = h.Parameter
+	}
+	return jira.Grant{Holder: h, Permission: g.Permission}
+}
+
+// PermissionError says which Jira permission the account lacks for an
+// operation.
+type PermissionError struct {
+	Op         string
+	Permission string
+	Err        error
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("%s: the Jira account needs the %s permission: %v", e.Op, e.Permission, e.Err)
+}
+
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// needPermission wraps err as a [*PermissionError] when Jira refused it
+// with 403, and as an operation error otherwise.
+func needPermission(op, permission string, err error) error {
+	if errors.Is(err, jira.ErrForbidden) {
+		return &PermissionError{Op: op, Permission: permission, Err: err}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
