@@ -1,0 +1,59 @@
+// Package jirasim is an in-process simulator of the Jira Cloud platform REST
+// API (v3) and the Jira Service Management REST API, limited to the
+// operations jsmbot uses: projects, permission schemes and grants, project
+// roles, the caller's permissions, users, service desks and their customers.
+//
+// # Usage
+//
+// [NewServer] starts an [httptest.Server] on loopback and registers its
+// Close with the test; point the code under test at [Server.URL], which
+// already ends in a non-empty base path ([DefaultBasePath]) the way OAuth
+// gateway URLs (https://api.atlassian.com/ex/jira/{cloudId}) do. A request
+// that drops the base path gets a 404. Every request must carry Basic
+// credentials ([DefaultEmail], [DefaultToken] unless [WithCredentials]).
+//
+// The site is seeded with named scenarios ([WithSeed]; all of them by
+// default), one Jira project per broken (or healthy) state the bot must
+// recognise. Tests can seed their own sites with [Server.AddScheme],
+// [Server.AddProject], [Server.AddUser] and [Server.AddCustomers], and assert
+// on state with [Server.SchemeGrants], [Server.ProjectSchemeID] and friends.
+//
+// # Faithful on the wire
+//
+// Response bodies, status codes and paging follow the Atlassian OpenAPI
+// documents and the project's reference notes: Jira's ErrorCollection body
+// (errorMessages plus an errors map) on the platform API, JSM's ErrorResponse
+// (errorMessage plus i18nErrorMessage) on /rest/servicedeskapi, isLast/nextPage
+// paging on the platform and start/limit/isLastPage/_links paging on JSM,
+// grants only when expand asks for them, 400 (not 404) when deleting an
+// unknown grant, 412 for experimental JSM operations called without
+// X-ExperimentalApi: opt-in. The page size is capped at 2 by default
+// ([WithPageSize]) so that every test exercises pagination.
+//
+// The simulator deliberately has its own wire structs and imports no other
+// package of this module, not even the jira client: if the two shared
+// structs, a wrong JSON tag would be wrong on both sides and every test would
+// still pass.
+//
+// # Faults, latency and the request log
+//
+// [Server.FailNext] and [Server.RateLimit] inject error responses,
+// [Server.SetLatency] delays every answer, [Server.SetGlobalPermission] and
+// [Server.SetProjectPermission] take rights away from the caller, and
+// [Server.Requests] returns every request received, in arrival order, with
+// the status it got.
+//
+// # Time
+//
+// Latency is implemented with a plain timer, so it runs on the fake clock
+// inside a testing/synctest bubble, provided the waiting happens in a bubble
+// goroutine. Requests through a real socket are served by goroutines of the
+// httptest server (outside any bubble) and a goroutine blocked on a socket is
+// never durably blocked; inside a bubble use [Server.Client], whose transport
+// serves requests in the calling goroutine without touching the network.
+//
+// # Concurrency
+//
+// All methods of [Server] are safe for concurrent use, also while requests
+// are being served.
+package jirasim
