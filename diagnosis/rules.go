@@ -68,9 +68,9 @@ func rules() []rule {
 		{
 			name:     RuleAdminMandatory,
 			severity: Critical,
-			why: "Atlassian makes this grant mandatory: the " + RoleAdministrators + " role must be able to" +
-				" administer the project, or Jira Service Management reports a permission error and its" +
-				" admins cannot manage the project's settings.",
+			why: "Atlassian makes this grant mandatory, not just a default: without Administer Projects nobody" +
+				" in the " + RoleAdministrators + " role can change the project's settings, its customers or" +
+				" its permissions.",
 			check: checkAdminMandatory,
 			fix: func(_ *facts, fd Finding) ([]Grant, []Grant) {
 				return []Grant{{Holder: fd.Holder, Permission: fd.Permission}}, nil
