@@ -1,0 +1,388 @@
+// Package apispec checks HTTP traffic against Atlassian's published OpenAPI
+// documents for the Jira Cloud platform REST API v3 and the Jira Service
+// Management REST API, copied into testdata/ (see testdata/SOURCE.md).
+//
+// It is test support: tests of the jira client use [FindRoute] to prove that
+// every request the client sends hits a real operation of the specs, and
+// the simulator's conformance test uses [ValidateResponse] to prove that its
+// answers have the documented shape.
+//
+// Paths may be given with any prefix before "/rest/" (a site URL, the
+// api.atlassian.com gateway base path, the simulator's base path) and with a
+// query; the prefix and the query are ignored when matching. Paths under
+// /rest/api/3 are matched against the platform document, paths under
+// /rest/servicedeskapi against the JSM document.
+//
+// # How the documents are used
+//
+// Both documents fail kin-openapi's whole-document validation (invalid
+// examples and defaults, duplicate operation ids), so they are loaded without
+// calling Validate and routed with kin-openapi's gorillamux router; their
+// server lists are dropped so that any host matches. Request and response
+// validation use openapi3filter, with two adjustments:
+//
+//   - "date-time" accepts Jira's own timestamp form
+//     2021-01-02T10:20:30.000+0000 (offset without a colon) as well as RFC
+//     3339, because Jira and the documents' examples use it;
+//   - "uri" must be an absolute URL (kin-openapi checks no uri format by
+//     default), so that broken self links are caught.
+//
+// Most platform operations document 401/403/404 without a body schema, and
+// JSM's 412 for experimental operations comes from the narrative, not from
+// the operations. For every status of 400 or above, [ValidateResponse]
+// therefore also checks the body against the error schema of the API:
+// ErrorCollection (errorMessages, errors) on the platform, ErrorResponse
+// (errorMessage, i18nErrorMessage) on JSM.
+//
+// The documents are parsed once per test binary and shared read-only.
+package apispec
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+//go:embed testdata/jira-platform-swagger-v3.v3.json
+var platformJSON []byte
+
+//go:embed testdata/jsm-servicedesk-swagger.v3.json
+var jsmJSON []byte
+
+// API names one of the two documents.
+type API string
+
+// The two APIs.
+const (
+	// Platform is the Jira Cloud platform REST API v3 (/rest/api/3).
+	Platform API = "platform"
+	// JSM is the Jira Service Management REST API (/rest/servicedeskapi).
+	JSM API = "jsm"
+)
+
+// Path prefixes of the two APIs.
+const (
+	PlatformPrefix = "/rest/api/3"
+	JSMPrefix      = "/rest/servicedeskapi"
+)
+
+// Route is the operation of a spec that a request matches.
+type Route struct {
+	// API is the document the operation belongs to.
+	API API
+	// Method is the HTTP method, upper case.
+	Method string
+	// Path is the path template as the document writes it, e.g.
+	// "/rest/api/3/project/{projectIdOrKey}".
+	Path string
+	// OperationID is the document's operationId.
+	OperationID string
+	// Experimental reports x-experimental: JSM requires the header
+	// X-ExperimentalApi: opt-in for such operations (else 412).
+	Experimental bool
+	// PathParams are the values of the template's parameters.
+	PathParams map[string]string
+
+	route *routers.Route
+}
+
+// spec is one loaded document.
+type spec struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+// specs loads both documents once. It is a package-level function value,
+// not mutable state: the documents are read-only after loading.
+var specs = sync.OnceValues(func() (map[API]*spec, error) {
+	out := map[API]*spec{}
+	for api, data := range map[API][]byte{Platform: platformJSON, JSM: jsmJSON} {
+		sp, err := load(data)
+		if err != nil {
+			return nil, fmt.Errorf("apispec: load %s document: %w", api, err)
+		}
+		out[api] = sp
+	}
+	return out, nil
+})
+
+// load parses a document and builds its router.
+func load(data []byte) (*spec, error) {
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, err
+	}
+	// No doc.Validate(): both documents fail it (see the package comment).
+	// Without servers, the router matches the path on any host.
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, err
+	}
+	return &spec{doc: doc, router: router}, nil
+}
+
+// Doc returns the parsed document of api, for tests that need to inspect it
+// (read-only: it is shared).
+func Doc(tb testing.TB, api API) *openapi3.T {
+	tb.Helper()
+	all, err := specs()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sp, ok := all[api]
+	if !ok {
+		tb.Fatalf("apispec: unknown API %q", api)
+	}
+	return sp.doc
+}
+
+// SplitPath returns the API of a path and the path from "/rest/" on, with
+// anything before it (scheme, host, base path) and the query removed. It
+// accepts a full URL or a path.
+func SplitPath(rawPath string) (API, string, error) {
+	p := rawPath
+	if u, err := url.Parse(rawPath); err == nil {
+		p = u.EscapedPath()
+	} else if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	i := strings.Index(p, "/rest/")
+	if i < 0 {
+		return "", "", fmt.Errorf("apispec: %q is not under /rest/", rawPath)
+	}
+	p = p[i:]
+	switch {
+	case p == PlatformPrefix || strings.HasPrefix(p, PlatformPrefix+"/"):
+		return Platform, p, nil
+	case p == JSMPrefix || strings.HasPrefix(p, JSMPrefix+"/"):
+		return JSM, p, nil
+	}
+	return "", "", fmt.Errorf("apispec: %q is neither under %s nor under %s", rawPath, PlatformPrefix, JSMPrefix)
+}
+
+// Lookup finds the operation for method and path (see [SplitPath] for the
+// forms of path). The error says whether the path is unknown or the method
+// is not allowed on it.
+func Lookup(method, path string) (Route, error) {
+	api, p, err := SplitPath(path)
+	if err != nil {
+		return Route{}, err
+	}
+	all, err := specs()
+	if err != nil {
+		return Route{}, err
+	}
+	sp := all[api]
+	req, err := http.NewRequest(strings.ToUpper(method), "http://spec.invalid"+p, nil)
+	if err != nil {
+		return Route{}, fmt.Errorf("apispec: %s %s: %w", method, path, err)
+	}
+	rt, params, err := sp.router.FindRoute(req)
+	switch {
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		return Route{}, fmt.Errorf("apispec: %s %s: the %s spec has the path but not the method", method, p, api)
+	case err != nil:
+		return Route{}, fmt.Errorf("apispec: %s %s: no such operation in the %s spec: %w", method, p, api, err)
+	}
+	r := Route{
+		API:         api,
+		Method:      req.Method,
+		Path:        rt.Path,
+		OperationID: rt.Operation.OperationID,
+		PathParams:  params,
+		route:       rt,
+	}
+	if v, ok := rt.Operation.Extensions["x-experimental"].(bool); ok {
+		r.Experimental = v
+	}
+	return r, nil
+}
+
+// FindRoute is [Lookup] that fails the test when the request matches no
+// operation of the specs.
+func FindRoute(tb testing.TB, method, path string) Route {
+	tb.Helper()
+	r, err := Lookup(method, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// options are the openapi3filter options used everywhere (see the package
+// comment).
+func options() *openapi3filter.Options {
+	return &openapi3filter.Options{
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		MultiError:         true,
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{
+			// Keep messages to the reason and the JSON path; the schema dumps
+			// run to pages.
+			openapi3.DisableSchemaErrorDetails(),
+			openapi3.WithStringFormatValidator("date-time", jiraDateTime{}),
+			openapi3.WithStringFormatValidator("uri", absoluteURI{}),
+		},
+	}
+}
+
+// requestInput builds the validation input of req against its route; the
+// request is copied with its path reduced to the spec's form.
+func requestInput(method, rawURL string, header http.Header, body []byte) (*openapi3filter.RequestValidationInput, Route, error) {
+	r, err := Lookup(method, rawURL)
+	if err != nil {
+		return nil, Route{}, err
+	}
+	_, p, _ := SplitPath(rawURL)
+	target := "http://spec.invalid" + p
+	if u, err := url.Parse(rawURL); err == nil && u.RawQuery != "" {
+		target += "?" + u.RawQuery
+	}
+	req, err := http.NewRequest(r.Method, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, Route{}, err
+	}
+	req.Header = header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	return &openapi3filter.RequestValidationInput{
+		Request:    req,
+		PathParams: r.PathParams,
+		Route:      r.route,
+		Options:    options(),
+	}, r, nil
+}
+
+// ValidateRequest fails the test unless req (with body, which may be nil)
+// is a valid request of its operation: known path and method, parameters
+// and body as the spec describes them. Security requirements are not
+// checked.
+func ValidateRequest(tb testing.TB, req *http.Request, body []byte) Route {
+	tb.Helper()
+	in, r, err := requestInput(req.Method, req.URL.String(), req.Header, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		tb.Errorf("apispec: %s %s: request does not conform to %s: %v", req.Method, req.URL.RequestURI(), r.Path, err)
+	}
+	return r
+}
+
+// ValidateResponse fails the test unless (status, header, body) is a valid
+// answer of req's operation: a documented status must have the documented
+// body schema, and any status of 400 or above must carry the API's error
+// body (see the package comment). Undocumented statuses are otherwise
+// accepted, as Atlassian's documents are incomplete on errors.
+func ValidateResponse(tb testing.TB, req *http.Request, status int, header http.Header, body []byte) Route {
+	tb.Helper()
+	in, r, err := requestInput(req.Method, req.URL.String(), req.Header, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                options(),
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), resp); err != nil {
+		tb.Errorf("apispec: %s %s: %d response does not conform to %s: %v", req.Method, req.URL.RequestURI(), status, r.Path, err)
+	}
+	if status >= 400 {
+		if err := ValidateErrorBody(r.API, body); err != nil {
+			tb.Errorf("apispec: %s %s: %d: %v", req.Method, req.URL.RequestURI(), status, err)
+		}
+	}
+	return r
+}
+
+// ValidateErrorBody checks an error body against the error schema of api:
+// ErrorCollection for the platform, ErrorResponse for JSM. Beyond the
+// schema (whose fields are all optional) it requires the fields that carry
+// the message: a non-empty errorMessages or errors on the platform, a
+// non-empty errorMessage on JSM.
+func ValidateErrorBody(api API, body []byte) error {
+	all, err := specs()
+	if err != nil {
+		return err
+	}
+	name := map[API]string{Platform: "ErrorCollection", JSM: "ErrorResponse"}[api]
+	ref := all[api].doc.Components.Schemas[name]
+	if ref == nil || ref.Value == nil {
+		return fmt.Errorf("apispec: the %s spec has no %s schema", api, name)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("error body is not JSON: %v: %q", err, body)
+	}
+	if err := ref.Value.VisitJSON(v, openapi3.MultiErrors(), openapi3.DisableSchemaErrorDetails()); err != nil {
+		return fmt.Errorf("error body does not conform to %s: %v", name, err)
+	}
+	m, _ := v.(map[string]any)
+	switch api {
+	case Platform:
+		msgs, _ := m["errorMessages"].([]any)
+		fields, _ := m["errors"].(map[string]any)
+		if len(msgs) == 0 && len(fields) == 0 {
+			return fmt.Errorf("error body has neither errorMessages nor errors: %s", body)
+		}
+	case JSM:
+		if msg, _ := m["errorMessage"].(string); msg == "" {
+			return fmt.Errorf("error body has no errorMessage: %s", body)
+		}
+	}
+	return nil
+}
+
+// jiraTimestamp is Jira's timestamp form, e.g. 2021-01-02T10:20:30.000+0000.
+var jiraTimestamp = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{4}$`)
+
+// jiraDateTime accepts RFC 3339 and Jira's timestamps.
+type jiraDateTime struct{}
+
+func (jiraDateTime) Validate(v string) error {
+	if _, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return nil
+	}
+	if jiraTimestamp.MatchString(v) {
+		if _, err := time.Parse("2006-01-02T15:04:05.999999999-0700", v); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("not an RFC 3339 or Jira timestamp")
+}
+
+// absoluteURI accepts absolute URLs.
+type absoluteURI struct{}
+
+func (absoluteURI) Validate(v string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return err
+	}
+	if !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("not an absolute URL")
+	}
+	return nil
+}
