@@ -81,7 +81,9 @@ func (bl block) render(b *strings.Builder) {
 				parts = append(parts, "["+e.AltText+"]")
 				continue
 			}
-			parts = append(parts, e.textObj().Text)
+			var s string // a text object: {"type":"mrkdwn","text":"…"}
+			_ = json.Unmarshal(e.Text, &s)
+			parts = append(parts, s)
 		}
 		b.WriteString("  " + strings.Join(parts, "  ") + "\n")
 	case "divider":
