@@ -154,9 +154,9 @@ func (s *Memory) Plan(ctx context.Context, id string) (PlanRecord, error) {
 	return view(clonePlan(rec), now), nil
 }
 
-// Transition implements [Store.Transition]. Like [Redis.Transition] it reads,
-// runs mutate without holding the lock, then writes only if the plan's
-// Version is still the one it read.
+// Transition implements [Store.Transition]. The whole compare-and-set,
+// mutate included, runs under the store's lock, so it is atomic by
+// construction; that is why mutate must not call the store.
 func (s *Memory) Transition(ctx context.Context, id string, from, to State, mutate func(*PlanRecord)) (PlanRecord, error) {
 	if err := ctx.Err(); err != nil {
 		return PlanRecord{}, err
@@ -168,8 +168,8 @@ func (s *Memory) Transition(ctx context.Context, id string, from, to State, muta
 	if err != nil {
 		return PlanRecord{}, err
 	}
+	defer s.mu.Unlock()
 	cur, ok := s.plan(id, now)
-	s.mu.Unlock()
 	if !ok {
 		return PlanRecord{}, fmt.Errorf("store: transition plan %s: %w", id, ErrNotFound)
 	}
@@ -179,20 +179,6 @@ func (s *Memory) Transition(ctx context.Context, id string, from, to State, muta
 	next, err := nextPlan(cur, to, now, mutate)
 	if err != nil {
 		return PlanRecord{}, err
-	}
-
-	if _, err := s.begin(ctx); err != nil {
-		return PlanRecord{}, err
-	}
-	defer s.mu.Unlock()
-	latest, ok := s.plan(id, now)
-	if !ok {
-		return PlanRecord{}, fmt.Errorf("store: transition plan %s: %w", id, ErrNotFound)
-	}
-	if latest.Version != cur.Version {
-		// Every write is a transition and states never repeat, so a new
-		// version means the plan has left state from.
-		return PlanRecord{}, fmt.Errorf("store: transition plan %s from %s to %s: plan is %s: %w", id, from, to, view(latest, now).State, ErrConflict)
 	}
 	s.plans[id] = memPlan{rec: next, deadline: planDeadline(next, now, s.retention)}
 	return clonePlan(next), nil

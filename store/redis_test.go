@@ -1,0 +1,313 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/jsmbot/jsmbot/store"
+	"github.com/jsmbot/jsmbot/store/storetest"
+)
+
+// redisAddrVar names the address of a real Redis for the contract suite.
+const redisAddrVar = "JSMBOT_TEST_REDIS_ADDR"
+
+// newTestClient returns a client for addr that fails fast instead of
+// retrying, closed when the test ends.
+func newTestClient(t *testing.T, addr string) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{
+		Addr:        addr,
+		MaxRetries:  -1,
+		DialTimeout: 2 * time.Second,
+	})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// newMiniredis returns a store on a fresh miniredis whose clock and TTLs
+// move together, plus the server.
+func newMiniredis(t *testing.T) (*store.Redis, *miniredis.Miniredis, *fakeClock) {
+	t.Helper()
+	mr := miniredis.RunT(t)
+	clock := newTestClock(t)
+	s := store.NewRedis(newTestClient(t, mr.Addr()), store.WithRedisClock(clock.Now))
+	t.Cleanup(func() { _ = s.Close() })
+	return s, mr, clock
+}
+
+func TestRedisMiniredis(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) storetest.Harness {
+		s, mr, clock := newMiniredis(t)
+		return storetest.Harness{
+			Store: s,
+			Advance: func(d time.Duration) {
+				clock.Advance(d)
+				mr.FastForward(d)
+			},
+		}
+	})
+}
+
+// TestRedisReal runs the contract suite against the Redis at
+// $JSMBOT_TEST_REDIS_ADDR. Each subtest uses its own key prefix, deleted
+// afterwards, so runs can share a server. Plan expiry runs on an injected
+// clock; subtests that need keys to expire are skipped, because the
+// server's clock cannot be moved.
+func TestRedisReal(t *testing.T) {
+	t.Parallel()
+	addr := os.Getenv(redisAddrVar)
+	if addr == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set, and CI=true requires the Redis contract run: start redis-server and set %s=127.0.0.1:6379", redisAddrVar, redisAddrVar)
+		}
+		t.Skipf("set %s=host:port (e.g. 127.0.0.1:6379) to run the store contract suite against a real Redis", redisAddrVar)
+	}
+	probe := newTestClient(t, addr)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	if err := probe.Ping(ctx).Err(); err != nil {
+		t.Fatalf("%s=%s is set but Redis does not answer PING: %v", redisAddrVar, addr, err)
+	}
+
+	storetest.Run(t, func(t *testing.T) storetest.Harness {
+		prefix := "jsmbot:test:" + mustNewID(t) + ":"
+		t.Cleanup(func() { deleteKeys(t, probe, prefix) })
+		clock := newTestClock(t)
+		s := store.NewRedis(newTestClient(t, addr), store.WithPrefix(prefix), store.WithRedisClock(clock.Now))
+		t.Cleanup(func() { _ = s.Close() })
+		return storetest.Harness{
+			Store:   s,
+			Advance: clock.Advance,
+			SkipTTL: "real Redis: key TTLs run on the server's clock, which tests cannot move",
+		}
+	})
+}
+
+func mustNewID(t *testing.T) string {
+	t.Helper()
+	id, err := store.NewID()
+	if err != nil {
+		t.Fatalf("NewID: %v", err)
+	}
+	return id
+}
+
+// deleteKeys removes every key under prefix.
+func deleteKeys(t *testing.T, rdb *redis.Client, prefix string) {
+	t.Helper()
+	ctx := context.WithoutCancel(t.Context())
+	var keys []string
+	iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("scan keys of %s: %v", prefix, err)
+		return
+	}
+	if len(keys) > 0 {
+		if err := rdb.Unlink(ctx, keys...).Err(); err != nil {
+			t.Errorf("delete keys of %s: %v", prefix, err)
+		}
+	}
+}
+
+// TestRedisKeys checks what the Redis store leaves in Redis: key names under
+// the prefix, each with a TTL, so Redis does not grow forever.
+func TestRedisKeys(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, mr, clock := newMiniredis(t)
+	start := clock.Now()
+
+	id := mustNewID(t)
+	if err := s.SavePlan(ctx, store.PlanRecord{ID: id, ExpiresAt: start.Add(time.Hour)}); err != nil {
+		t.Fatalf("SavePlan: %v", err)
+	}
+	if err := s.AppendAudit(ctx, store.AuditRecord{PlanID: id, Action: "denied"}); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	if _, err := s.MarkOnce(ctx, "env-1", 10*time.Minute); err != nil {
+		t.Fatalf("MarkOnce: %v", err)
+	}
+
+	wantTTL := map[string]time.Duration{
+		store.DefaultPrefix + "plan:" + id:  time.Hour + store.DefaultRetention,
+		store.DefaultPrefix + "audit:" + id: store.DefaultRetention,
+		store.DefaultPrefix + "once:env-1":  10 * time.Minute,
+	}
+	gotTTL := map[string]time.Duration{}
+	for _, k := range mr.Keys() {
+		gotTTL[k] = mr.TTL(k).Round(time.Second)
+	}
+	if d := cmp.Diff(wantTTL, gotTTL); d != "" {
+		t.Errorf("keys and TTLs mismatch (-want +got):\n%s", d)
+	}
+
+	// A transition after ExpiresAt keeps the plan for a retention period
+	// from then.
+	clock.Advance(2 * time.Hour)
+	mr.FastForward(2 * time.Hour)
+	if _, err := s.Transition(ctx, id, store.StatePending, store.StateExpired, nil); err != nil {
+		t.Fatalf("Transition: %v", err)
+	}
+	if got := mr.TTL(store.DefaultPrefix + "plan:" + id).Round(time.Second); got != store.DefaultRetention {
+		t.Errorf("plan TTL after a transition = %v, want %v", got, store.DefaultRetention)
+	}
+}
+
+// TestRedisWireFormat pins the stored encoding with literal JSON, written
+// independently of the structs, so a renamed field cannot silently orphan
+// records that older replicas wrote.
+func TestRedisWireFormat(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, mr, _ := newMiniredis(t)
+
+	const stored = `{"id":"abc","state":"applied","version":3,"projectKey":"HELP","mode":"copy","digest":"d1",` +
+		`"plan":{"mode":"copy","note":"<b>"},"requesterId":"U1","approverId":"U2","channelId":"C1",` +
+		`"messageTs":"1700000000.000200","threadTs":"1700000000.000100","createdAt":"2026-03-14T14:00:00Z",` +
+		`"updatedAt":"2026-03-14T14:05:00.5Z","expiresAt":"2026-03-14T14:15:00Z","result":"2 grants added"}`
+	if err := mr.Set(store.DefaultPrefix+"plan:abc", stored); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Plan(ctx, "abc")
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm.UTC()
+	}
+	want := store.PlanRecord{
+		ID: "abc", State: store.StateApplied, Version: 3, ProjectKey: "HELP", Mode: "copy", Digest: "d1",
+		Plan: []byte(`{"mode":"copy","note":"<b>"}`), RequesterID: "U1", ApproverID: "U2", ChannelID: "C1",
+		MessageTS: "1700000000.000200", ThreadTS: "1700000000.000100",
+		CreatedAt: at("2026-03-14T14:00:00Z"), UpdatedAt: at("2026-03-14T14:05:00.5Z"), ExpiresAt: at("2026-03-14T14:15:00Z"),
+		Result: "2 grants added",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("decoded plan mismatch (-want +got):\n%s", d)
+	}
+
+	// Writing it back (through a transition) produces the same shape.
+	if _, err := s.Transition(ctx, "abc", store.StateApplied, store.StateUndone, func(p *store.PlanRecord) { p.Result = "undone" }); err != nil {
+		t.Fatalf("Transition: %v", err)
+	}
+	raw, err := mr.Get(store.DefaultPrefix + "plan:abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{`"state":"undone"`, `"version":4`, `"plan":{"mode":"copy","note":"<b>"}`, `"createdAt":"2026-03-14T14:00:00Z"`, `"result":"undone"`} {
+		if !strings.Contains(raw, part) {
+			t.Errorf("stored record %s\ndoes not contain %s", raw, part)
+		}
+	}
+
+	const audit = `{"id":"a1","planId":"abc","time":"2026-03-14T14:05:00Z","requesterId":"U1","approverId":"U2",` +
+		`"projectKey":"HELP","digest":"d1","action":"applied","result":"ok","created":["g1","g2"]}`
+	if _, err := mr.Push(store.DefaultPrefix+"audit:abc", audit); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.Audit(ctx, "abc")
+	if err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	wantAudit := []store.AuditRecord{{ID: "a1", PlanID: "abc", Time: at("2026-03-14T14:05:00Z"), RequesterID: "U1", ApproverID: "U2",
+		ProjectKey: "HELP", Digest: "d1", Action: "applied", Result: "ok", Created: []string{"g1", "g2"}}}
+	if d := cmp.Diff(wantAudit, recs); d != "" {
+		t.Errorf("decoded audit mismatch (-want +got):\n%s", d)
+	}
+}
+
+// TestRedisCorrupt checks that undecodable data is an error, not a panic
+// and not ErrNotFound.
+func TestRedisCorrupt(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, mr, _ := newMiniredis(t)
+	if err := mr.Set(store.DefaultPrefix+"plan:bad", "not json"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mr.Push(store.DefaultPrefix+"audit:bad", "{"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Plan(ctx, "bad"); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Plan of a corrupt record: err = %v, want a decode error", err)
+	}
+	if _, err := s.Transition(ctx, "bad", store.StatePending, store.StateApplying, nil); err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+		t.Errorf("Transition of a corrupt record: err = %v, want a decode error", err)
+	}
+	if _, err := s.Audit(ctx, "bad"); err == nil {
+		t.Errorf("Audit of a corrupt list: err = nil, want a decode error")
+	}
+}
+
+// TestRedisDead checks that a Redis that went away yields errors, not
+// panics and not the sentinels, from every method.
+func TestRedisDead(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, mr, clock := newMiniredis(t)
+	id := mustNewID(t)
+	if err := s.SavePlan(ctx, store.PlanRecord{ID: id, ExpiresAt: clock.Now().Add(time.Hour)}); err != nil {
+		t.Fatalf("SavePlan: %v", err)
+	}
+	mr.Close()
+
+	check := func(name string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Errorf("%s on a dead Redis: err = nil, want an error", name)
+			return
+		}
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+			t.Errorf("%s on a dead Redis: err = %v, want neither ErrNotFound nor ErrConflict", name, err)
+		}
+		if !strings.HasPrefix(err.Error(), "store: ") {
+			t.Errorf("%s on a dead Redis: err = %q, want the prefix \"store: \"", name, err)
+		}
+	}
+	check("Ping", s.Ping(ctx))
+	check("SavePlan", s.SavePlan(ctx, store.PlanRecord{ID: mustNewID(t), ExpiresAt: clock.Now().Add(time.Hour)}))
+	_, err := s.Plan(ctx, id)
+	check("Plan", err)
+	_, err = s.Transition(ctx, id, store.StatePending, store.StateApplying, nil)
+	check("Transition", err)
+	_, err = s.MarkOnce(ctx, "k", time.Minute)
+	check("MarkOnce", err)
+	check("AppendAudit", s.AppendAudit(ctx, store.AuditRecord{PlanID: id, Action: "applied"}))
+	_, err = s.Audit(ctx, id)
+	check("Audit", err)
+	// Close of a client whose server is gone is fine either way; it must
+	// not panic.
+	_ = s.Close()
+}
+
+// TestNewID checks the shape and uniqueness of plan IDs.
+func TestNewID(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for range 1000 {
+		id := mustNewID(t)
+		if len(id) != 26 || strings.Trim(id, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+			t.Fatalf("NewID = %q, want 26 characters of lowercase base32", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewID repeated %q", id)
+		}
+		seen[id] = true
+	}
+}
