@@ -253,7 +253,7 @@ func modal(callbackID, title string) slack.ModalViewRequest {
 	}
 }
 
-// triggerOf sends a slash command and returns the trigger_id the bot got.
+// triggerOf issues a trigger_id for U0ALICE, as a user action would.
 func triggerOf(t *testing.T, sim *Server) string {
 	t.Helper()
 	sim.mu.Lock()
@@ -467,5 +467,35 @@ func TestEchoBotMessages(t *testing.T) {
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("echo (-want +got):\n%s", diff)
+	}
+}
+
+func TestViewsPushFromModalButton(t *testing.T) {
+	t.Parallel()
+	sim := NewServer(t)
+	b := mustConnect(t, sim)
+	ctx := t.Context()
+
+	m := modal("jsm_report_modal", "Report")
+	m.Blocks.BlockSet = append(m.Blocks.BlockSet, slack.NewActionBlock("more",
+		slack.NewButtonBlockElement("details", "d", slack.NewTextBlockObject(slack.PlainTextType, "Details", false, false))))
+	root, err := b.api.OpenViewContext(ctx, triggerOf(t, sim), m)
+	if err != nil {
+		t.Fatalf("OpenView: %v", err)
+	}
+	if _, err := sim.Click(ctx, Click{UserID: "U0ALICE", ViewID: root.View.ID, ActionID: "details"}); err != nil {
+		t.Fatalf("Click: %v", err)
+	}
+	cb := b.next(t).Data.(slack.InteractionCallback)
+	if cb.Container.Type != "view" || cb.View.ID != root.View.ID || cb.ResponseURL != "" {
+		t.Errorf("click in modal: container %q view %q response_url %q", cb.Container.Type, cb.View.ID, cb.ResponseURL)
+	}
+	pushed, err := b.api.PushViewContext(ctx, cb.TriggerID, modal("jsm_details", "Details"))
+	if err != nil {
+		t.Fatalf("PushView: %v", err)
+	}
+	v, ok := sim.View(pushed.View.ID)
+	if !ok || v.RootViewID != root.View.ID || v.PreviousViewID != root.View.ID || v.CallbackID != "jsm_details" {
+		t.Errorf("pushed view = %+v, want on top of %s", v, root.View.ID)
 	}
 }
