@@ -295,19 +295,3 @@ func TestRedisDead(t *testing.T) {
 	// not panic.
 	_ = s.Close()
 }
-
-// TestNewID checks the shape and uniqueness of plan IDs.
-func TestNewID(t *testing.T) {
-	t.Parallel()
-	seen := map[string]bool{}
-	for range 1000 {
-		id := mustNewID(t)
-		if len(id) != 26 || strings.Trim(id, "abcdefghijklmnopqrstuvwxyz234567") != "" {
-			t.Fatalf("NewID = %q, want 26 characters of lowercase base32", id)
-		}
-		if seen[id] {
-			t.Fatalf("NewID repeated %q", id)
-		}
-		seen[id] = true
-	}
-}

@@ -126,8 +126,9 @@ type AuditRecord struct {
 // every implementation.
 //
 // All methods are safe for concurrent use. Each one first checks ctx and
-// returns ctx.Err() unchanged if it is done; an operation already under way
-// when ctx ends returns an error wrapping ctx.Err(). After Close, every method
+// returns ctx.Err() unchanged if it is done; an operation interrupted by ctx
+// ending returns an error (for Redis, whatever the client reports: usually
+// wrapping ctx.Err(), sometimes a network timeout). After Close, every method
 // returns an error.
 //
 // Retention: a plan is kept until Retention (by default [DefaultRetention])

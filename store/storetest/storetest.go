@@ -92,7 +92,7 @@ func storeNow(t *testing.T, h Harness) time.Time {
 	t.Helper()
 	ctx := t.Context()
 	id := mustID(t)
-	mustSave(t, h.Store, store.PlanRecord{ID: id, ExpiresAt: time.Now().Add(100 * 365 * 24 * time.Hour)})
+	mustSave(t, h.Store, store.PlanRecord{ID: id, ExpiresAt: time.Now().AddDate(10, 0, 0)})
 	p, err := h.Store.Plan(ctx, id)
 	if err != nil {
 		t.Fatalf("Plan(%q): %v", id, err)
@@ -155,27 +155,34 @@ func newPlan(t *testing.T, h Harness) store.PlanRecord {
 	return mustPlan(t, h.Store, id)
 }
 
-// pathTo lists the transitions that bring a new plan to state s.
-var pathTo = map[store.State][]store.State{
-	store.StatePending:   {store.StatePending},
-	store.StateApplying:  {store.StatePending, store.StateApplying},
-	store.StateApplied:   {store.StatePending, store.StateApplying, store.StateApplied},
-	store.StateFailed:    {store.StatePending, store.StateApplying, store.StateFailed},
-	store.StateDismissed: {store.StatePending, store.StateDismissed},
-	store.StateExpired:   {store.StatePending, store.StateExpired},
-	store.StateUndone:    {store.StatePending, store.StateApplying, store.StateApplied, store.StateUndone},
+// pathTo lists the states a new plan goes through to reach state s, and
+// whether s is reachable.
+func pathTo(s store.State) ([]store.State, bool) {
+	p, ok := map[store.State][]store.State{
+		store.StatePending:   {store.StatePending},
+		store.StateApplying:  {store.StatePending, store.StateApplying},
+		store.StateApplied:   {store.StatePending, store.StateApplying, store.StateApplied},
+		store.StateFailed:    {store.StatePending, store.StateApplying, store.StateFailed},
+		store.StateDismissed: {store.StatePending, store.StateDismissed},
+		store.StateExpired:   {store.StatePending, store.StateExpired},
+		store.StateUndone:    {store.StatePending, store.StateApplying, store.StateApplied, store.StateUndone},
+	}[s]
+	return p, ok
 }
 
-var allStates = []store.State{
-	store.StatePending, store.StateApplying, store.StateApplied, store.StateFailed,
-	store.StateDismissed, store.StateExpired, store.StateUndone,
+// allStates lists every state.
+func allStates() []store.State {
+	return []store.State{
+		store.StatePending, store.StateApplying, store.StateApplied, store.StateFailed,
+		store.StateDismissed, store.StateExpired, store.StateUndone,
+	}
 }
 
 // planIn returns a new plan brought to state s.
 func planIn(t *testing.T, h Harness, s store.State) store.PlanRecord {
 	t.Helper()
 	p := newPlan(t, h)
-	path := pathTo[s]
+	path, _ := pathTo(s)
 	for i := 1; i < len(path); i++ {
 		p = mustTransition(t, h.Store, p.ID, path[i-1], path[i])
 	}
@@ -326,8 +333,8 @@ func testNotFound(t *testing.T, h Harness) {
 }
 
 func testAllowedTransitions(t *testing.T, h Harness) {
-	for _, from := range allStates {
-		for _, to := range allStates {
+	for _, from := range allStates() {
+		for _, to := range allStates() {
 			if !from.CanTransition(to) {
 				continue
 			}
@@ -375,7 +382,7 @@ func testAllowedTransitions(t *testing.T, h Harness) {
 }
 
 func testDisallowedTransitions(t *testing.T, h Harness) {
-	states := slices.Concat(allStates, []store.State{"bogus"})
+	states := slices.Concat(allStates(), []store.State{"bogus"})
 	for _, from := range states {
 		for _, to := range states {
 			if from.CanTransition(to) {
@@ -383,7 +390,7 @@ func testDisallowedTransitions(t *testing.T, h Harness) {
 			}
 			t.Run(fmt.Sprintf("%s_to_%s", from, to), func(t *testing.T) {
 				cur := store.StatePending
-				if _, ok := pathTo[from]; ok {
+				if _, ok := pathTo(from); ok {
 					cur = from
 				}
 				before := planIn(t, h, cur)
