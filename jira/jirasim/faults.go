@@ -50,8 +50,10 @@ func (s *Server) FailNext(method, pathPrefix string, n int, status int, header h
 // RateLimit makes the next n requests (any method, any path) answer 429 as
 // Jira's burst limiter does: Retry-After (seconds, rounded up),
 // X-RateLimit-Limit, X-RateLimit-Remaining: 0, X-RateLimit-Reset (ISO 8601,
-// now + retryAfter), RateLimit-Reason: jira-burst-based, and the platform
-// error body. It replaces any earlier RateLimit that has not run out. Rate
+// now + retryAfter), RateLimit-Reason: jira-burst-based, and the error body
+// of the API: the platform ErrorCollection, or JSM's ErrorResponse under
+// /rest/servicedeskapi (what the body of a real 429 looks like is not
+// documented; every error of an API has that API's shape here). It replaces any earlier RateLimit that has not run out. Rate
 // limiting is checked before [Server.FailNext] rules.
 func (s *Server) RateLimit(n int, retryAfter time.Duration) {
 	s.mu.Lock()
@@ -73,7 +75,7 @@ func (s *Server) injectFault(w http.ResponseWriter, method, path string) bool {
 		h.Set("X-RateLimit-Remaining", "0")
 		h.Set("X-RateLimit-Reset", time.Now().Add(ra).UTC().Format(time.RFC3339))
 		h.Set("RateLimit-Reason", "jira-burst-based")
-		writePlatformError(w, http.StatusTooManyRequests, "Rate limit exceeded.")
+		writeAPIError(w, path, http.StatusTooManyRequests, "Rate limit exceeded.", "sd.jirasim.rate.limited")
 		return true
 	}
 	var hit *fault
@@ -101,12 +103,19 @@ func (s *Server) injectFault(w http.ResponseWriter, method, path string) bool {
 		msg = "Injected failure"
 	}
 	msg += " (injected by jirasim)."
-	if isJSM(path) {
-		writeJSMError(w, hit.status, msg, "sd.jirasim.injected.fault")
-	} else {
-		writePlatformError(w, hit.status, msg)
-	}
+	writeAPIError(w, path, hit.status, msg, "sd.jirasim.injected.fault")
 	return true
+}
+
+// writeAPIError writes the error body of the API path belongs to: JSM's
+// ErrorResponse (with i18nKey) under /rest/servicedeskapi, the platform's
+// ErrorCollection elsewhere.
+func writeAPIError(w http.ResponseWriter, path string, status int, msg, i18nKey string) {
+	if isJSM(path) {
+		writeJSMError(w, status, msg, i18nKey)
+		return
+	}
+	writePlatformError(w, status, msg)
 }
 
 // isJSM reports whether path (below the base path) belongs to the JSM API.

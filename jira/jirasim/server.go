@@ -197,7 +197,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) {
 		return
 	}
 	if !s.authenticated(r) {
-		writePlatformError(w, http.StatusUnauthorized, msgNotAuthenticated)
+		// The JSM document gives its 401s the ErrorResponse body; the
+		// platform's is the ErrorCollection.
+		writeAPIError(w, path, http.StatusUnauthorized, msgNotAuthenticated, "sd.jirasim.not.authenticated")
 		return
 	}
 	if s.injectFault(w, r.Method, path) {

@@ -32,7 +32,7 @@ func TestAuthAndBasePath(t *testing.T) {
 		{"good credentials", s.URL + "/rest/api/3/myself", jirasim.DefaultEmail, jirasim.DefaultToken, 200, ""},
 		{"no credentials", s.URL + "/rest/api/3/myself", "", "", 401, "You are not authenticated. Authentication required to perform this operation."},
 		{"wrong token", s.URL + "/rest/api/3/myself", jirasim.DefaultEmail, "nope", 401, "You are not authenticated. Authentication required to perform this operation."},
-		{"wrong email", s.URL + "/rest/servicedeskapi/servicedesk", "x@example.com", jirasim.DefaultToken, 401, "You are not authenticated. Authentication required to perform this operation."},
+		{"wrong email", s.URL + "/rest/api/3/project/search", "x@example.com", jirasim.DefaultToken, 401, "You are not authenticated. Authentication required to perform this operation."},
 		{"base path dropped", strings.TrimSuffix(s.URL, jirasim.DefaultBasePath) + "/rest/api/3/myself", jirasim.DefaultEmail, jirasim.DefaultToken, 404, ""},
 		{"unknown route", s.URL + "/rest/api/3/nope", jirasim.DefaultEmail, jirasim.DefaultToken, 404, ""},
 		{"query ignored", s.URL + "/rest/api/3/myself?x=1", jirasim.DefaultEmail, jirasim.DefaultToken, 200, ""},
@@ -801,8 +801,8 @@ func TestRateLimit(t *testing.T) {
 		if _, err := time.Parse(time.RFC3339, r.Header.Get("X-RateLimit-Reset")); err != nil || r.Header.Get("X-RateLimit-Limit") == "" {
 			t.Errorf("got X-RateLimit-Reset %q, X-RateLimit-Limit %q", r.Header.Get("X-RateLimit-Reset"), r.Header.Get("X-RateLimit-Limit"))
 		}
-		if len(decode[platformError](t, r.Body).ErrorMessages) == 0 {
-			t.Errorf("got %s, want the platform error body", r.Body)
+		if decode[jsmError](t, r.Body).ErrorMessage == "" {
+			t.Errorf("got %s, want the JSM error body", r.Body)
 		}
 	}
 	wantStatus(t, "after the limit", do(t, s, "GET", "/rest/servicedeskapi/servicedesk", ""), 200)
