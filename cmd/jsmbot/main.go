@@ -1,0 +1,71 @@
+// Command jsmbot diagnoses and repairs the permission scheme of Jira Service
+// Management projects, from a terminal or as a Slack bot.
+//
+// Usage:
+//
+//	jsmbot diagnose KEY [--json]
+//	jsmbot fix KEY [--yes] [--mode auto|in-place|copy]
+//	jsmbot demo
+//
+// Configuration comes from the environment:
+//
+//	JIRA_BASE_URL    the Jira Cloud site, e.g. https://your-site.atlassian.net
+//	                 (or https://api.atlassian.com/ex/jira/{cloudId})
+//	JIRA_EMAIL       the Atlassian account the bot acts as
+//	JIRA_API_TOKEN   that account's API token
+//	JSMBOT_LOG_LEVEL debug, info, warn (default) or error
+//
+// Exit codes: 0 healthy, or fixed and verified; 3 problems found; 1 could
+// not diagnose or fix; 2 usage.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(report(err, os.Stderr))
+}
+
+// run is the whole program, with its dependencies passed in so tests can call
+// it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "diagnose":
+		return runDiagnose(ctx, rest, getenv, stdout, stderr)
+	case "fix":
+		return runFix(ctx, rest, getenv, stdin, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, getenv, stdout, stderr)
+	case "run":
+		return runBot(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "jsmbot: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+const usage = `Usage:
+  jsmbot diagnose KEY [--json]                      show what is wrong with a JSM project's permissions
+  jsmbot fix KEY [--yes] [--mode auto|in-place|copy] repair it, after showing the plan
+  jsmbot run                                        the Slack bot (Socket Mode)
+  jsmbot demo                                       the whole story against built-in Jira and Slack simulators
+
+Environment: JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN (see README.md).
+Exit codes: 0 healthy or fixed, 3 problems found, 1 could not diagnose or fix, 2 usage.
+`
