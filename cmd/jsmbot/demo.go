@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"strings"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
-	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
@@ -33,8 +35,17 @@ func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, 
 	}
 	engine := repair.New(client, repair.WithLogger(logger))
 
-	fmt.Fprintf(stdout, "jsmbot demo: a simulated Jira Cloud site is running at %s.\n", sim.URL)
-	fmt.Fprintf(stdout, "Its project %s cannot add customers: agents see \"Successfully added 0 customers.\"\n\n", demoProject)
+	fmt.Fprintf(stdout, "jsmbot demo: a simulated Jira Cloud site is running at %s.\n\n", sim.URL)
+	fmt.Fprintf(stdout, "An agent of %s invites a customer:\n", demoProject)
+	invite := func() {
+		err := client.AddCustomers(ctx, demoProject, []string{jirasim.ProspectErinID})
+		if err != nil {
+			fmt.Fprintf(stdout, "  ✗ %s\n\n", inviteWords(err))
+			return
+		}
+		fmt.Fprintf(stdout, "  ✓ the customer was added to %s\n", demoProject)
+	}
+	invite()
 	fmt.Fprintf(stdout, "$ jsmbot diagnose %s\n\n", demoProject)
 
 	d, err := engine.Diagnose(ctx, demoProject)
@@ -59,12 +70,22 @@ func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, 
 	}
 	n := 0
 	for _, r := range sim.Requests() {
-		if r.Method != "GET" {
+		if r.Method != http.MethodGet && r.Path != "/rest/servicedeskapi/servicedesk/"+demoProject+"/customer" {
 			n++
 		}
 	}
-	fmt.Fprintf(stdout, "\nThe repair made %d write(s) to Jira, exactly the plan's %d grant change(s); no other project was touched.\n",
+	fmt.Fprintf(stdout, "\nThe repair made %d write(s) to Jira, exactly the plan's %d grant change(s); no other project was touched.\n\n",
 		n, len(d.Plan.AddGrants)+len(d.Plan.RemoveGrants))
-	_ = diagnosis.ModeAuto
-	return nil
+	fmt.Fprintf(stdout, "The agent invites the customer again:\n")
+	invite()
+	return demoSlack(ctx, stdout, stderr)
+}
+
+// inviteWords is what the agent sees when adding a customer fails.
+func inviteWords(err error) string {
+	var ae *jira.APIError
+	if errors.As(err, &ae) && len(ae.Messages) > 0 {
+		return strings.Join(ae.Messages, " ")
+	}
+	return describe(err)
 }

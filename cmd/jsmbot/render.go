@@ -37,9 +37,12 @@ func printDiagnosis(w io.Writer, d *repair.Diagnosis) {
 	default:
 		fmt.Fprintf(w, "Broken: %d critical problem(s), %d warning(s):\n", crit, warn)
 	}
-	for _, f := range d.Report.Findings {
+	for i, f := range d.Report.Findings {
 		fmt.Fprintf(w, "  %-8s [%s] %s\n", strings.ToUpper(string(f.Severity)), f.Rule, f.Summary)
-		if f.Why != "" {
+		// Findings of one rule share their explanation; say it once,
+		// after the last of them.
+		last := i == len(d.Report.Findings)-1 || d.Report.Findings[i+1].Why != f.Why
+		if f.Why != "" && last {
 			fmt.Fprintf(w, "           Why it matters: %s\n", f.Why)
 		}
 	}
@@ -91,7 +94,7 @@ func printResult(w io.Writer, r *repair.Result) {
 		case c.AlreadyDone:
 			note = " (already there)"
 		}
-		fmt.Fprintf(w, "  %s %s%s\n", mark, changeWords(c), note)
+		fmt.Fprintf(w, "  %s %s%s\n", mark, changeWords(r.After, c), note)
 	}
 	if r.After == nil {
 		return
@@ -105,12 +108,12 @@ func printResult(w io.Writer, r *repair.Result) {
 	printDiagnosis(w, r.After)
 }
 
-func changeWords(c repair.Change) string {
+func changeWords(d *repair.Diagnosis, c repair.Change) string {
 	switch c.Step {
 	case repair.StepAddGrant:
-		return fmt.Sprintf("granted %s to %s in %q", c.Grant.Permission, c.Grant.Holder.Type, c.SchemeName)
+		return fmt.Sprintf("granted %s to %s in %q", c.Grant.Permission, holderWords(d, c.Grant.Holder), c.SchemeName)
 	case repair.StepRemoveGrant:
-		return fmt.Sprintf("removed grant %d (%s) from %q", c.Grant.ID, c.Grant.Permission, c.SchemeName)
+		return fmt.Sprintf("removed %s from %s (grant %d) in %q", c.Grant.Permission, holderWords(d, c.Grant.Holder), c.Grant.ID, c.SchemeName)
 	case repair.StepCreateScheme:
 		return fmt.Sprintf("created scheme %q (id %d)", c.SchemeName, c.SchemeID)
 	case repair.StepAssignScheme:
@@ -119,11 +122,13 @@ func changeWords(c repair.Change) string {
 	return c.Step
 }
 
+// holderWords names a holder for people; d (which may be nil) resolves role
+// ids to names.
 func holderWords(d *repair.Diagnosis, h diagnosis.Holder) string {
 	if h.Type == diagnosis.HolderPortalAccess {
 		return diagnosis.PortalAccessName
 	}
-	if h.Type == diagnosis.HolderProjectRole {
+	if h.Type == diagnosis.HolderProjectRole && d != nil {
 		for name, id := range d.Snapshot.Roles {
 			if id == h.Parameter {
 				return "the " + name + " role"
