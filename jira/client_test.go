@@ -326,8 +326,11 @@ func TestErrors(t *testing.T) {
 			status: http.StatusUnauthorized,
 		},
 		{
-			name:   "missing permission key",
-			call:   func(ctx context.Context, c *jira.Client) error { _, err := c.MyPermissions(ctx, "", "NOT_A_KEY"); return err },
+			name: "missing permission key",
+			call: func(ctx context.Context, c *jira.Client) error {
+				_, err := c.MyPermissions(ctx, "", "NOT_A_KEY")
+				return err
+			},
 			want:   jira.ErrBadRequest,
 			status: http.StatusBadRequest,
 		},
@@ -369,17 +372,6 @@ func TestForbidden(t *testing.T) {
 	}
 }
 
-// attempts counts the logged requests to path.
-func attempts(sim *jirasim.Server, method, path string) int {
-	n := 0
-	for _, r := range sim.Requests() {
-		if r.Method == method && r.Path == path {
-			n++
-		}
-	}
-	return n
-}
-
 func TestRetries(t *testing.T) {
 	t.Parallel()
 	const projectPath = "/rest/api/3/project/HELP"
@@ -394,9 +386,12 @@ func TestRetries(t *testing.T) {
 		wantWait     time.Duration // fake time that passed
 	}{
 		{
-			name:         "429 then success honours Retry-After",
-			fault:        func(sim *jirasim.Server) { sim.RateLimit(2, 3*time.Second) },
-			call:         func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error { _, err := c.Project(ctx, "HELP"); return err },
+			name:  "429 then success honours Retry-After",
+			fault: func(sim *jirasim.Server) { sim.RateLimit(2, 3*time.Second) },
+			call: func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
+				_, err := c.Project(ctx, "HELP")
+				return err
+			},
 			method:       http.MethodGet,
 			path:         projectPath,
 			wantAttempts: 3,
@@ -420,7 +415,10 @@ func TestRetries(t *testing.T) {
 			fault: func(sim *jirasim.Server) {
 				sim.FailNext(http.MethodGet, projectPath, 2, http.StatusServiceUnavailable, http.Header{"Retry-After": {"2"}})
 			},
-			call:         func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error { _, err := c.Project(ctx, "HELP"); return err },
+			call: func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
+				_, err := c.Project(ctx, "HELP")
+				return err
+			},
 			method:       http.MethodGet,
 			path:         projectPath,
 			wantAttempts: 3,
@@ -442,9 +440,12 @@ func TestRetries(t *testing.T) {
 			wantStatus:   http.StatusServiceUnavailable,
 		},
 		{
-			name:         "429 beyond the budget reports when to retry",
-			fault:        func(sim *jirasim.Server) { sim.RateLimit(100, 2*time.Second) },
-			call:         func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error { _, err := c.Project(ctx, "HELP"); return err },
+			name:  "429 beyond the budget reports when to retry",
+			fault: func(sim *jirasim.Server) { sim.RateLimit(100, 2*time.Second) },
+			call: func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
+				_, err := c.Project(ctx, "HELP")
+				return err
+			},
 			method:       http.MethodGet,
 			path:         projectPath,
 			wantAttempts: 5,
@@ -452,9 +453,12 @@ func TestRetries(t *testing.T) {
 			wantWait:     8 * time.Second,
 		},
 		{
-			name:         "Retry-After longer than the wait budget is not waited for",
-			fault:        func(sim *jirasim.Server) { sim.RateLimit(1, 10*time.Minute) },
-			call:         func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error { _, err := c.Project(ctx, "HELP"); return err },
+			name:  "Retry-After longer than the wait budget is not waited for",
+			fault: func(sim *jirasim.Server) { sim.RateLimit(1, 10*time.Minute) },
+			call: func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
+				_, err := c.Project(ctx, "HELP")
+				return err
+			},
 			method:       http.MethodGet,
 			path:         projectPath,
 			wantAttempts: 1,

@@ -135,4 +135,3 @@ func sanitizePath(raw string) string {
 	}
 	return u.Path
 }
-

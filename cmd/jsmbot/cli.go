@@ -85,11 +85,24 @@ func runDiagnose(ctx context.Context, args []string, getenv func(string) string,
 	return outcome(d)
 }
 
+// notApplicableError says why jsmbot leaves a project alone.
+type notApplicableError struct{ why string }
+
+func (e *notApplicableError) Error() string { return e.why }
+
+func notApplicable(d *repair.Diagnosis) error {
+	why := d.Snapshot.Project.Key + " is not a company-managed service project"
+	if len(d.Report.Findings) > 0 {
+		why = d.Report.Findings[0].Summary
+	}
+	return &notApplicableError{why: strings.TrimSuffix(why, ".")}
+}
+
 // outcome maps a diagnosis to the exit status scripts rely on.
 func outcome(d *repair.Diagnosis) error {
 	switch {
 	case !d.Report.Applicable:
-		return errReported
+		return notApplicable(d)
 	case !d.Report.Healthy:
 		return errProblems
 	}
@@ -124,7 +137,7 @@ func fix(ctx context.Context, engine *repair.Engine, key string, mode diagnosis.
 	}
 	printDiagnosis(stdout, d)
 	if !d.Report.Applicable {
-		return errReported
+		return notApplicable(d)
 	}
 	plan, err := diagnosis.NewPlan(d.Snapshot, mode)
 	if errors.Is(err, diagnosis.ErrNothingToRepair) {

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"net/http"
-	"strings"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jsmbot/jsmbot/jira"

@@ -56,8 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprintf(stderr, "jsmbot: unknown command %q\n\n%s", cmd, usage)
-	return errUsage
+	return &usageError{msg: fmt.Sprintf("unknown command %q", cmd)}
 }
 
 const usage = `Usage:

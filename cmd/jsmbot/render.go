@@ -15,8 +15,9 @@ func printDiagnosis(w io.Writer, d *repair.Diagnosis) {
 	p := d.Snapshot.Project
 	fmt.Fprintf(w, "%s · %s\n", p.Key, p.Name)
 	if !d.Report.Applicable {
+		// The reason is the command's error line; add only the why.
 		for _, f := range d.Report.Findings {
-			fmt.Fprintf(w, "  Not applicable: %s\n  %s\n", f.Summary, f.Why)
+			fmt.Fprintf(w, "  Not applicable: %s\n", f.Why)
 		}
 		return
 	}

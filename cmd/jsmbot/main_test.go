@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+)
+
+// cli runs the command with args against sim and returns its exit code and
+// output. env overrides the environment derived from sim.
+func cli(t *testing.T, sim *jirasim.Server, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	vars := map[string]string{}
+	if sim != nil {
+		vars = map[string]string{
+			"JIRA_BASE_URL":  sim.URL,
+			"JIRA_EMAIL":     jirasim.DefaultEmail,
+			"JIRA_API_TOKEN": jirasim.DefaultToken,
+		}
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), append([]string{"jsmbot"}, args...), func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+	code = report(err, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// assertClean fails if output shows a secret, a stack trace or a panic.
+func assertClean(t *testing.T, outputs ...string) {
+	t.Helper()
+	for _, o := range outputs {
+		for _, bad := range []string{jirasim.DefaultToken, "goroutine ", "panic:", "runtime/"} {
+			if strings.Contains(o, bad) {
+				t.Errorf("output contains %q:\n%s", bad, o)
+			}
+		}
+	}
+}
+
+// result is the part of the diagnose --json contract the tests check.
+type result struct {
+	Healthy    bool `json:"healthy"`
+	Applicable bool `json:"applicable"`
+	Project    struct {
+		Key, ID, Name, ProjectTypeKey string
+	} `json:"project"`
+	Scheme *struct {
+		ID         int64    `json:"id"`
+		Name       string   `json:"name"`
+		SharedWith []string `json:"sharedWith"`
+	} `json:"scheme"`
+	Findings []struct {
+		Rule     string `json:"rule"`
+		Severity string `json:"severity"`
+		Holder   struct {
+			Type      string `json:"type"`
+			Parameter string `json:"parameter"`
+		} `json:"holder"`
+		Permission string `json:"permission"`
+		Summary    string `json:"summary"`
+	} `json:"findings"`
+	Plan *struct {
+		ID        string `json:"id"`
+		Mode      string `json:"mode"`
+		AddGrants []struct {
+			Holder     struct{ Type, Parameter string } `json:"holder"`
+			Permission string                           `json:"permission"`
+		} `json:"addGrants"`
+		RemoveGrants []json.RawMessage `json:"removeGrants"`
+	} `json:"plan"`
+}
+
+func TestDiagnoseJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key        string
+		wantCode   int
+		wantRules  []string
+		wantMode   string
+		wantAdds   []string
+		wantShared []string
+	}{
+		{key: "HELP", wantCode: 0, wantRules: []string{}, wantShared: []string{}},
+		{key: "NOPA", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "in-place", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{}},
+		{key: "NOCR", wantCode: 3, wantRules: []string{"portal-access"}, wantMode: "in-place", wantAdds: []string{"CREATE_ISSUES"}, wantShared: []string{}},
+		{key: "CUST", wantCode: 3, wantRules: []string{"portal-access", "portal-access", "customers-role", "customers-role", "customers-role"}, wantMode: "in-place", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{}},
+		{key: "ADMN", wantCode: 3, wantRules: []string{"admin-mandatory"}, wantMode: "in-place", wantAdds: []string{"ADMINISTER_PROJECTS"}, wantShared: []string{}},
+		{key: "DRFT", wantCode: 0, wantRules: []string{"default-drift", "default-drift", "default-drift"}, wantShared: []string{}},
+		{key: "SHRB", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "copy", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{"SHRA", "SHRC"}},
+		{key: "SOFT", wantCode: 1, wantRules: []string{"not-applicable"}},
+		{key: "TEAM", wantCode: 1, wantRules: []string{"not-applicable"}},
+	}
+	sim := jirasim.NewServer(t) // diagnose only reads, so one site serves all rows
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := cli(t, sim, nil, "diagnose", tt.key, "--json")
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, errOut)
+			}
+			var got result
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+			}
+			rules := []string{}
+			for _, f := range got.Findings {
+				rules = append(rules, f.Rule)
+				if f.Summary == "" || f.Severity == "" {
+					t.Errorf("finding %+v lacks a summary or severity", f)
+				}
+			}
+			if diff := cmp.Diff(tt.wantRules, rules); diff != "" {
+				t.Errorf("rules (-want +got):\n%s", diff)
+			}
+			if got.Project.Key != tt.key || got.Project.ProjectTypeKey == "" {
+				t.Errorf("project = %+v, want key %s with its type", got.Project, tt.key)
+			}
+			if tt.wantShared != nil && (got.Scheme == nil || !slices.Equal(got.Scheme.SharedWith, tt.wantShared)) {
+				t.Errorf("scheme = %+v, want sharedWith %v", got.Scheme, tt.wantShared)
+			}
+			if tt.wantMode == "" {
+				if got.Plan != nil {
+					t.Errorf("plan = %+v, want null", got.Plan)
+				}
+				return
+			}
+			if got.Plan == nil || got.Plan.Mode != tt.wantMode || got.Plan.ID == "" || got.Plan.RemoveGrants == nil {
+				t.Fatalf("plan = %+v, want mode %s with an id and a removeGrants array", got.Plan, tt.wantMode)
+			}
+			var adds []string
+			for _, g := range got.Plan.AddGrants {
+				adds = append(adds, g.Permission)
+			}
+			if diff := cmp.Diff(tt.wantAdds, adds); diff != "" {
+				t.Errorf("addGrants (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFixLeavesScenariosHealthy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key        string
+		mode       string
+		wantWrites int
+	}{
+		{"HELP", "auto", 0},
+		{"DRFT", "auto", 0},
+		{"NOPA", "auto", 2},
+		{"NOCR", "auto", 1},
+		{"CUST", "auto", 5},
+		{"ADMN", "auto", 1},
+		{"SHRA", "auto", 2},     // copy: create + assign
+		{"SHRA", "in-place", 2}, // two grants on the shared scheme
+		{"NOPA", "copy", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"/"+tt.mode, func(t *testing.T) {
+			t.Parallel()
+			sim := jirasim.NewServer(t)
+			code, out, errOut := cli(t, sim, nil, "fix", tt.key, "--yes", "--mode", tt.mode)
+			if code != 0 {
+				t.Fatalf("fix exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			}
+			n := 0
+			for _, r := range sim.Requests() {
+				if r.Method != http.MethodGet {
+					n++
+				}
+			}
+			if n != tt.wantWrites {
+				t.Errorf("%d writes, want %d", n, tt.wantWrites)
+			}
+			if tt.wantWrites > 0 && !strings.Contains(out, "Verified: "+tt.key+" is healthy now.") {
+				t.Errorf("stdout does not report the verified state:\n%s", out)
+			}
+			code, _, _ = cli(t, sim, nil, "diagnose", tt.key)
+			if code != 0 {
+				t.Errorf("diagnose after fix: exit code %d, want 0", code)
+			}
+			assertClean(t, out, errOut)
+		})
+	}
+}
+
+func TestHumanOutput(t *testing.T) {
+	t.Parallel()
+	sim := jirasim.NewServer(t)
+	code, out, _ := cli(t, sim, nil, "diagnose", "shra")
+	if code != 3 {
+		t.Errorf("exit code %d, want 3", code)
+	}
+	for _, want := range []string{
+		"SHRA ·",
+		"Shared with:       SHRB, SHRC",
+		"CRITICAL [portal-access]",
+		"Why it matters:",
+		"mode copy",
+		"+ grant BROWSE_PROJECTS to Service Project Customer - Portal Access",
+		"SHRB, SHRC keep the original scheme, unchanged.",
+		"To apply: jsmbot fix SHRA",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		setup    func(*jirasim.Server)
+		noSim    bool
+		wantCode int
+		want     string // in stderr
+	}{
+		{name: "no command", args: nil, wantCode: 2, want: "Usage:"},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, want: `unknown command "frobnicate"`},
+		{name: "missing configuration", noSim: true, args: []string{"diagnose", "HELP"}, wantCode: 1,
+			want: "configuration: JIRA_BASE_URL is not set; JIRA_EMAIL is not set; JIRA_API_TOKEN is not set"},
+		{name: "bad base URL", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_BASE_URL": "site.atlassian.net"}, wantCode: 1, want: "JIRA_BASE_URL"},
+		{name: "malformed key", args: []string{"diagnose", "12-bad"}, wantCode: 2, want: `"12-bad" is not a project key`},
+		{name: "no key", args: []string{"diagnose"}, wantCode: 2, want: "needs exactly one project key"},
+		{name: "unknown flag", args: []string{"diagnose", "HELP", "--jsn"}, wantCode: 2, want: "flag provided but not defined"},
+		{name: "unknown mode", args: []string{"fix", "NOPA", "--yes", "--mode", "sideways"}, wantCode: 2, want: "sideways"},
+		{name: "unknown project", args: []string{"diagnose", "NOPE"}, wantCode: 1, want: "project not found"},
+		{name: "software project", args: []string{"diagnose", "SOFT"}, wantCode: 1, want: "SOFT is a software project; jsmbot only repairs company-managed service projects"},
+		{name: "team-managed project", args: []string{"fix", "TEAM", "--yes"}, wantCode: 1, want: "TEAM is team-managed: it has no permission scheme"},
+		{name: "bad credentials", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_API_TOKEN": "wrong-token"}, wantCode: 1,
+			want: "Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN"},
+		{name: "no project admin", args: []string{"diagnose", "NOPA"}, setup: func(s *jirasim.Server) { s.SetProjectPermission("ADMINISTER_PROJECTS", false) }, wantCode: 1,
+			want: `the account needs the "Administer Projects (or Administer Jira)" permission`},
+		{name: "no Jira admin", args: []string{"fix", "NOPA", "--yes"}, setup: func(s *jirasim.Server) { s.SetGlobalPermission("ADMINISTER", false) }, wantCode: 1,
+			want: `the account needs the "Administer Jira" permission`},
+		{name: "rate limited beyond the budget", args: []string{"diagnose", "HELP"}, setup: func(s *jirasim.Server) { s.RateLimit(1000, 90*time.Second) }, wantCode: 1,
+			want: "Jira is rate limiting this account (jira-burst-based) and the retries ran out; try again in 1m30s"},
+		{name: "Jira unreachable", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_BASE_URL": "http://127.0.0.1:1"}, wantCode: 1, want: "cannot reach Jira"},
+		{name: "fix without a terminal", args: []string{"fix", "NOPA"}, wantCode: 2, want: "fix needs --yes when no terminal can confirm the change"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var sim *jirasim.Server
+			if !tt.noSim {
+				sim = jirasim.NewServer(t)
+				if tt.setup != nil {
+					tt.setup(sim)
+				}
+			}
+			code, out, errOut := cli(t, sim, tt.env, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d\nstderr: %s", code, tt.wantCode, errOut)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", errOut, tt.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(errOut), "\n"); tt.want != "Usage:" && lines > 0 {
+				t.Errorf("stderr has %d lines, want one:\n%s", lines+1, errOut)
+			}
+			if sim != nil {
+				for _, r := range sim.Requests() {
+					if r.Method != http.MethodGet && r.Status < 300 {
+						t.Errorf("bad input changed Jira: %s %s → %d", r.Method, r.Path, r.Status)
+					}
+				}
+			}
+			assertClean(t, out, errOut)
+		})
+	}
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := cli(t, nil, nil, "demo")
+	if code != 0 {
+		t.Fatalf("demo exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"Successfully added 0 customers", "Broken: 2 critical problem(s)", "Verified: NOPA is healthy now.", "the customer was added to NOPA"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	assertClean(t, out, errOut)
+}
+
+func TestAsk(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want bool
+	}{{"y\n", true}, {"YES\n", true}, {"n\n", false}, {"\n", false}, {"", false}, {"yes please\n", false}}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		got, err := ask(strings.NewReader(tt.in), &out, "Apply? ")
+		if err != nil || got != tt.want {
+			t.Errorf("ask(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
