@@ -22,7 +22,7 @@ import (
 
 // Defaults for [New]; each can be changed with an [Option].
 const (
-	DefaultScanConcurrency = 8
+	DefaultScanConcurrency = 16
 	DefaultShareCacheTTL   = time.Minute
 )
 
