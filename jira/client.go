@@ -28,10 +28,11 @@ const (
 
 // Client talks to one Jira Cloud site. Create it with [NewClient].
 type Client struct {
-	r      *resty.Client
-	base   string
-	log    *slog.Logger
-	policy retryPolicy
+	r        *resty.Client
+	base     string
+	log      *slog.Logger
+	policy   retryPolicy
+	observer Observer
 }
 
 // Option configures a [Client].
@@ -44,6 +45,7 @@ type options struct {
 	maxWait    time.Duration
 	timeout    time.Duration
 	logger     *slog.Logger
+	observer   Observer
 }
 
 // WithHTTPClient makes the client send requests through hc, for custom
@@ -65,6 +67,40 @@ func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 // WithLogger sets the logger for retries and transport warnings (default:
 // discard). Nothing logged carries credentials.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// Observer receives what the client does, for metrics. Either function may
+// be nil; both must be safe for concurrent use and quick.
+type Observer struct {
+	// Call is told about every finished call, after its last attempt.
+	Call func(Call)
+	// Retry is told about every attempt that is about to be repeated.
+	Retry func(Retry)
+}
+
+// Call describes one finished call to Jira.
+type Call struct {
+	Method string
+	// Endpoint is the path template, e.g.
+	// /rest/api/3/project/{projectIdOrKey}: ids are left out so it can be a
+	// metric label.
+	Endpoint string
+	// Status is the last answer's status code, 0 when none came.
+	Status   int
+	Attempts int
+	Duration time.Duration
+}
+
+// Retry describes one attempt that is repeated.
+type Retry struct {
+	Method, Endpoint string
+	// Status is the attempt's status code, 0 for a transport error.
+	Status int
+	// Reason is Jira's RateLimit-Reason for a 429.
+	Reason string
+}
+
+// WithObserver makes the client report calls and retries to o.
+func WithObserver(o Observer) Option { return func(opts *options) { opts.observer = o } }
 
 // NewClient returns a client for the Jira site at baseURL
 // (https://your-site.atlassian.net, or the gateway form
@@ -106,9 +142,10 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 	hc.Timeout = o.timeout
 
 	c := &Client{
-		base:   base,
-		log:    o.logger,
-		policy: retryPolicy{maxWait: o.maxWait},
+		base:     base,
+		log:      o.logger,
+		policy:   retryPolicy{maxWait: o.maxWait},
+		observer: o.observer,
 	}
 	c.r = resty.NewWithClient(hc).
 		SetBaseURL(base).
@@ -157,7 +194,11 @@ func parseBaseURL(raw string) (string, error) {
 // request describes one call for [Client.do].
 type request struct {
 	method string
-	path   string // below the base URL, starting with /rest/
+	// path is below the base URL, starting with /rest/. It is a template
+	// whose {name} parts are filled from params, escaped: the template
+	// names the endpoint in logs and metrics without the ids.
+	path   string
+	params map[string]string
 	query  url.Values
 	header map[string]string
 	body   any
@@ -167,7 +208,9 @@ type request struct {
 // not nil). Every other outcome is an error: an [*APIError] for a Jira
 // answer, ctx.Err() when the context ended, or a wrapped transport error.
 func (c *Client) do(ctx context.Context, rq request, out any) error {
-	r := c.r.R().SetContext(ctx).SetHeaders(rq.header)
+	start := time.Now()
+	ctx = context.WithValue(ctx, endpointKey{}, rq.path)
+	r := c.r.R().SetContext(ctx).SetHeaders(rq.header).SetPathParams(rq.params)
 	if rq.query != nil {
 		r.SetQueryParamsFromValues(rq.query)
 	}
@@ -178,15 +221,25 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 		r.SetResult(out)
 	}
 	resp, err := r.Execute(rq.method, rq.path)
+	c.observeCall(rq, resp, start)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
 	if err != nil && !errors.Is(err, errWaitTooLong) {
 		// resty's transport errors quote the full URL; it carries no
 		// secrets (auth is a header), but the path is what matters.
-		return fmt.Errorf("jira: %s %s: %w", rq.method, rq.path, unwrapURLError(err))
+		return fmt.Errorf("jira: %s %s: %w", rq.method, expandPath(rq), unwrapURLError(err))
 	}
-	return checkResponse(resp, rq.method, rq.path)
+	return checkResponse(resp, rq.method, expandPath(rq))
+}
+
+// expandPath fills the template's parameters, for error messages.
+func expandPath(rq request) string {
+	p := rq.path
+	for k, v := range rq.params {
+		p = strings.ReplaceAll(p, "{"+k+"}", url.PathEscape(v))
+	}
+	return p
 }
 
 // unwrapURLError drops *url.Error's "Get \"https://…\"" prefix, which repeats
@@ -199,7 +252,35 @@ func unwrapURLError(err error) error {
 	return err
 }
 
+// endpointKey carries a request's path template to the retry hook, which
+// resty calls with the expanded URL only.
+type endpointKey struct{}
+
+func (c *Client) observeCall(rq request, resp *resty.Response, start time.Time) {
+	if c.observer.Call == nil {
+		return
+	}
+	call := Call{Method: rq.method, Endpoint: rq.path, Duration: time.Since(start), Attempts: 1}
+	if resp != nil {
+		if resp.Request != nil {
+			call.Attempts = max(resp.Request.Attempt, 1)
+		}
+		if resp.RawResponse != nil {
+			call.Status = resp.StatusCode()
+		}
+	}
+	c.observer.Call(call)
+}
+
 func (c *Client) logRetry(resp *resty.Response, err error) {
+	if c.observer.Retry != nil && resp != nil && resp.Request != nil {
+		r := Retry{Method: resp.Request.Method}
+		r.Endpoint, _ = resp.Request.Context().Value(endpointKey{}).(string)
+		if resp.RawResponse != nil {
+			r.Status, r.Reason = resp.StatusCode(), resp.Header().Get("RateLimit-Reason")
+		}
+		c.observer.Retry(r)
+	}
 	attrs := []any{}
 	if resp != nil && resp.Request != nil {
 		attrs = append(attrs, "method", resp.Request.Method, "path", sanitizePath(resp.Request.URL), "attempt", resp.Request.Attempt)

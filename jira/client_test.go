@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
@@ -543,3 +545,32 @@ func TestTransportErrorIsRetriedThenReported(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return sub != "" && strings.Contains(s, sub) }
+
+func TestObserver(t *testing.T) {
+	t.Parallel()
+	sim := jirasim.NewServer(t)
+	var (
+		mu      sync.Mutex
+		calls   []jira.Call
+		retries []jira.Retry
+	)
+	obs := jira.Observer{
+		Call:  func(c jira.Call) { mu.Lock(); calls = append(calls, c); mu.Unlock() },
+		Retry: func(r jira.Retry) { mu.Lock(); retries = append(retries, r); mu.Unlock() },
+	}
+	synctest.Test(t, func(t *testing.T) {
+		c := newBubbleClient(t, sim, jira.WithObserver(obs))
+		sim.RateLimit(1, time.Second)
+		if _, err := c.Project(t.Context(), "HELP"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	wantCalls := []jira.Call{{Method: "GET", Endpoint: "/rest/api/3/project/{projectIdOrKey}", Status: 200, Attempts: 2}}
+	if diff := cmp.Diff(wantCalls, calls, cmpopts.IgnoreFields(jira.Call{}, "Duration")); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	wantRetries := []jira.Retry{{Method: "GET", Endpoint: "/rest/api/3/project/{projectIdOrKey}", Status: 429, Reason: "jira-burst-based"}}
+	if diff := cmp.Diff(wantRetries, retries); diff != "" {
+		t.Errorf("retries (-want +got):\n%s", diff)
+	}
+}

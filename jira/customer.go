@@ -32,7 +32,7 @@ func (c *Client) DeskCustomers(ctx context.Context, deskID, query string) iter.S
 			q.Set("query", query)
 		}
 		var p jsmPage[User]
-		rq := request{method: http.MethodGet, path: deskPath(deskID) + "/customer", query: q, header: experimental}
+		rq := request{method: http.MethodGet, path: deskPath + "/customer", params: deskParams(deskID), query: q, header: experimental}
 		if err := c.do(ctx, rq, &p); err != nil {
 			return nil, 0, err
 		}
@@ -46,7 +46,7 @@ func (c *Client) DeskCustomers(ctx context.Context, deskID, query string) iter.S
 // desk administrator rights.
 func (c *Client) AddCustomers(ctx context.Context, deskID string, accountIDs []string) error {
 	body := map[string][]string{"accountIds": accountIDs}
-	return c.do(ctx, request{method: http.MethodPost, path: deskPath(deskID) + "/customer", body: body}, nil)
+	return c.do(ctx, request{method: http.MethodPost, path: deskPath + "/customer", params: deskParams(deskID), body: body}, nil)
 }
 
 // CreateCustomer creates a portal-only customer account. An email that

@@ -42,7 +42,7 @@ var expandPermissions = url.Values{"expand": {"permissions"}}
 // Administer Jira ([ErrForbidden] otherwise).
 func (c *Client) ProjectPermissionScheme(ctx context.Context, projectKeyOrID string) (*PermissionScheme, error) {
 	var s PermissionScheme
-	rq := request{method: http.MethodGet, path: "/rest/api/3/project/" + url.PathEscape(projectKeyOrID) + "/permissionscheme", query: expandPermissions}
+	rq := request{method: http.MethodGet, path: projectPath + "/permissionscheme", params: projectParams(projectKeyOrID), query: expandPermissions}
 	if err := c.do(ctx, rq, &s); err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (c *Client) PermissionSchemes(ctx context.Context) ([]PermissionScheme, err
 // PermissionScheme returns one permission scheme with its grants.
 func (c *Client) PermissionScheme(ctx context.Context, id int64) (*PermissionScheme, error) {
 	var s PermissionScheme
-	rq := request{method: http.MethodGet, path: schemePath(id), query: expandPermissions}
+	rq := request{method: http.MethodGet, path: schemePath, params: schemeParams(id), query: expandPermissions}
 	if err := c.do(ctx, rq, &s); err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (c *Client) CreatePermissionScheme(ctx context.Context, s PermissionScheme)
 func (c *Client) AddGrant(ctx context.Context, schemeID int64, g Grant) (*Grant, error) {
 	var created Grant
 	body := Grant{Holder: g.Holder, Permission: g.Permission}
-	if err := c.do(ctx, request{method: http.MethodPost, path: schemePath(schemeID) + "/permission", body: body}, &created); err != nil {
+	if err := c.do(ctx, request{method: http.MethodPost, path: schemePath + "/permission", params: schemeParams(schemeID), body: body}, &created); err != nil {
 		return nil, err
 	}
 	return &created, nil
@@ -101,8 +101,9 @@ func (c *Client) AddGrant(ctx context.Context, schemeID int64, g Grant) (*Grant,
 // DeleteGrant removes one grant from a scheme. Jira answers 400, not 404,
 // for a grant id it does not know. It needs Administer Jira.
 func (c *Client) DeleteGrant(ctx context.Context, schemeID, grantID int64) error {
-	path := schemePath(schemeID) + "/permission/" + strconv.FormatInt(grantID, 10)
-	return c.do(ctx, request{method: http.MethodDelete, path: path}, nil)
+	params := schemeParams(schemeID)
+	params["grantId"] = strconv.FormatInt(grantID, 10)
+	return c.do(ctx, request{method: http.MethodDelete, path: schemePath + "/permission/{grantId}", params: params}, nil)
 }
 
 // AssignPermissionScheme makes a project use the given scheme. It needs
@@ -110,21 +111,24 @@ func (c *Client) DeleteGrant(ctx context.Context, schemeID, grantID int64) error
 func (c *Client) AssignPermissionScheme(ctx context.Context, projectKeyOrID string, schemeID int64) error {
 	rq := request{
 		method: http.MethodPut,
-		path:   "/rest/api/3/project/" + url.PathEscape(projectKeyOrID) + "/permissionscheme",
+		path:   projectPath + "/permissionscheme",
+		params: projectParams(projectKeyOrID),
 		body:   map[string]int64{"id": schemeID},
 	}
 	return c.do(ctx, rq, nil)
 }
 
-func schemePath(id int64) string {
-	return "/rest/api/3/permissionscheme/" + strconv.FormatInt(id, 10)
+const schemePath = "/rest/api/3/permissionscheme/{schemeId}"
+
+func schemeParams(id int64) map[string]string {
+	return map[string]string{"schemeId": strconv.FormatInt(id, 10)}
 }
 
 // AssignedPermissionScheme returns the id and name of the scheme assigned to
 // a project, without its grants: the cheap form for scanning many projects.
 func (c *Client) AssignedPermissionScheme(ctx context.Context, projectKeyOrID string) (*PermissionScheme, error) {
 	var s PermissionScheme
-	rq := request{method: http.MethodGet, path: "/rest/api/3/project/" + url.PathEscape(projectKeyOrID) + "/permissionscheme"}
+	rq := request{method: http.MethodGet, path: projectPath + "/permissionscheme", params: projectParams(projectKeyOrID)}
 	if err := c.do(ctx, rq, &s); err != nil {
 		return nil, err
 	}

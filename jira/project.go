@@ -40,7 +40,7 @@ func (p Project) TeamManaged() bool { return p.Simplified || p.Style == "next-ge
 // project and for one the caller may not browse.
 func (c *Client) Project(ctx context.Context, keyOrID string) (*Project, error) {
 	var p Project
-	err := c.do(ctx, request{method: http.MethodGet, path: "/rest/api/3/project/" + url.PathEscape(keyOrID)}, &p)
+	err := c.do(ctx, request{method: http.MethodGet, path: projectPath, params: projectParams(keyOrID)}, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -109,4 +109,12 @@ func (c *Client) Projects(ctx context.Context, s ProjectSearch) iter.Seq2[Projec
 		}
 		return p.Values, nextPlatform(p), nil
 	})
+}
+
+// projectPath is the template of a project's path; [Client.do] fills in the
+// key, escaped.
+const projectPath = "/rest/api/3/project/{projectIdOrKey}"
+
+func projectParams(keyOrID string) map[string]string {
+	return map[string]string{"projectIdOrKey": keyOrID}
 }

@@ -12,7 +12,7 @@ import (
 // answers 401 or 404, not 403, to callers without Administer Projects.
 func (c *Client) ProjectRoles(ctx context.Context, projectKeyOrID string) (map[string]string, error) {
 	var links map[string]string
-	rq := request{method: http.MethodGet, path: "/rest/api/3/project/" + url.PathEscape(projectKeyOrID) + "/role"}
+	rq := request{method: http.MethodGet, path: projectPath + "/role", params: projectParams(projectKeyOrID)}
 	if err := c.do(ctx, rq, &links); err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ type ServiceDesk struct {
 // project key, or the forms projectKey:ABC and projectId:10012.
 func (c *Client) ServiceDesk(ctx context.Context, idOrKey string) (*ServiceDesk, error) {
 	var d ServiceDesk
-	if err := c.do(ctx, request{method: http.MethodGet, path: deskPath(idOrKey)}, &d); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, path: deskPath, params: deskParams(idOrKey)}, &d); err != nil {
 		return nil, err
 	}
 	return &d, nil
@@ -38,6 +38,8 @@ func (c *Client) ServiceDesks(ctx context.Context) iter.Seq2[ServiceDesk, error]
 	})
 }
 
-func deskPath(idOrKey string) string {
-	return "/rest/servicedeskapi/servicedesk/" + url.PathEscape(idOrKey)
+const deskPath = "/rest/servicedeskapi/servicedesk/{serviceDeskId}"
+
+func deskParams(idOrKey string) map[string]string {
+	return map[string]string{"serviceDeskId": idOrKey}
 }
