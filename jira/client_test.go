@@ -574,3 +574,24 @@ func TestObserver(t *testing.T) {
 		t.Errorf("retries (-want +got):\n%s", diff)
 	}
 }
+
+func TestTimeoutIsRetriedThenReported(t *testing.T) {
+	t.Parallel()
+	sim := jirasim.NewServer(t)
+	sim.SetLatency(time.Minute) // Jira hangs
+	synctest.Test(t, func(t *testing.T) {
+		c := newBubbleClient(t, sim, jira.WithTimeout(5*time.Second), jira.WithMaxRetries(2))
+		start := time.Now()
+		_, err := c.Project(t.Context(), "HELP")
+		var ne interface{ Timeout() bool }
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+		if n := len(sim.Requests()); n != 3 {
+			t.Errorf("%d attempts, want 3 (a timed-out GET is retried)", n)
+		}
+		if waited := time.Since(start); waited < 15*time.Second || waited > 20*time.Second {
+			t.Errorf("gave up after %v, want three 5s attempts plus short backoffs", waited)
+		}
+	})
+}

@@ -21,10 +21,11 @@
 //
 // # Rate limits and retries
 //
-// Transport errors and 429 answers are retried for every method: a 429 means
-// Jira did not process the request. 502, 503 and 504 are retried only for
+// 429 answers are retried for every method: a 429 means Jira did not process
+// the request. 502, 503, 504 and transport errors are retried only for
 // idempotent methods, so a POST that may have been applied is never sent
-// twice blindly. Waits honour Retry-After, then X-RateLimit-Reset, then a
+// twice blindly; a POST is retried after a transport error only when the
+// connection could not be made at all. Waits honour Retry-After, then X-RateLimit-Reset, then a
 // jittered exponential backoff. When Jira asks for a longer wait than the
 // client's budget, or the attempts run out, the last [*APIError] is returned
 // with RetryAfter set so callers can say when to try again.

@@ -2,6 +2,7 @@ package jira
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,10 +29,10 @@ func (p retryPolicy) retry(resp *resty.Response, err error) bool {
 	if err != nil {
 		// A cancelled or expired context is final; resty checks it too,
 		// but only after the attempt.
-		if resp != nil && resp.Request != nil && resp.Request.Context().Err() != nil {
+		if resp == nil || resp.Request == nil || resp.Request.Context().Err() != nil {
 			return false
 		}
-		return true
+		return retryableTransport(resp.Request.Method, err)
 	}
 	if resp == nil || resp.RawResponse == nil {
 		return false
@@ -51,6 +52,19 @@ func retryableStatus(method string, status int) bool {
 		return idempotent(method)
 	}
 	return false
+}
+
+// retryableTransport is the transport part of the policy. An idempotent
+// request may always be sent again. A POST may only when it surely never
+// left: the connection could not be made. A POST that timed out or lost its
+// connection may have been applied, and sending it again could create a
+// second scheme or customer.
+func retryableTransport(method string, err error) bool {
+	if idempotent(method) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func idempotent(method string) bool {

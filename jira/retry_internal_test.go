@@ -1,6 +1,10 @@
 package jira
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -48,6 +52,29 @@ func TestRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		if got := retryAfter(tt.header, now); got != tt.want {
 			t.Errorf("%s: retryAfter = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRetryableTransport(t *testing.T) {
+	t.Parallel()
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	read := &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+	tests := []struct {
+		method string
+		err    error
+		want   bool
+	}{
+		{http.MethodGet, read, true},
+		{http.MethodPut, context.DeadlineExceeded, true},
+		{http.MethodPost, dial, true},
+		{http.MethodPost, fmt.Errorf("wrapped: %w", dial), true},
+		{http.MethodPost, read, false},
+		{http.MethodPost, context.DeadlineExceeded, false},
+	}
+	for _, tt := range tests {
+		if got := retryableTransport(tt.method, tt.err); got != tt.want {
+			t.Errorf("retryableTransport(%s, %v) = %v, want %v", tt.method, tt.err, got, tt.want)
 		}
 	}
 }
