@@ -96,7 +96,7 @@ type Snapshot struct {
 type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
-	Holder   Holder   `json:"holder"`
+	Holder   Holder   `json:"holder,omitzero"`
 	// HolderName is the holder in words ("Service Project Customer - Portal
 	// Access", "Administrators role").
 	HolderName string `json:"holderName,omitempty"`
