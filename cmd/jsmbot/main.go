@@ -6,6 +6,8 @@
 //	jsmbot diagnose KEY [--json]
 //	jsmbot fix KEY [--yes] [--mode auto|in-place|copy]
 //	jsmbot demo
+//	jsmbot manifest [--private-channels]
+//	jsmbot doctor [--timeout 10s]
 //
 // Configuration comes from the environment:
 //
@@ -52,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "run":
 		return runBot(ctx, rest, getenv, stdout, stderr)
+	case "manifest":
+		return runManifest(ctx, rest, stdout)
+	case "doctor":
+		return runDoctor(ctx, rest, getenv, stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -63,6 +69,8 @@ const usage = `Usage:
   jsmbot diagnose KEY [--json]                      show what is wrong with a JSM project's permissions
   jsmbot fix KEY [--yes] [--mode auto|in-place|copy] repair it, after showing the plan
   jsmbot run                                        the Slack bot (Socket Mode)
+  jsmbot manifest [--private-channels]              print the Slack app manifest (YAML)
+  jsmbot doctor [--timeout 10s]                     check the configuration against Slack, Jira and Redis
   jsmbot demo                                       the whole story against built-in Jira and Slack simulators
 
 Environment: JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN (see README.md).
