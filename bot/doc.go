@@ -1,0 +1,56 @@
+// Package bot is jsmbot's Slack front end: a Socket Mode bot that diagnoses
+// Jira Service Management permission schemes on request and applies an
+// approved repair through the shared [repair.Engine].
+//
+// # Surface
+//
+// commands.go maps the whole surface in one place: the /jsm subcommands
+// (diagnose KEY, help; anything else gets the help), the button action IDs
+// and the view callbacks. /jsm help is generated from it.
+//
+// # Transport
+//
+// [Bot.Run] reads the Events channel of a slack-go socketmode client. It
+// acknowledges every envelope at once, before any other I/O (a slash
+// command's ack carries its immediate answer), then hands the envelope to
+// a bounded pool of workers. A worker first de-duplicates it on its
+// envelope_id (and an Events API event_id) through [store.Store.MarkOnce],
+// so Slack's redeliveries and several replicas sharing one Redis handle it
+// once. Envelopes slack-go cannot decode are acknowledged by their raw id.
+//
+// # Approval
+//
+// A diagnosis that finds a broken scheme is posted with an Approve button
+// per repair mode (both in-place and copy when the scheme is shared) and a
+// Dismiss button. Each offered plan is saved in the store before its
+// button appears; a button carries only the plan's unguessable ID. The
+// policy is deny by default: only [Config.Approvers] (user IDs, or user
+// groups whose members are looked up with usergroups.users.list) may
+// approve, and not their own request unless [Config.AllowSelfApproval].
+// A refusal is an ephemeral message and an audit record; nothing else
+// changes.
+//
+// An approval must win, in this order, a store marker for the message (so
+// one decision is taken across both modes, Dismiss and every replica) and
+// the plan's compare-and-set from pending to applying. The message then
+// shows "applying", the engine re-reads Jira and applies the plan only if
+// nothing changed since the diagnosis (otherwise nothing is written and a
+// fresh diagnosis is posted in the thread), verifies the result, and the
+// message shows exactly what Jira now holds. Every decision is written to
+// the audit trail and summarized in the message's thread. Plans expire
+// after [Config.PlanTTL].
+//
+// # Errors
+//
+// Users never see err.Error(): one function turns an error into friendly
+// text (project not found, Jira throttling with when to retry, a missing
+// Jira permission…) or "Something went wrong (ref …)", and the full error
+// is logged once with the same ref.
+//
+// # Shutdown
+//
+// When Run's context ends it stops reading envelopes and lets in-flight
+// work finish within [Config.DrainTimeout] on a context of its own, so a
+// repair under way records its outcome, then returns. Closing the store is
+// the caller's job.
+package bot

@@ -1,0 +1,453 @@
+package bot
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
+
+	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/store"
+)
+
+// TestApprovalFlow is the story of issue 3 end to end, through the real
+// slack-go client: diagnose, refusals that change nothing, the approval,
+// the verified result and the audit trail.
+func TestApprovalFlow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+
+	envID := h.slash(userRequester, "diagnose nopa")
+	ack, err := h.slack.WaitAck(h.ctx(), envID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ack.Payload), "Diagnosing NOPA") {
+		t.Errorf("slash command ack payload = %s, want the Diagnosing note", ack.Payload)
+	}
+
+	report := h.waitReport("NOPA")
+	rendered := slacksim.RenderBlocks(report.Blocks)
+	for _, want := range []string{"NOPA", "Broken", "portal-access", "Fix in place", "[ Approve fix ]", "[ Dismiss ]", "No other project uses this scheme"} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("report lacks %q:\n%s", want, rendered)
+		}
+	}
+	planID := buttonValue(t, report, actionApproveInPlace)
+	if len(planID) != 26 {
+		t.Errorf("button value %q is not a plan ID", planID)
+	}
+
+	refusals := []struct {
+		name, user, want string
+	}{
+		{"outsider", userOutsider, "you are not one of them"},
+		{"requester", userRequester, "self-approval is turned off"},
+	}
+	for _, r := range refusals {
+		h.click(r.user, report, actionApproveInPlace)
+		if got := h.lastEphemeral(r.user); !strings.Contains(got, r.want) {
+			t.Errorf("%s's click: ephemeral %q, want it to contain %q", r.name, got, r.want)
+		}
+		if w := h.writes(); len(w) != 0 {
+			t.Fatalf("%s's click wrote to Jira: %+v", r.name, w)
+		}
+		if got := h.plan(planID).State; got != store.StatePending {
+			t.Errorf("after %s's click the plan is %s, want pending", r.name, got)
+		}
+		if got := h.message(report); string(got.Blocks) != string(report.Blocks) {
+			t.Errorf("%s's click changed the message:\n%s", r.name, slacksim.RenderBlocks(got.Blocks))
+		}
+	}
+
+	h.click(userApprover, report, actionApproveInPlace)
+	final := h.message(report)
+	rendered = slacksim.RenderBlocks(final.Blocks)
+	for _, want := range []string{"repaired", "Verified", "granted `BROWSE_PROJECTS`", "<@" + userApprover + ">"} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("final message lacks %q:\n%s", want, rendered)
+		}
+	}
+	if strings.Contains(rendered, "[ Approve") {
+		t.Errorf("final message still has buttons:\n%s", rendered)
+	}
+	if !h.healthy("NOPA") {
+		t.Error("NOPA is not healthy after the approved repair")
+	}
+	rec := h.plan(planID)
+	if rec.State != store.StateApplied || rec.ApproverID != userApprover {
+		t.Errorf("plan is %s approved by %q, want applied by %s", rec.State, rec.ApproverID, userApprover)
+	}
+	if diff := cmp.Diff([]string{"denied", "denied", "applied"}, h.actions(planID)); diff != "" {
+		t.Errorf("audit actions (-want +got):\n%s", diff)
+	}
+	var thread []string
+	for _, m := range h.slack.Messages(channel) {
+		if m.ThreadTS == report.TS && !m.Ephemeral {
+			thread = append(thread, slacksim.RenderBlocks(m.Blocks))
+		}
+	}
+	if len(thread) != 1 || !strings.Contains(thread[0], "Audit") || !strings.Contains(thread[0], "applied") {
+		t.Errorf("thread = %q, want one audit summary of the application", thread)
+	}
+}
+
+// TestSharedSchemeOffersBothModes approves the copy of a shared scheme:
+// the other projects keep theirs, and the in-place offer is retired.
+func TestSharedSchemeOffersBothModes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	shared, _ := h.jira.ProjectSchemeID("SHRB")
+	before := h.jira.SchemeGrants(shared)
+
+	report := h.diagnose(userRequester, "SHRA")
+	rendered := slacksim.RenderBlocks(report.Blocks)
+	for _, want := range []string{"Fix in place", "Fix on a copy", "SHRB", "SHRC", "[ Approve: fix in place ]", "[ Approve: fix on a copy ]"} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("report lacks %q:\n%s", want, rendered)
+		}
+	}
+	var confirms int
+	for _, b := range blocksOf(t, report) {
+		if a, ok := b.(*slack.ActionBlock); ok {
+			for _, e := range a.Elements.ElementSet {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.Confirm != nil {
+					confirms++
+				}
+			}
+		}
+	}
+	if confirms != 2 {
+		t.Errorf("%d Approve buttons have a confirm dialog, want 2", confirms)
+	}
+
+	inPlace := buttonValue(t, report, actionApproveInPlace)
+	h.click(userApprover, report, actionApproveCopy)
+	if !h.healthy("SHRA") {
+		t.Error("SHRA is not healthy after the copy repair")
+	}
+	if diff := cmp.Diff(before, h.jira.SchemeGrants(shared)); diff != "" {
+		t.Errorf("the shared scheme changed (-before +after):\n%s", diff)
+	}
+	if id, _ := h.jira.ProjectSchemeID("SHRA"); id == shared {
+		t.Error("SHRA still uses the shared scheme")
+	}
+	if got := h.plan(inPlace).State; got != store.StateDismissed {
+		t.Errorf("the in-place sibling is %s, want dismissed", got)
+	}
+
+	n := len(h.writes())
+	h.click(userGroupMember, report, actionApproveInPlace)
+	if got := h.lastEphemeral(userGroupMember); !strings.Contains(got, "approved the other one") && !strings.Contains(got, "already") {
+		t.Errorf("click on the retired sibling: ephemeral %q", got)
+	}
+	if got := len(h.writes()); got != n {
+		t.Errorf("the retired sibling wrote %d request(s)", got-n)
+	}
+}
+
+// TestExactlyOnce: concurrent clicks of two approvers on both modes, plus
+// a redelivered envelope, apply one plan once.
+func TestExactlyOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	report := h.diagnose(userRequester, "SHRA")
+
+	var wg sync.WaitGroup
+	ids := make([]string, 4)
+	clicks := []struct{ user, action string }{
+		{userApprover, actionApproveCopy}, {userGroupMember, actionApproveCopy},
+		{userApprover, actionApproveInPlace}, {userGroupMember, actionApproveInPlace},
+	}
+	for i, c := range clicks {
+		wg.Go(func() { ids[i] = h.send(c.user, report, c.action) })
+	}
+	wg.Wait()
+	if err := h.slack.Redeliver(h.ctx(), ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		want := 1
+		if i == 0 {
+			want = 2
+		}
+		h.track.wait(t, id, want)
+	}
+	assertAppliedOnce(t, h, report)
+}
+
+// assertAppliedOnce checks that exactly one of the report's plans was
+// applied, exactly once.
+func assertAppliedOnce(t *testing.T, h *harness, report slacksim.Message) {
+	t.Helper()
+	var applied []string
+	for _, action := range []string{actionApproveCopy, actionApproveInPlace} {
+		id := buttonValue(t, report, action)
+		for _, a := range h.actions(id) {
+			if a == "applied" {
+				applied = append(applied, id)
+			}
+		}
+	}
+	if len(applied) != 1 {
+		t.Fatalf("%d applications, want exactly 1", len(applied))
+	}
+	rec := h.plan(applied[0])
+	var wantWrites int
+	switch rec.Mode {
+	case "copy":
+		wantWrites = 2 // create the copy, assign it
+	default:
+		data, err := decodePlan(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantWrites = len(data.Plan.AddGrants) + len(data.Plan.RemoveGrants)
+	}
+	if got := h.writes(); len(got) != wantWrites {
+		t.Errorf("%d Jira writes, want %d (%s plan): %+v", len(got), wantWrites, rec.Mode, got)
+	}
+	if !h.healthy("SHRA") {
+		t.Error("SHRA is not healthy")
+	}
+}
+
+// TestStalePlanIsNotApplied changes the scheme behind the bot's back: the
+// approval writes nothing and a fresh diagnosis appears in the thread.
+func TestStalePlanIsNotApplied(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	report := h.diagnose(userRequester, "NOPA")
+	scheme, _ := h.jira.ProjectSchemeID("NOPA")
+	h.jira.AddGrants(scheme, jirasim.Grant{HolderType: "projectRole", HolderParameter: "10200", Permission: "BROWSE_PROJECTS"})
+
+	planID := buttonValue(t, report, actionApproveInPlace)
+	h.click(userApprover, report, actionApproveInPlace)
+	if w := h.writes(); len(w) != 0 {
+		t.Fatalf("a stale plan wrote to Jira: %+v", w)
+	}
+	if got := slacksim.RenderBlocks(h.message(report).Blocks); !strings.Contains(got, "Nothing was changed") {
+		t.Errorf("message after a stale approval:\n%s", got)
+	}
+	if got := h.plan(planID); got.State != store.StateFailed || !strings.Contains(got.Result, "changed") {
+		t.Errorf("stale plan is %s (%q), want failed as stale", got.State, got.Result)
+	}
+	fresh, err := h.slack.WaitMessage(h.ctx(), channel, func(m slacksim.Message) bool {
+		return m.ThreadTS == report.TS && strings.Contains(string(m.Blocks), actionApproveInPlace)
+	})
+	if err != nil {
+		t.Fatalf("no fresh diagnosis in the thread: %v", err)
+	}
+	if buttonValue(t, fresh, actionApproveInPlace) == planID {
+		t.Error("the fresh diagnosis offers the stale plan again")
+	}
+
+	// The fresh plan is good.
+	h.click(userApprover, fresh, actionApproveInPlace)
+	if !h.healthy("NOPA") {
+		t.Error("NOPA is not healthy after approving the fresh plan")
+	}
+}
+
+// TestUnusablePlans: an expired, a dismissed and a forged plan cannot be
+// applied, and each clicker is told why.
+func TestUnusablePlans(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		prepare func(h *harness, report slacksim.Message)
+		value   func(t *testing.T, report slacksim.Message) string
+		want    string
+		state   store.State
+	}{
+		{
+			name:    "expired",
+			prepare: func(h *harness, _ slacksim.Message) { h.clock.Advance(DefaultPlanTTL + time.Second) },
+			want:    "expired",
+			state:   store.StateExpired,
+		},
+		{
+			name: "dismissed",
+			prepare: func(h *harness, report slacksim.Message) {
+				h.click(userRequester, report, actionDismiss)
+			},
+			want:  "dismissed",
+			state: store.StateDismissed,
+		},
+		{
+			name:  "forged",
+			value: func(*testing.T, slacksim.Message) string { return "aaaaaaaaaaaaaaaaaaaaaaaaaa" },
+			want:  "I don't know that plan",
+			state: store.StatePending,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			report := h.diagnose(userRequester, "NOPA")
+			planID := buttonValue(t, report, actionApproveInPlace)
+			if tt.prepare != nil {
+				tt.prepare(h, report)
+			}
+			value := planID
+			if tt.value != nil {
+				value = tt.value(t, report)
+			}
+			id, err := h.slack.Click(h.ctx(), slacksim.Click{UserID: userApprover, ChannelID: channel, MessageTS: report.TS,
+				ActionID: actionApproveInPlace, BlockID: blockIDActions, Value: value})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.track.wait(t, id, 1)
+			if got := h.lastEphemeral(userApprover); !strings.Contains(got, tt.want) {
+				t.Errorf("ephemeral %q, want it to contain %q", got, tt.want)
+			}
+			if w := h.writes(); len(w) != 0 {
+				t.Errorf("Jira writes: %+v", w)
+			}
+			if got := h.plan(planID).State; got != tt.state {
+				t.Errorf("plan state %s, want %s", got, tt.state)
+			}
+			if h.healthy("NOPA") {
+				t.Error("NOPA was repaired")
+			}
+		})
+	}
+}
+
+// TestCommands covers help, unknown input and errors users see.
+func TestCommands(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tests := []struct {
+		name, user, text string
+		ackWant          string // in the ack payload
+		ephemeralWant    string // in the last ephemeral message, if set
+		postWant         string // in a channel message, if set
+	}{
+		{name: "help", text: "help", ackWant: "/jsm diagnose KEY"},
+		{name: "empty", text: "", ackWant: "/jsm diagnose KEY"},
+		{name: "unknown", text: "frobnicate <!channel>", ackWant: "I don't know “frobnicate”"},
+		{name: "bad key", text: "diagnose <!here>", ackWant: "&lt;!here&gt;"},
+		{name: "not found", text: "diagnose NOPE", ackWant: "Diagnosing NOPE", ephemeralWant: "I can't find project NOPE"},
+		{name: "not applicable", text: "diagnose SOFT", ackWant: "Diagnosing SOFT", postWant: "Not applicable"},
+		{name: "healthy", text: "diagnose HELP", ackWant: "Diagnosing HELP", postWant: "Healthy"},
+	}
+	for _, tt := range tests {
+		id := h.slash(userOutsider, tt.text)
+		ack, err := h.slack.WaitAck(h.ctx(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var payload struct{ Text string }
+		if err := json.Unmarshal(ack.Payload, &payload); err != nil {
+			t.Fatalf("%s: ack payload %s: %v", tt.name, ack.Payload, err)
+		}
+		if !strings.Contains(payload.Text, tt.ackWant) {
+			t.Errorf("%s: ack %q, want %q", tt.name, payload.Text, tt.ackWant)
+		}
+		if strings.Contains(payload.Text, "<!") {
+			t.Errorf("%s: ack carries an unescaped mention: %s", tt.name, ack.Payload)
+		}
+		if tt.ephemeralWant != "" {
+			got := h.lastEphemeral(userOutsider)
+			if !strings.Contains(got, tt.ephemeralWant) || !strings.Contains(got, "(ref ") {
+				t.Errorf("%s: ephemeral %q, want %q with a ref", tt.name, got, tt.ephemeralWant)
+			}
+			if strings.Contains(got, "http") {
+				t.Errorf("%s: ephemeral carries a URL: %q", tt.name, got)
+			}
+		}
+		if tt.postWant != "" {
+			_, err := h.slack.WaitMessage(h.ctx(), channel, func(m slacksim.Message) bool {
+				return !m.Ephemeral && strings.Contains(string(m.Blocks), tt.postWant)
+			})
+			if err != nil {
+				t.Errorf("%s: no message with %q", tt.name, tt.postWant)
+			}
+		}
+	}
+}
+
+// TestDismissNeedsRequesterOrApprover: an outsider cannot dismiss.
+func TestDismissNeedsRequesterOrApprover(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	report := h.diagnose(userRequester, "NOPA")
+	planID := buttonValue(t, report, actionDismiss)
+	h.click(userOutsider, report, actionDismiss)
+	if got := h.lastEphemeral(userOutsider); !strings.Contains(got, "may dismiss") {
+		t.Errorf("outsider's dismiss: ephemeral %q", got)
+	}
+	if got := h.plan(planID).State; got != store.StatePending {
+		t.Errorf("plan is %s after an outsider's dismiss", got)
+	}
+	h.click(userApprover, report, actionDismiss)
+	if got := h.plan(planID).State; got != store.StateDismissed {
+		t.Errorf("plan is %s after an approver's dismiss", got)
+	}
+	if got := slacksim.RenderBlocks(h.message(report).Blocks); !strings.Contains(got, "Dismissed by") {
+		t.Errorf("message after dismiss:\n%s", got)
+	}
+}
+
+// TestNoApprovers: with an empty approver list nobody may approve, and the
+// refusal says how to configure it.
+func TestNoApprovers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withConfig(func(c *Config) { c.Approvers = nil }))
+	report := h.diagnose(userRequester, "NOPA")
+	h.click(userApprover, report, actionApproveInPlace)
+	if got := h.lastEphemeral(userApprover); !strings.Contains(got, "JSMBOT_APPROVERS") {
+		t.Errorf("ephemeral %q, want it to say how to configure approvers", got)
+	}
+	if w := h.writes(); len(w) != 0 {
+		t.Errorf("Jira writes: %+v", w)
+	}
+}
+
+// TestSelfApprovalAllowed: the switch lets the requester approve.
+func TestSelfApprovalAllowed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withConfig(func(c *Config) { c.AllowSelfApproval = true }))
+	report := h.diagnose(userRequester, "NOPA")
+	h.click(userRequester, report, actionApproveInPlace)
+	if !h.healthy("NOPA") {
+		t.Error("self-approved repair did not happen")
+	}
+}
+
+// TestShutdownDrains: a click in flight when the bot is told to stop is
+// finished, and Run returns nil.
+func TestShutdownDrains(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	report := h.diagnose(userRequester, "NOPA")
+	h.jira.SetLatency(50 * time.Millisecond)
+	id := h.send(userApprover, report, actionApproveInPlace)
+	if _, err := h.slack.WaitAck(h.ctx(), id); err != nil {
+		t.Fatal(err)
+	}
+	h.stopAll()
+	if !h.healthy("NOPA") {
+		t.Error("the in-flight repair was abandoned")
+	}
+	if got := h.plan(buttonValue(t, report, actionApproveInPlace)).State; got != store.StateApplied {
+		t.Errorf("plan is %s after the drain, want applied", got)
+	}
+}
+
+func blocksOf(t *testing.T, m slacksim.Message) []slack.Block {
+	t.Helper()
+	var bs slack.Blocks
+	if err := bs.UnmarshalJSON(m.Blocks); err != nil {
+		t.Fatal(err)
+	}
+	return bs.BlockSet
+}

@@ -1,0 +1,371 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/store"
+)
+
+// Test users. The requester is an approver too, so that refusing their own
+// click tests the self-approval rule and not the approver list.
+const (
+	userRequester   = "U0REQUEST"
+	userApprover    = "U0APPROVE"
+	userGroupMember = "U0GROUPIE"
+	userOutsider    = "U0OUTSIDE"
+	approverGroup   = "S0APPROVERS"
+	channel         = "C0OPS"
+)
+
+// clock is a settable clock shared by the bot and the store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// tracker counts the jobs a bot finished, per envelope, so tests wait for
+// work instead of sleeping.
+type tracker struct {
+	mu      sync.Mutex
+	counts  map[string]int
+	changed chan struct{}
+}
+
+func newTracker() *tracker { return &tracker{counts: map[string]int{}, changed: make(chan struct{})} }
+
+func (tr *tracker) done(envelopeID string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.counts[envelopeID]++
+	close(tr.changed)
+	tr.changed = make(chan struct{})
+}
+
+// wait waits until the envelope was handled n times in all.
+func (tr *tracker) wait(t *testing.T, envelopeID string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for {
+		tr.mu.Lock()
+		got, ch := tr.counts[envelopeID], tr.changed
+		tr.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("envelope %s handled %d time(s), want %d", envelopeID, got, n)
+		}
+	}
+}
+
+// harness is one Slack workspace (slacksim) and one Jira site (jirasim),
+// with bots attached.
+type harness struct {
+	t     *testing.T
+	jira  *jirasim.Server
+	slack *slacksim.Server
+	clock *clock
+	store store.Store
+	track *tracker
+	cfg   Config
+	bots  []*runningBot
+}
+
+type runningBot struct {
+	bot  *Bot
+	stop func() error
+}
+
+type harnessOption func(*harness)
+
+func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
+func withStore(s store.Store) harnessOption    { return func(h *harness) { h.store = s } }
+
+// newHarness starts the simulators and one bot.
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	h := &harness{
+		t:     t,
+		jira:  jirasim.NewServer(t),
+		clock: newClock(),
+		track: newTracker(),
+		cfg: Config{
+			Approvers: []string{userRequester, userApprover, approverGroup},
+		},
+	}
+	h.slack = slacksim.NewServer(t,
+		slacksim.WithUsers(
+			slacksim.User{ID: userRequester, Name: "alice"},
+			slacksim.User{ID: userApprover, Name: "bob"},
+			slacksim.User{ID: userGroupMember, Name: "gina"},
+			slacksim.User{ID: userOutsider, Name: "mallory"},
+		),
+		slacksim.WithUserGroup(approverGroup, userGroupMember),
+		slacksim.WithChannel(channel, "ops"),
+	)
+	for _, o := range opts {
+		o(h)
+	}
+	h.cfg.Now = h.clock.Now
+	if h.store == nil {
+		h.store = store.NewMemory(store.WithClock(h.clock.Now))
+	}
+	h.startBot()
+	return h
+}
+
+// testLogger writes the bot's logs to the test's output.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// startBot starts one more bot process: its own Jira client, engine and
+// socketmode client, sharing the harness's store and simulators.
+func (h *harness) startBot() *runningBot {
+	t := h.t
+	t.Helper()
+	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := slack.New(slacksim.DefaultBotToken, slack.OptionAppLevelToken(slacksim.DefaultAppToken), slack.OptionAPIURL(h.slack.APIURL()))
+	sm := socketmode.New(api)
+	b, err := New(h.cfg, Deps{
+		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
+		Engine: repair.New(client), Store: h.store, Logger: testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.handled = h.track.done
+
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	smDone, botDone := make(chan error, 1), make(chan error, 1)
+	go func() { smDone <- sm.RunContext(ctx) }()
+	go func() { botDone <- b.Run(ctx) }()
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			stopErr = <-botDone
+			if err := <-smDone; err != nil && !errors.Is(err, context.Canceled) {
+				stopErr = errors.Join(stopErr, err)
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("bot stopped with %v", err)
+		}
+	})
+	rb := &runningBot{bot: b, stop: stop}
+	h.bots = append(h.bots, rb)
+	ctxWait, cancelWait := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancelWait()
+	if err := h.slack.WaitConnected(ctxWait, len(h.bots)); err != nil {
+		t.Fatalf("bot did not connect: %v", err)
+	}
+	return rb
+}
+
+// stopAll stops every bot and waits for their drains.
+func (h *harness) stopAll() {
+	h.t.Helper()
+	for _, rb := range h.bots {
+		if err := rb.stop(); err != nil {
+			h.t.Fatalf("bot stopped with %v", err)
+		}
+	}
+}
+
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(h.t.Context(), 20*time.Second)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+// slash sends /jsm text and waits until the bot handled it.
+func (h *harness) slash(user, text string) string {
+	h.t.Helper()
+	id, err := h.slack.SlashCommand(h.ctx(), slacksim.SlashCommand{UserID: user, ChannelID: channel, Text: text})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.track.wait(h.t, id, 1)
+	return id
+}
+
+// diagnose runs /jsm diagnose key and returns the report once its buttons
+// are there.
+func (h *harness) diagnose(user, key string) slacksim.Message {
+	h.t.Helper()
+	h.slash(user, "diagnose "+key)
+	return h.waitReport(key)
+}
+
+// waitReport waits for the top-level report about key, with its buttons.
+func (h *harness) waitReport(key string) slacksim.Message {
+	h.t.Helper()
+	m, err := h.slack.WaitMessage(h.ctx(), channel, func(m slacksim.Message) bool {
+		return m.ThreadTS == "" && strings.HasPrefix(m.Text, key+":") && !strings.Contains(string(m.Blocks), "Preparing")
+	})
+	if err != nil {
+		h.t.Fatalf("no report for %s: %v", key, err)
+	}
+	return m
+}
+
+// send clicks a button without waiting.
+func (h *harness) send(user string, m slacksim.Message, actionID string) string {
+	h.t.Helper()
+	id, err := h.slack.Click(h.ctx(), slacksim.Click{UserID: user, ChannelID: m.ChannelID, MessageTS: m.TS, ActionID: actionID,
+		BlockID: blockIDActions, Value: buttonValue(h.t, m, actionID)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// click clicks a button and waits until the bot handled the click.
+func (h *harness) click(user string, m slacksim.Message, actionID string) string {
+	h.t.Helper()
+	id := h.send(user, m, actionID)
+	h.track.wait(h.t, id, 1)
+	return id
+}
+
+// buttonValue finds the value (a plan ID) of a button in a message.
+func buttonValue(t *testing.T, m slacksim.Message, actionID string) string {
+	t.Helper()
+	var blocks []struct {
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+		t.Fatalf("message blocks: %v", err)
+	}
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				return e.Value
+			}
+		}
+	}
+	t.Fatalf("message has no %s button:\n%s", actionID, slacksim.RenderBlocks(m.Blocks))
+	return ""
+}
+
+// ephemeral returns the ephemeral messages a user got, in order.
+func (h *harness) ephemeral(user string) []string {
+	var out []string
+	for _, m := range h.slack.Messages(channel) {
+		if m.Ephemeral && m.VisibleTo == user {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// lastEphemeral is the last ephemeral message a user got, or "".
+func (h *harness) lastEphemeral(user string) string {
+	e := h.ephemeral(user)
+	if len(e) == 0 {
+		return ""
+	}
+	return e[len(e)-1]
+}
+
+// message re-reads a message.
+func (h *harness) message(m slacksim.Message) slacksim.Message {
+	h.t.Helper()
+	got, ok := h.slack.Message(m.ChannelID, m.TS)
+	if !ok {
+		h.t.Fatalf("message %s is gone", m.TS)
+	}
+	return got
+}
+
+// writes returns the requests that changed Jira.
+func (h *harness) writes() []jirasim.Request {
+	var out []jirasim.Request
+	for _, r := range h.jira.Requests() {
+		if r.Method != http.MethodGet {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// plan reads a plan from the store.
+func (h *harness) plan(id string) store.PlanRecord {
+	h.t.Helper()
+	rec, err := h.store.Plan(h.t.Context(), id)
+	if err != nil {
+		h.t.Fatalf("plan %s: %v", id, err)
+	}
+	return rec
+}
+
+// actions lists the audit actions of a plan.
+func (h *harness) actions(planID string) []string {
+	h.t.Helper()
+	recs, err := h.store.Audit(h.t.Context(), planID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.Action)
+	}
+	return out
+}
+
+// healthy diagnoses a project afresh.
+func (h *harness) healthy(key string) bool {
+	h.t.Helper()
+	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	d, err := repair.New(client).Diagnose(h.t.Context(), key)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d.Report.Healthy
+}
