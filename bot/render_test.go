@@ -1,0 +1,279 @@
+package bot
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
+
+	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/store"
+)
+
+// golden compares got with testdata/golden/<Test>/<name>, rewriting the
+// file instead when UPDATE_GOLDEN=1.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", strings.SplitN(t.Name(), "/", 2)[0], name)
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// checkLimits fails if a message breaks a Block Kit limit or carries
+// Slack markup the bot did not make (a channel ping or a link).
+func checkLimits(t *testing.T, m message) {
+	t.Helper()
+	if len(m.blocks) > maxBlocks {
+		t.Errorf("%d blocks, limit %d", len(m.blocks), maxBlocks)
+	}
+	raw, err := json.Marshal(m.blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts, markup []string
+	collectTexts(json.RawMessage(raw), &texts, &markup)
+	// The notification text is mrkdwn as well.
+	markup = append(markup, m.text)
+	for _, s := range texts {
+		if n := utf8.RuneCountInString(s); n > maxTextRunes {
+			t.Errorf("a text has %d runes, limit %d", n, maxTextRunes)
+		}
+	}
+	// plain_text is shown literally; only mrkdwn could ping or link.
+	for _, s := range markup {
+		for _, bad := range []string{"<!", "<http", "<mailto"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("text carries %q: %q", bad, s)
+			}
+		}
+	}
+}
+
+// collectTexts gathers every "text" string in a JSON tree, and separately
+// those of mrkdwn text objects.
+func collectTexts(raw json.RawMessage, out, markup *[]string) {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				if s, ok := c.(string); ok && k == "text" {
+					*out = append(*out, s)
+					if x["type"] == "mrkdwn" {
+						*markup = append(*markup, s)
+					}
+				}
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+}
+
+// diagnoseSim diagnoses a seeded project of a fresh jirasim.
+func diagnoseSim(t *testing.T, key string) *repair.Diagnosis {
+	t.Helper()
+	sim := jirasim.NewServer(t)
+	client, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := repair.New(client).Diagnose(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func offersOf(t *testing.T, d *repair.Diagnosis) []offer {
+	t.Helper()
+	plans, err := offers(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []offer
+	for i, p := range plans {
+		out = append(out, offer{ID: strings.Repeat(string(rune('a'+i)), 26), Plan: p})
+	}
+	return out
+}
+
+// hostile is a diagnosis whose Jira-controlled strings try to ping the
+// channel and forge links, with more findings than a message can hold.
+func hostile() *repair.Diagnosis {
+	evil := "<!channel> & <https://evil.example|click me>"
+	d := &repair.Diagnosis{Snapshot: diagnosis.Snapshot{
+		Project:    diagnosis.Project{Key: "EVIL", Name: evil + strings.Repeat("x", 200), TypeKey: "service_desk"},
+		Scheme:     diagnosis.Scheme{ID: 1, Name: evil},
+		SharedWith: []string{"OTHER"},
+	}}
+	d.Report.Applicable = true
+	for i := range 30 {
+		summary := evil
+		if i == 0 {
+			summary += strings.Repeat(" long", 700)
+		}
+		d.Report.Findings = append(d.Report.Findings, diagnosis.Finding{
+			Rule: "portal-access", Severity: diagnosis.Critical, Summary: summary, Why: evil,
+		})
+	}
+	return d
+}
+
+// TestRender pins every message the bot posts (the Block Kit JSON and how
+// it reads) and checks Block Kit limits and escaping on each.
+func TestRender(t *testing.T) {
+	t.Parallel()
+	expires := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	nopa, shra := diagnoseSim(t, "NOPA"), diagnoseSim(t, "SHRA")
+	nopaOffers := offersOf(t, nopa)
+	rec := store.PlanRecord{
+		ID: "aaaaaaaaaaaaaaaaaaaaaaaaaa", State: store.StateApplying, ProjectKey: "NOPA", Mode: "in-place",
+		Digest: nopaOffers[0].Plan.Digest, RequesterID: userRequester, ApproverID: userApprover,
+		ChannelID: channel, MessageTS: "1.000001", ExpiresAt: expires,
+	}
+	view := planView{Rec: rec, Data: planData{Plan: nopaOffers[0].Plan, Group: []string{rec.ID}, ProjectName: nopa.Snapshot.Project.Name, Roles: nopa.Snapshot.Roles}}
+	var changes []repair.Change
+	for _, g := range nopaOffers[0].Plan.AddGrants {
+		changes = append(changes, repair.Change{Step: repair.StepAddGrant, SchemeID: 1, SchemeName: "NOPA scheme", Grant: g, Done: true})
+	}
+	partial := append([]repair.Change(nil), changes...)
+	partial[len(partial)-1].Done, partial[len(partial)-1].Err = false, errors.New("jira: 403")
+	after := diagnoseSim(t, "HELP")
+
+	tests := []struct {
+		name string
+		msg  message
+	}{
+		{"report-healthy", renderReport(reportView{D: diagnoseSim(t, "HELP"), RequesterID: userRequester})},
+		{"report-not-applicable", renderReport(reportView{D: diagnoseSim(t, "SOFT"), RequesterID: userRequester})},
+		{"report-broken", renderReport(reportView{D: nopa, Offers: nopaOffers, RequesterID: userRequester, ExpiresAt: expires})},
+		{"report-preparing", renderReport(reportView{D: nopa, Offers: nopaOffers, RequesterID: userRequester, ExpiresAt: expires, Preparing: true})},
+		{"report-shared", renderReport(reportView{D: shra, Offers: offersOf(t, shra), RequesterID: userRequester, ExpiresAt: expires})},
+		{"report-hostile", renderReport(reportView{D: hostile(), Offers: offersOf(t, nopa), RequesterID: "<!channel>", ExpiresAt: expires})},
+		{"applying", renderApplying(view)},
+		{"result-verified", renderResult(view, &repair.Result{Plan: view.Data.Plan, Changes: changes, After: after, Verified: true}, "")},
+		{"result-partial", renderResult(view, &repair.Result{Plan: view.Data.Plan, Changes: partial}, "Jira refused to let me add a grant (ref abcdefgh)")},
+		{"stale", renderStale(view)},
+		{"dismissed", renderClosed(view, store.StateDismissed, userRequester)},
+		{"expired", renderClosed(view, store.StateExpired, "")},
+		{"audit", message{text: "Audit", blocks: []slack.Block{section(auditText(store.AuditRecord{
+			PlanID: rec.ID, Time: expires, RequesterID: userRequester, ApproverID: userApprover, ProjectKey: "NOPA",
+			Digest: rec.Digest, Action: "applied", Result: "applied; verified healthy",
+			Created: []string{"granted `BROWSE_PROJECTS` to <!channel> in “x”"},
+		}))}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkLimits(t, tt.msg)
+			blocks, err := json.MarshalIndent(tt.msg.blocks, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			out.WriteString("text: " + tt.msg.text + "\n\n")
+			out.WriteString(slacksim.RenderBlocks(blocks))
+			out.WriteString("\n---\n")
+			out.Write(blocks)
+			out.WriteString("\n")
+			golden(t, tt.name+".txt", []byte(out.String()))
+		})
+	}
+}
+
+func TestHelpIsGeneratedFromTheTable(t *testing.T) {
+	t.Parallel()
+	help := helpText("")
+	for _, c := range commands() {
+		if !strings.Contains(help, c.example) || !strings.Contains(help, c.description) {
+			t.Errorf("help lacks command %q", c.name)
+		}
+	}
+	for _, a := range actions() {
+		if !strings.Contains(help, a.description) {
+			t.Errorf("help lacks action %q", a.id)
+		}
+	}
+	golden(t, "help.txt", []byte(help+"\n"))
+}
+
+func TestEscapeAndTruncate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"escape", escape("<!channel> & <@U1>"), "&lt;!channel&gt; &amp; &lt;@U1&gt;"},
+		{"mention", mention("U0ABC"), "<@U0ABC>"},
+		{"mention forged", mention("<!here>"), "&lt;!here&gt;"},
+		{"truncate short", truncate("héllo", 5), "héllo"},
+		{"truncate runes", truncate("héllo wörld", 6), "héllo…"},
+		{"truncate keeps entities whole", truncate("ab &amp; cd", 6), "ab …"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestUserText(t *testing.T) {
+	t.Parallel()
+	notFound := &jira.APIError{StatusCode: 404, Method: "GET", Path: "/rest/api/3/project/NOPE", Messages: []string{"No project https://x.atlassian.net"}}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"not found", &projectError{key: "NOPE", err: notFound}, "I can't find project NOPE"},
+		{"rate limited", &jira.APIError{StatusCode: 429, Path: "/x", RetryAfter: 30 * time.Second}, "try again in 30s"},
+		{"unauthorized", &jira.APIError{StatusCode: 401, Path: "/x"}, "Jira rejected my credentials"},
+		{"permission", &repair.PermissionError{Op: "add a grant", Permission: "Administer Jira"}, "*Administer Jira* permission"},
+		{"friendly", &friendlyError{text: "Nope.", err: errors.New("secret https://x")}, "Nope."},
+		{"other", errors.New("dial tcp https://token@host"), "Something went wrong (ref "},
+	}
+	for _, tt := range tests {
+		got, ref := userText(tt.err)
+		if !strings.Contains(got, tt.want) || !strings.Contains(got, ref) || len(ref) != 8 {
+			t.Errorf("%s: got %q (ref %q), want it to contain %q and the ref", tt.name, got, ref, tt.want)
+		}
+		if strings.Contains(got, "http") {
+			t.Errorf("%s: user text carries a URL: %q", tt.name, got)
+		}
+	}
+}
