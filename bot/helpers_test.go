@@ -71,7 +71,7 @@ func (tr *tracker) done(envelopeID string) {
 }
 
 // wait waits until the envelope was handled n times in all.
-func (tr *tracker) wait(t *testing.T, envelopeID string, n int) {
+func (tr *tracker) wait(t testing.TB, envelopeID string, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
@@ -93,7 +93,8 @@ func (tr *tracker) wait(t *testing.T, envelopeID string, n int) {
 // harness is one Slack workspace (slacksim) and one Jira site (jirasim),
 // with bots attached.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
+	quiet bool // discard the bots' logs
 	jira  *jirasim.Server
 	slack *slacksim.Server
 	clock *clock
@@ -114,7 +115,7 @@ func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.
 func withStore(s store.Store) harnessOption    { return func(h *harness) { h.store = s } }
 
 // newHarness starts the simulators and one bot.
-func newHarness(t *testing.T, opts ...harnessOption) *harness {
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{
 		t:     t,
@@ -147,7 +148,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 }
 
 // testLogger writes the bot's logs to the test's output.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -162,9 +163,13 @@ func (h *harness) startBot() *runningBot {
 	}
 	api := slack.New(slacksim.DefaultBotToken, slack.OptionAppLevelToken(slacksim.DefaultAppToken), slack.OptionAPIURL(h.slack.APIURL()))
 	sm := socketmode.New(api)
+	logger := testLogger(t)
+	if h.quiet {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	b, err := New(h.cfg, Deps{
 		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
-		Engine: repair.New(client), Store: h.store, Logger: testLogger(t),
+		Engine: repair.New(client), Store: h.store, Logger: logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +274,7 @@ func (h *harness) click(user string, m slacksim.Message, actionID string) string
 }
 
 // buttonValue finds the value (a plan ID) of a button in a message.
-func buttonValue(t *testing.T, m slacksim.Message, actionID string) string {
+func buttonValue(t testing.TB, m slacksim.Message, actionID string) string {
 	t.Helper()
 	var blocks []struct {
 		Elements []struct {
