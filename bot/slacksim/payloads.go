@@ -170,12 +170,12 @@ type button struct{ blockID, value, text string }
 // findButton looks for an element with the action_id in actions blocks and
 // section accessories.
 func findButton(blocks json.RawMessage, actionID, blockID string) button {
+	// Text is raw: in context blocks an element's "text" is a string, in
+	// buttons an object, and one strict type would fail the whole list.
 	type element struct {
-		ActionID string `json:"action_id"`
-		Value    string `json:"value"`
-		Text     struct {
-			Text string `json:"text"`
-		} `json:"text"`
+		ActionID string          `json:"action_id"`
+		Value    string          `json:"value"`
+		Text     json.RawMessage `json:"text"`
 	}
 	var list []struct {
 		BlockID   string    `json:"block_id"`
@@ -195,7 +195,11 @@ func findButton(blocks json.RawMessage, actionID, blockID string) button {
 		}
 		for _, e := range els {
 			if e.ActionID == actionID {
-				return button{blockID: b.BlockID, value: e.Value, text: e.Text.Text}
+				var label struct {
+					Text string `json:"text"`
+				}
+				_ = json.Unmarshal(e.Text, &label)
+				return button{blockID: b.BlockID, value: e.Value, text: label.Text}
 			}
 		}
 	}
