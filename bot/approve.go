@@ -152,6 +152,9 @@ func (b *Bot) finish(ctx context.Context, c click, v planView, res *repair.Resul
 			} else {
 				audit.Created = append(audit.Created, changeWords(v.Data.Roles, ch))
 			}
+			if ch.Step == repair.StepCreateScheme {
+				audit.Created = append(audit.Created, copyDetails(v.Data.Plan, v.Data.Roles)...)
+			}
 		}
 	}
 	b.audit(ctx, c, rec, audit)

@@ -44,12 +44,16 @@ func commands() []command {
 	}
 }
 
-// Button action IDs. The value of every button is a plan ID and nothing
-// else; the rest is read back from the store.
+// Button action IDs, as they appear in block_actions payloads. The value of
+// every button is a plan ID and nothing else; the rest is read back from
+// the store.
 const (
-	actionApproveInPlace = "approve_in_place"
-	actionApproveCopy    = "approve_copy"
-	actionDismiss        = "dismiss"
+	// ActionApproveInPlace approves the repair that changes the scheme.
+	ActionApproveInPlace = "approve_in_place"
+	// ActionApproveCopy approves the repair on a copy of the scheme.
+	ActionApproveCopy = "approve_copy"
+	// ActionDismiss dismisses the offered repairs.
+	ActionDismiss = "dismiss"
 )
 
 // action is a button the bot puts on its messages.
@@ -64,19 +68,19 @@ type action struct {
 func actions() []action {
 	return []action{
 		{
-			id:          actionApproveInPlace,
+			id:          ActionApproveInPlace,
 			description: "Approve the in-place repair: change the scheme, for every project on it.",
 			mode:        string(diagnosis.ModeInPlace),
 			handle:      (*Bot).approve,
 		},
 		{
-			id:          actionApproveCopy,
+			id:          ActionApproveCopy,
 			description: "Approve the copy repair: a fixed copy of the scheme for this project only.",
 			mode:        string(diagnosis.ModeCopy),
 			handle:      (*Bot).approve,
 		},
 		{
-			id:          actionDismiss,
+			id:          ActionDismiss,
 			description: "Dismiss the offered repairs (the requester or an approver).",
 			handle:      (*Bot).dismiss,
 		},

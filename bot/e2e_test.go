@@ -38,7 +38,7 @@ func TestApprovalFlow(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, rendered)
 		}
 	}
-	planID := buttonValue(t, report, actionApproveInPlace)
+	planID := buttonValue(t, report, ActionApproveInPlace)
 	if len(planID) != 26 {
 		t.Errorf("button value %q is not a plan ID", planID)
 	}
@@ -50,7 +50,7 @@ func TestApprovalFlow(t *testing.T) {
 		{"requester", userRequester, "self-approval is turned off"},
 	}
 	for _, r := range refusals {
-		h.click(r.user, report, actionApproveInPlace)
+		h.click(r.user, report, ActionApproveInPlace)
 		if got := h.lastEphemeral(r.user); !strings.Contains(got, r.want) {
 			t.Errorf("%s's click: ephemeral %q, want it to contain %q", r.name, got, r.want)
 		}
@@ -65,7 +65,7 @@ func TestApprovalFlow(t *testing.T) {
 		}
 	}
 
-	h.click(userApprover, report, actionApproveInPlace)
+	h.click(userApprover, report, ActionApproveInPlace)
 	final := h.message(report)
 	rendered = slacksim.RenderBlocks(final.Blocks)
 	for _, want := range []string{"repaired", "Verified", "granted `BROWSE_PROJECTS`", "<@" + userApprover + ">"} {
@@ -126,8 +126,8 @@ func TestSharedSchemeOffersBothModes(t *testing.T) {
 		t.Errorf("%d Approve buttons have a confirm dialog, want 2", confirms)
 	}
 
-	inPlace := buttonValue(t, report, actionApproveInPlace)
-	h.click(userApprover, report, actionApproveCopy)
+	inPlace := buttonValue(t, report, ActionApproveInPlace)
+	h.click(userApprover, report, ActionApproveCopy)
 	if !h.healthy("SHRA") {
 		t.Error("SHRA is not healthy after the copy repair")
 	}
@@ -142,7 +142,7 @@ func TestSharedSchemeOffersBothModes(t *testing.T) {
 	}
 
 	n := len(h.writes())
-	h.click(userGroupMember, report, actionApproveInPlace)
+	h.click(userGroupMember, report, ActionApproveInPlace)
 	if got := h.lastEphemeral(userGroupMember); !strings.Contains(got, "approved the other one") && !strings.Contains(got, "already") {
 		t.Errorf("click on the retired sibling: ephemeral %q", got)
 	}
@@ -161,8 +161,8 @@ func TestExactlyOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	ids := make([]string, 4)
 	clicks := []struct{ user, action string }{
-		{userApprover, actionApproveCopy}, {userGroupMember, actionApproveCopy},
-		{userApprover, actionApproveInPlace}, {userGroupMember, actionApproveInPlace},
+		{userApprover, ActionApproveCopy}, {userGroupMember, ActionApproveCopy},
+		{userApprover, ActionApproveInPlace}, {userGroupMember, ActionApproveInPlace},
 	}
 	for i, c := range clicks {
 		wg.Go(func() { ids[i] = h.send(c.user, report, c.action) })
@@ -186,7 +186,7 @@ func TestExactlyOnce(t *testing.T) {
 func assertAppliedOnce(t *testing.T, h *harness, report slacksim.Message) {
 	t.Helper()
 	var applied []string
-	for _, action := range []string{actionApproveCopy, actionApproveInPlace} {
+	for _, action := range []string{ActionApproveCopy, ActionApproveInPlace} {
 		id := buttonValue(t, report, action)
 		for _, a := range h.actions(id) {
 			if a == "applied" {
@@ -226,8 +226,8 @@ func TestStalePlanIsNotApplied(t *testing.T) {
 	scheme, _ := h.jira.ProjectSchemeID("NOPA")
 	h.jira.AddGrants(scheme, jirasim.Grant{HolderType: "projectRole", HolderParameter: "10200", Permission: "BROWSE_PROJECTS"})
 
-	planID := buttonValue(t, report, actionApproveInPlace)
-	h.click(userApprover, report, actionApproveInPlace)
+	planID := buttonValue(t, report, ActionApproveInPlace)
+	h.click(userApprover, report, ActionApproveInPlace)
 	if w := h.writes(); len(w) != 0 {
 		t.Fatalf("a stale plan wrote to Jira: %+v", w)
 	}
@@ -238,17 +238,17 @@ func TestStalePlanIsNotApplied(t *testing.T) {
 		t.Errorf("stale plan is %s (%q), want failed as stale", got.State, got.Result)
 	}
 	fresh, err := h.slack.WaitMessage(h.ctx(), channel, func(m slacksim.Message) bool {
-		return m.ThreadTS == report.TS && strings.Contains(string(m.Blocks), actionApproveInPlace)
+		return m.ThreadTS == report.TS && strings.Contains(string(m.Blocks), ActionApproveInPlace)
 	})
 	if err != nil {
 		t.Fatalf("no fresh diagnosis in the thread: %v", err)
 	}
-	if buttonValue(t, fresh, actionApproveInPlace) == planID {
+	if buttonValue(t, fresh, ActionApproveInPlace) == planID {
 		t.Error("the fresh diagnosis offers the stale plan again")
 	}
 
 	// The fresh plan is good.
-	h.click(userApprover, fresh, actionApproveInPlace)
+	h.click(userApprover, fresh, ActionApproveInPlace)
 	if !h.healthy("NOPA") {
 		t.Error("NOPA is not healthy after approving the fresh plan")
 	}
@@ -274,7 +274,7 @@ func TestUnusablePlans(t *testing.T) {
 		{
 			name: "dismissed",
 			prepare: func(h *harness, report slacksim.Message) {
-				h.click(userRequester, report, actionDismiss)
+				h.click(userRequester, report, ActionDismiss)
 			},
 			want:  "dismissed",
 			state: store.StateDismissed,
@@ -291,7 +291,7 @@ func TestUnusablePlans(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			report := h.diagnose(userRequester, "NOPA")
-			planID := buttonValue(t, report, actionApproveInPlace)
+			planID := buttonValue(t, report, ActionApproveInPlace)
 			if tt.prepare != nil {
 				tt.prepare(h, report)
 			}
@@ -300,7 +300,7 @@ func TestUnusablePlans(t *testing.T) {
 				value = tt.value(t, report)
 			}
 			id, err := h.slack.Click(h.ctx(), slacksim.Click{UserID: userApprover, ChannelID: channel, MessageTS: report.TS,
-				ActionID: actionApproveInPlace, BlockID: blockIDActions, Value: value})
+				ActionID: ActionApproveInPlace, BlockID: blockIDActions, Value: value})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -380,15 +380,15 @@ func TestDismissNeedsRequesterOrApprover(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	report := h.diagnose(userRequester, "NOPA")
-	planID := buttonValue(t, report, actionDismiss)
-	h.click(userOutsider, report, actionDismiss)
+	planID := buttonValue(t, report, ActionDismiss)
+	h.click(userOutsider, report, ActionDismiss)
 	if got := h.lastEphemeral(userOutsider); !strings.Contains(got, "may dismiss") {
 		t.Errorf("outsider's dismiss: ephemeral %q", got)
 	}
 	if got := h.plan(planID).State; got != store.StatePending {
 		t.Errorf("plan is %s after an outsider's dismiss", got)
 	}
-	h.click(userApprover, report, actionDismiss)
+	h.click(userApprover, report, ActionDismiss)
 	if got := h.plan(planID).State; got != store.StateDismissed {
 		t.Errorf("plan is %s after an approver's dismiss", got)
 	}
@@ -403,7 +403,7 @@ func TestNoApprovers(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withConfig(func(c *Config) { c.Approvers = nil }))
 	report := h.diagnose(userRequester, "NOPA")
-	h.click(userApprover, report, actionApproveInPlace)
+	h.click(userApprover, report, ActionApproveInPlace)
 	if got := h.lastEphemeral(userApprover); !strings.Contains(got, "JSMBOT_APPROVERS") {
 		t.Errorf("ephemeral %q, want it to say how to configure approvers", got)
 	}
@@ -417,7 +417,7 @@ func TestSelfApprovalAllowed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withConfig(func(c *Config) { c.AllowSelfApproval = true }))
 	report := h.diagnose(userRequester, "NOPA")
-	h.click(userRequester, report, actionApproveInPlace)
+	h.click(userRequester, report, ActionApproveInPlace)
 	if !h.healthy("NOPA") {
 		t.Error("self-approved repair did not happen")
 	}
@@ -430,7 +430,7 @@ func TestShutdownDrains(t *testing.T) {
 	h := newHarness(t)
 	report := h.diagnose(userRequester, "NOPA")
 	h.jira.SetLatency(50 * time.Millisecond)
-	id := h.send(userApprover, report, actionApproveInPlace)
+	id := h.send(userApprover, report, ActionApproveInPlace)
 	if _, err := h.slack.WaitAck(h.ctx(), id); err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +438,7 @@ func TestShutdownDrains(t *testing.T) {
 	if !h.healthy("NOPA") {
 		t.Error("the in-flight repair was abandoned")
 	}
-	if got := h.plan(buttonValue(t, report, actionApproveInPlace)).State; got != store.StateApplied {
+	if got := h.plan(buttonValue(t, report, ActionApproveInPlace)).State; got != store.StateApplied {
 		t.Errorf("plan is %s after the drain, want applied", got)
 	}
 }

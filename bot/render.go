@@ -233,7 +233,7 @@ func planButtons(key string, offers []offer, shared []string) slack.Block {
 		els = append(els, btn)
 	}
 	if len(offers) > 0 {
-		els = append(els, slack.NewButtonBlockElement(actionDismiss, offers[0].ID, plain("Dismiss", maxButtonRunes)))
+		els = append(els, slack.NewButtonBlockElement(ActionDismiss, offers[0].ID, plain("Dismiss", maxButtonRunes)))
 	}
 	return slack.NewActionBlock(blockIDActions, els...)
 }
@@ -402,6 +402,11 @@ func renderResult(v planView, res *repair.Result, failure string) message {
 				note = " (already there)"
 			}
 			lines = append(lines, fmt.Sprintf("%s %s%s", mark, escape(changeWords(v.Data.Roles, c)), note))
+			if c.Step == repair.StepCreateScheme && c.Done {
+				for _, d := range copyDetails(p, v.Data.Roles) {
+					lines = append(lines, "      ↳ "+escape(d))
+				}
+			}
 		}
 		blocks = append(blocks, section("*What changed in Jira:*\n"+strings.Join(lines, "\n")))
 	} else if failure != "" {
@@ -442,6 +447,19 @@ func changeWords(roles map[string]string, c repair.Change) string {
 		return fmt.Sprintf("assigned “%s” to the project", c.SchemeName)
 	}
 	return c.Step
+}
+
+// copyDetails says how the copy a copy-mode plan creates differs from the
+// scheme it copies, unescaped.
+func copyDetails(p diagnosis.Plan, roles map[string]string) []string {
+	var out []string
+	for _, g := range p.AddGrants {
+		out = append(out, fmt.Sprintf("with `%s` granted to %s", g.Permission, holderWords(roles, g.Holder)))
+	}
+	for _, g := range p.RemoveGrants {
+		out = append(out, fmt.Sprintf("without `%s` for %s", g.Permission, holderWords(roles, g.Holder)))
+	}
+	return out
 }
 
 // renderStale is the message of a plan that no longer matched Jira.

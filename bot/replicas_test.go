@@ -28,8 +28,8 @@ func TestTwoReplicasShareRedis(t *testing.T) {
 
 	report := h.diagnose(userRequester, "SHRA")
 	clicks := []struct{ user, action string }{
-		{userApprover, actionApproveCopy}, {userGroupMember, actionApproveInPlace},
-		{userApprover, actionApproveInPlace}, {userGroupMember, actionApproveCopy},
+		{userApprover, ActionApproveCopy}, {userGroupMember, ActionApproveInPlace},
+		{userApprover, ActionApproveInPlace}, {userGroupMember, ActionApproveCopy},
 	}
 	var ids []string
 	for _, c := range clicks {

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+)
+
+// syncBuffer is a bytes.Buffer safe for the bot's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRunBot runs jsmbot run against jirasim, slacksim and miniredis: a
+// slash command gets its report, an approver's click repairs the project,
+// and cancelling the context (SIGTERM) returns nil promptly.
+func TestRunBot(t *testing.T) {
+	t.Parallel()
+	jsim := jirasim.NewServer(t)
+	ssim := slacksim.NewServer(t)
+	mr := miniredis.RunT(t)
+	mr.RequireAuth("s3cret-redis")
+	env := map[string]string{
+		"JIRA_BASE_URL": jsim.URL, "JIRA_EMAIL": jirasim.DefaultEmail, "JIRA_API_TOKEN": jirasim.DefaultToken,
+		"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
+		"SLACK_API_URL": ssim.APIURL(), "REDIS_URL": "redis://:s3cret-redis@" + mr.Addr() + "/0",
+		"JSMBOT_APPROVERS": "U0BOB, S0ADMINS",
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"jsmbot", "run"}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+	}()
+
+	wait, cancelWait := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancelWait()
+	if err := ssim.WaitConnected(wait, 1); err != nil {
+		t.Fatalf("bot did not connect: %v\n%s", err, stderr.String())
+	}
+	if _, err := ssim.SlashCommand(wait, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "diagnose NOPA"}); err != nil {
+		t.Fatal(err)
+	}
+	report, err := ssim.WaitMessage(wait, "C0OPS", func(m slacksim.Message) bool {
+		return strings.Contains(string(m.Blocks), bot.ActionApproveInPlace)
+	})
+	if err != nil {
+		t.Fatalf("no report: %v\n%s", err, stderr.String())
+	}
+	if _, err := ssim.Click(wait, slacksim.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: report.TS, ActionID: bot.ActionApproveInPlace}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ssim.WaitMessage(wait, "C0OPS", func(m slacksim.Message) bool {
+		return m.TS == report.TS && strings.Contains(m.Text, "repaired and verified")
+	}); err != nil {
+		t.Fatalf("no verified repair: %v\n%s", err, stderr.String())
+	}
+	if keys := mr.Keys(); len(keys) == 0 {
+		t.Error("nothing was stored in Redis")
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v, want nil", err)
+		}
+	case <-time.After(bot.DefaultDrainTimeout + 2*time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	for _, secret := range []string{slacksim.DefaultAppToken, slacksim.DefaultBotToken, jirasim.DefaultToken, "s3cret-redis"} {
+		if strings.Contains(stderr.String()+stdout.String(), secret) {
+			t.Errorf("output shows a secret %q", secret)
+		}
+	}
+}
+
+// TestRunBotConfig reports every configuration problem at once, names the
+// variables and echoes no secret.
+func TestRunBotConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{
+			name: "nothing set",
+			env:  map[string]string{},
+			want: []string{"JIRA_BASE_URL is not set", "SLACK_APP_TOKEN is not set", "SLACK_BOT_TOKEN is not set"},
+		},
+		{
+			name: "wrong values",
+			env: map[string]string{
+				"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t",
+				"SLACK_APP_TOKEN": "xoxb-secret-swapped", "SLACK_BOT_TOKEN": "xapp-secret-swapped",
+				"SLACK_API_URL": "https://slack.example/api", "REDIS_URL": "http://nope",
+				"JSMBOT_APPROVERS": "U123,bob", "JSMBOT_ALLOW_SELF_APPROVAL": "sometimes",
+			},
+			want: []string{
+				"SLACK_APP_TOKEN must be an app-level token starting with xapp-",
+				"SLACK_BOT_TOKEN must be a bot token starting with xoxb-",
+				"SLACK_API_URL must be an http(s) URL ending in /",
+				"REDIS_URL must be a redis:// or rediss:// URL",
+				`JSMBOT_APPROVERS: "bob" is not a Slack user ID`,
+				"JSMBOT_ALLOW_SELF_APPROVAL must be true or false",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			err := run(t.Context(), []string{"jsmbot", "run"}, func(k string) string { return tt.env[k] }, strings.NewReader(""), &out, &errOut)
+			code := report(err, &errOut)
+			if code != exitFailed {
+				t.Errorf("exit code %d, want %d", code, exitFailed)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut.String())
+				}
+			}
+			if strings.Contains(errOut.String(), "secret") {
+				t.Errorf("stderr echoes a secret:\n%s", errOut.String())
+			}
+		})
+	}
+}
+
+// TestRunBotRedisDown fails fast and clearly when Redis does not answer.
+func TestRunBotRedisDown(t *testing.T) {
+	t.Parallel()
+	jsim := jirasim.NewServer(t)
+	ssim := slacksim.NewServer(t)
+	mr := miniredis.RunT(t)
+	addr := mr.Addr()
+	mr.Close()
+	env := map[string]string{
+		"JIRA_BASE_URL": jsim.URL, "JIRA_EMAIL": jirasim.DefaultEmail, "JIRA_API_TOKEN": jirasim.DefaultToken,
+		"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
+		"SLACK_API_URL": ssim.APIURL(), "REDIS_URL": "redis://:pw-secret@" + addr,
+	}
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), []string{"jsmbot", "run"}, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
+	report(err, &errOut)
+	if !strings.Contains(errOut.String(), "cannot reach Redis at "+addr) || strings.Contains(errOut.String(), "pw-secret") {
+		t.Errorf("stderr = %s", errOut.String())
+	}
+}
