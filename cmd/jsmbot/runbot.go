@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -31,6 +33,7 @@ type botConfig struct {
 	RedisURL          string // "" means the in-memory store
 	Approvers         []string
 	AllowSelfApproval bool
+	HTTPAddr          string // "" means no health listener
 }
 
 // approverRE matches a Slack user (U…, W…) or user-group (S…) ID.
@@ -98,6 +101,11 @@ func loadBotConfig(getenv func(string) string) (botConfig, error) {
 		}
 		c.AllowSelfApproval = b
 	}
+	if c.HTTPAddr = strings.TrimSpace(getenv("JSMBOT_HTTP_ADDR")); c.HTTPAddr != "" {
+		if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
+			problems = append(problems, "JSMBOT_HTTP_ADDR must be host:port or :port, e.g. :8080")
+		}
+	}
 	if len(problems) > 0 {
 		return c, &configError{problems: problems}
 	}
@@ -120,6 +128,7 @@ func (c botConfig) LogValue() slog.Value {
 		slog.String("redis_url", redisURL),
 		slog.Any("approvers", c.Approvers),
 		slog.Bool("allow_self_approval", c.AllowSelfApproval),
+		slog.String("http_addr", c.HTTPAddr),
 	)
 }
 
@@ -150,6 +159,24 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 		}
 	}()
 
+	if cfg.HTTPAddr != "" {
+		// Listen first, so that :0 works and a taken port fails at start.
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on JSMBOT_HTTP_ADDR: %w", err)
+		}
+		srv := &http.Server{Handler: healthHandler(st), ReadHeaderTimeout: 5 * time.Second}
+		served := make(chan struct{})
+		go func() { defer close(served); _ = srv.Serve(ln) }()
+		defer func() {
+			shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutCtx)
+			<-served
+		}()
+		logger.Info("health listener", "addr", ln.Addr().String())
+	}
+
 	client, err := newJiraClient(cfg.Jira, logger)
 	if err != nil {
 		return err
@@ -172,6 +199,22 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 	err = serveSlack(ctx, api, bot.Config{Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval}, engine, st, logger)
 	logger.Info("stopped", "err", err)
 	return err
+}
+
+// healthHandler serves /healthz: 200 while the store answers, 503 when it
+// does not (Slack's side reconnects by itself and is not probed).
+func healthHandler(st store.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	return mux
 }
 
 // openStore returns the Redis store REDIS_URL names, checked with a ping,

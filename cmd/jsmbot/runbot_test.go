@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -46,7 +48,7 @@ func TestRunBot(t *testing.T) {
 		"JIRA_BASE_URL": jsim.URL, "JIRA_EMAIL": jirasim.DefaultEmail, "JIRA_API_TOKEN": jirasim.DefaultToken,
 		"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
 		"SLACK_API_URL": ssim.APIURL(), "REDIS_URL": "redis://:s3cret-redis@" + mr.Addr() + "/0",
-		"JSMBOT_APPROVERS": "U0BOB, S0ADMINS",
+		"JSMBOT_APPROVERS": "U0BOB, S0ADMINS", "JSMBOT_HTTP_ADDR": "127.0.0.1:0",
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -81,6 +83,9 @@ func TestRunBot(t *testing.T) {
 	if keys := mr.Keys(); len(keys) == 0 {
 		t.Error("nothing was stored in Redis")
 	}
+	if got := healthz(t, stderr.String()); got != http.StatusOK {
+		t.Errorf("/healthz answered %d, want 200", got)
+	}
 
 	cancel()
 	select {
@@ -96,6 +101,29 @@ func TestRunBot(t *testing.T) {
 			t.Errorf("output shows a secret %q", secret)
 		}
 	}
+}
+
+// healthz finds the health listener's address in the JSON log and probes it.
+func healthz(t *testing.T, log string) int {
+	t.Helper()
+	for line := range strings.SplitSeq(log, "\n") {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Msg != "health listener" {
+			continue
+		}
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+rec.Addr+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	t.Fatalf("no health listener in the log:\n%s", log)
+	return 0
 }
 
 // TestRunBotConfig reports every configuration problem at once, names the
