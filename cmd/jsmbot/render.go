@@ -29,7 +29,7 @@ func printDiagnosis(w io.Writer, d *repair.Diagnosis) {
 	}
 	fmt.Fprintln(w)
 
-	crit, warn := count(d.Report.Findings)
+	crit, warn := d.Report.Counts()
 	switch {
 	case len(d.Report.Findings) == 0:
 		fmt.Fprintln(w, "Healthy: customers can be added and can raise requests.")
@@ -126,17 +126,11 @@ func changeWords(d *repair.Diagnosis, c repair.Change) string {
 // holderWords names a holder for people; d (which may be nil) resolves role
 // ids to names.
 func holderWords(d *repair.Diagnosis, h diagnosis.Holder) string {
-	if h.Type == diagnosis.HolderPortalAccess {
-		return diagnosis.PortalAccessName
+	var roles map[string]string
+	if d != nil {
+		roles = d.Snapshot.Roles
 	}
-	if h.Type == diagnosis.HolderProjectRole && d != nil {
-		for name, id := range d.Snapshot.Roles {
-			if id == h.Parameter {
-				return "the " + name + " role"
-			}
-		}
-	}
-	return strings.TrimSpace(h.Type + " " + h.Parameter)
+	return diagnosis.HolderName(h, roles)
 }
 
 func sharedWords(keys []string) string {
@@ -144,16 +138,4 @@ func sharedWords(keys []string) string {
 		return "no other project"
 	}
 	return strings.Join(keys, ", ")
-}
-
-func count(fs []diagnosis.Finding) (critical, warning int) {
-	for _, f := range fs {
-		switch f.Severity {
-		case diagnosis.Critical:
-			critical++
-		case diagnosis.Warning:
-			warning++
-		}
-	}
-	return critical, warning
 }
