@@ -89,6 +89,8 @@ type Deps struct {
 	Store store.Store
 	// Logger receives the bot's structured logs (discarded when nil).
 	Logger *slog.Logger
+	// Observer receives events for metrics (optional).
+	Observer Observer
 }
 
 // Bot is the Slack front end of the repair engine. Create it with [New] and
@@ -101,6 +103,7 @@ type Bot struct {
 	engine *repair.Engine
 	store  store.Store
 	log    *slog.Logger
+	obs    Observer
 
 	// handled, when set (by tests, before Run), is called after each job,
 	// duplicates included, so tests can wait for work without sleeping.
@@ -154,7 +157,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	return &Bot{
 		cfg: cfg, events: deps.Events, ack: deps.Ack, slack: deps.Slack,
-		engine: deps.Engine, store: deps.Store, log: log,
+		engine: deps.Engine, store: observeStore(deps.Store, deps.Observer), log: log,
+		obs: deps.Observer,
 	}, nil
 }
 
@@ -259,6 +263,8 @@ func (b *Bot) read(ctx context.Context, jobs chan<- job) {
 // receive acknowledges an envelope and turns it into a job; ok is false
 // when there is nothing to do.
 func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool) {
+	start := time.Now()
+	b.obs.observeEvent(evt)
 	switch evt.Type {
 	case socketmode.EventTypeErrorBadMessage:
 		// slack-go could not decode the envelope and gives no Request, so
@@ -268,7 +274,7 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 				EnvelopeID string `json:"envelope_id"`
 			}
 			if json.Unmarshal(bad.Message, &env) == nil && env.EnvelopeID != "" {
-				b.acknowledge(ctx, env.EnvelopeID, nil)
+				b.ackTimed(ctx, "bad_message", start, env.EnvelopeID, nil)
 			}
 			b.log.Warn("undecodable envelope", "envelope_id", env.EnvelopeID, "err", bad.Cause)
 		}
@@ -287,19 +293,20 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 	}
 	id := evt.Request.EnvelopeID
 	j = job{envelopeID: id, kind: evt.Type, data: evt.Data}
+	kind := string(evt.Type)
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		cmd, _ := evt.Data.(slack.SlashCommand)
-		b.acknowledge(ctx, id, slashAck(parseCommand(cmd.Text)))
+		b.ackTimed(ctx, kind, start, id, slashAck(parseCommand(cmd.Text)))
 	case socketmode.EventTypeEventsAPI:
-		b.acknowledge(ctx, id, nil)
+		b.ackTimed(ctx, kind, start, id, nil)
 		if e, isEvent := evt.Data.(slackevents.EventsAPIEvent); isEvent {
 			if cb, isCallback := e.Data.(*slackevents.EventsAPICallbackEvent); isCallback {
 				j.eventID = cb.EventID
 			}
 		}
 	default:
-		b.acknowledge(ctx, id, nil)
+		b.ackTimed(ctx, kind, start, id, nil)
 	}
 	if evt.Request.RetryAttempt > 0 {
 		b.log.Info("redelivery", "envelope_id", id, "retry_attempt", evt.Request.RetryAttempt, "retry_reason", evt.Request.RetryReason)
@@ -307,13 +314,19 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 	return j, true
 }
 
-// acknowledge acks an envelope with a short deadline: slack-go's Ack blocks
-// forever when no connection is up and its queue is full.
-func (b *Bot) acknowledge(ctx context.Context, envelopeID string, payload any) {
+// ackTimed acks an envelope with a short deadline: slack-go's Ack blocks
+// forever when no connection is up and its queue is full. The envelope is
+// of type kind and was read at start, for the ack latency metric (kind ""
+// is not observed).
+func (b *Bot) ackTimed(ctx context.Context, kind string, start time.Time, envelopeID string, payload any) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.AckTimeout)
 	defer cancel()
-	if err := b.ack(ctx, envelopeID, payload); err != nil {
-		b.log.Warn("ack failed", "envelope_id", envelopeID, "err", err)
+	err := b.ack(ctx, envelopeID, payload)
+	if kind != "" {
+		b.obs.acked(kind, start, err)
+	}
+	if err != nil {
+		b.log.Warn("ack failed", "envelope_id", envelopeID, "envelope_type", kind, "err", err)
 	}
 }
 
@@ -322,7 +335,7 @@ func (b *Bot) acknowledge(ctx context.Context, envelopeID string, payload any) {
 func (b *Bot) work(ctx context.Context, j job) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.HandlerTimeout)
 	defer cancel()
-	log := b.log.With("envelope_id", j.envelopeID)
+	log := b.log.With("envelope_id", j.envelopeID, "envelope_type", string(j.kind))
 	who := requester(j)
 	if b.handled != nil {
 		defer b.handled(j.envelopeID)

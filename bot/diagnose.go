@@ -127,6 +127,9 @@ func (b *Bot) postDiagnosis(ctx context.Context, req request, threadTS, intro st
 			return nil
 		}
 	}
+	if req.log != nil {
+		req.log.Info("repair offered", "project", d.Snapshot.Project.Key, "plan_ids", group, "message_ts", ts)
+	}
 	v.Preparing = false
 	return b.update(ctx, req.channelID, ts, renderReport(v))
 }

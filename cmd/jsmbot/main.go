@@ -8,6 +8,7 @@
 //	jsmbot demo
 //	jsmbot manifest [--private-channels]
 //	jsmbot doctor [--timeout 10s]
+//	jsmbot healthcheck
 //
 // Configuration comes from the environment:
 //
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runManifest(ctx, rest, stdout)
 	case "doctor":
 		return runDoctor(ctx, rest, getenv, stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, getenv, stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -71,6 +74,7 @@ const usage = `Usage:
   jsmbot run                                        the Slack bot (Socket Mode)
   jsmbot manifest [--private-channels]              print the Slack app manifest (YAML)
   jsmbot doctor [--timeout 10s]                     check the configuration against Slack, Jira and Redis
+  jsmbot healthcheck                                GET /healthz on JSMBOT_HTTP_ADDR's port (Docker HEALTHCHECK)
   jsmbot demo                                       the whole story against built-in Jira and Slack simulators
 
 Environment: JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN (see README.md).

@@ -238,6 +238,7 @@ func TestCompose(t *testing.T) {
 		{"jsmbot runs as a non-root user", nonRoot(bot.User)},
 		{"jsmbot can be scaled: no published port", len(bot.Ports) == 0},
 		{"jsmbot can be scaled: no container_name", bot.ContainerName == ""},
+		{"jsmbot is probed by jsmbot healthcheck (no shell in the image)", bot.Healthcheck != nil && slices.Equal(bot.Healthcheck.Test, []string{"CMD", "/jsmbot", "healthcheck"})},
 	}
 	for _, c := range checks {
 		if !c.ok {
@@ -359,8 +360,22 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", op, diff)
 		}
 	}
-	if hc, ok := last(final, "HEALTHCHECK"); ok && !strings.Contains(hc, "CMD [") && !strings.HasPrefix(hc, "NONE") {
-		t.Errorf("HEALTHCHECK %q needs a shell, which the final image lacks", hc)
+	hc, ok := last(final, "HEALTHCHECK")
+	_, execForm, _ := strings.Cut(hc, "CMD ")
+	var probe []string
+	switch {
+	case !ok:
+		t.Error("final stage has no HEALTHCHECK")
+	case json.Unmarshal([]byte(execForm), &probe) != nil:
+		t.Errorf("HEALTHCHECK %q: want CMD in the exec (JSON) form, there is no shell", hc)
+	default:
+		if diff := cmp.Diff([]string{"/jsmbot", "healthcheck"}, probe); diff != "" {
+			t.Errorf("HEALTHCHECK command (-want +got):\n%s", diff)
+		}
+	}
+	// jsmbot healthcheck needs the port, also under a plain docker run.
+	if env, _ := last(final, "ENV"); !strings.Contains(env, "JSMBOT_HTTP_ADDR=:8080") {
+		t.Errorf("final stage ENV %q, want JSMBOT_HTTP_ADDR=:8080 for the health check", env)
 	}
 }
 

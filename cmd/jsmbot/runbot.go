@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 )
@@ -159,25 +159,19 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 		}
 	}()
 
+	m := newMetrics(time.Now)
+	var ops *opsServer
 	if cfg.HTTPAddr != "" {
-		// Listen first, so that :0 works and a taken port fails at start.
-		ln, err := net.Listen("tcp", cfg.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("listen on JSMBOT_HTTP_ADDR: %w", err)
+		// Listen first, so that :0 works and a taken port fails at start;
+		// it serves beside the bot once Slack accepted the tokens.
+		if ops, err = listenOps(cfg.HTTPAddr, opsHandler(m, st)); err != nil {
+			return err
 		}
-		srv := &http.Server{Handler: healthHandler(st), ReadHeaderTimeout: 5 * time.Second}
-		served := make(chan struct{})
-		go func() { defer close(served); _ = srv.Serve(ln) }()
-		defer func() {
-			shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-			_ = srv.Shutdown(shutCtx)
-			<-served
-		}()
-		logger.Info("health listener", "addr", ln.Addr().String())
+		defer ops.close()
+		logger.Info("health listener", "addr", ops.Addr())
 	}
 
-	client, err := newJiraClient(cfg.Jira, logger)
+	client, err := newJiraClient(cfg.Jira, logger, jira.WithObserver(m.jiraObserver()))
 	if err != nil {
 		return err
 	}
@@ -196,25 +190,9 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 	}
 	logger.Info("connected to Slack", "team", auth.Team, "bot_user_id", auth.UserID)
 
-	err = serveSlack(ctx, api, bot.Config{Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval}, engine, st, logger)
+	err = serveSlack(ctx, api, bot.Config{Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval}, engine, st, logger, withOps(m, ops))
 	logger.Info("stopped", "err", err)
 	return err
-}
-
-// healthHandler serves /healthz: 200 while the store answers, 503 when it
-// does not (Slack's side reconnects by itself and is not probed).
-func healthHandler(st store.Store) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	return mux
 }
 
 // openStore returns the Redis store REDIS_URL names, checked with a ping,
@@ -241,11 +219,15 @@ func openStore(ctx context.Context, redisURL string) (store.Store, error) {
 // serveSlack runs a Socket Mode client and the bot on it until ctx ends or
 // the client fails for good (bad app token), then lets the bot drain. It
 // returns nil after a clean shutdown.
-func serveSlack(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repair.Engine, st store.Store, logger *slog.Logger) error {
-	sm := socketmode.New(api)
+func serveSlack(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repair.Engine, st store.Store, logger *slog.Logger, opts ...serveOption) error {
+	var o serveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sm := socketmode.New(api, o.socketOptions...)
 	b, err := bot.New(cfg, bot.Deps{
 		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
-		Engine: engine, Store: st, Logger: logger,
+		Engine: engine, Store: st, Logger: logger, Observer: o.observer,
 	})
 	if err != nil {
 		return err
@@ -259,5 +241,8 @@ func serveSlack(ctx context.Context, api *slack.Client, cfg bot.Config, engine *
 		return fmt.Errorf("slack socket mode (check SLACK_APP_TOKEN): %w", err)
 	})
 	g.Go(func() error { return b.Run(gctx) })
+	for _, side := range o.sidecars {
+		g.Go(func() error { return side(gctx) })
+	}
 	return g.Wait()
 }
