@@ -83,6 +83,12 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 	after, cancel := afterwards(ctx)
 	defer cancel()
 	b.finish(after, c, v, res, applyErr)
+
+	// A report of failed invites is finished by adding its customers
+	// again, once the fix is verified.
+	if applyErr == nil && res != nil && res.Verified && data.Report != nil && len(data.Report.Emails) > 0 {
+		b.retryInvites(ctx, c, planView{Rec: rec, Data: data})
+	}
 	return nil
 }
 
@@ -163,7 +169,7 @@ func (b *Bot) finish(ctx context.Context, c click, v planView, res *repair.Resul
 	if stale != nil && stale.Fresh != nil {
 		req := request{userID: rec.RequesterID, channelID: rec.ChannelID, log: c.log}
 		intro := fmt.Sprintf("Fresh diagnosis of %s, made when %s's approval found that the project had changed:", escape(rec.ProjectKey), mention(c.userID))
-		if err := b.postDiagnosis(ctx, req, threadOf(rec), intro, stale.Fresh); err != nil {
+		if err := b.postDiagnosis(ctx, req, threadOf(rec), intro, stale.Fresh, v.Data.Report); err != nil {
 			text, ref := userText(err)
 			c.log.Error("could not post the fresh diagnosis", "ref", ref, "err", err)
 			b.tell(ctx, c.request, text)
@@ -295,6 +301,12 @@ func (b *Bot) pendingPlan(ctx context.Context, c click) (store.PlanRecord, planD
 	}
 	if err != nil {
 		return rec, planData{}, false, &friendlyError{text: "I can't read my records right now, so nothing was changed. Try again in a moment.", err: err}
+	}
+	if rec.Mode == reportOfferMode {
+		// A report token is not a plan; its button is Diagnose.
+		c.log.Warn("plan button carries a report token")
+		b.tell(ctx, c.request, "That button does not match its plan, so I did nothing.")
+		return rec, planData{}, false, nil
 	}
 	data, err := decodePlan(rec)
 	if err != nil {

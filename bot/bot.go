@@ -59,6 +59,16 @@ type Config struct {
 	// Now is the clock for plan expiry (time.Now). Give the store the same
 	// clock.
 	Now func() time.Time
+	// DetectReports makes the bot watch channel messages for Atlassian's
+	// "customers could not be added" error and offer, once per message, to
+	// diagnose. Off in the zero Config; jsmbot run turns it on unless
+	// JSMBOT_DETECT_REPORTS=false.
+	DetectReports bool
+	// BotUserID is the bot's own Slack user ID (from auth.test), whose
+	// messages the detector ignores. Optional: the bot's messages carry a
+	// bot_id and are ignored anyway, and events name the bot user in their
+	// authorizations.
+	BotUserID string
 }
 
 // Poster is the part of the Slack Web API the bot uses. *slack.Client and
@@ -68,6 +78,7 @@ type Poster interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
+	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 }
 
 // AckFunc acknowledges a Socket Mode envelope, with an optional payload; it
@@ -108,6 +119,11 @@ type Bot struct {
 	// handled, when set (by tests, before Run), is called after each job,
 	// duplicates included, so tests can wait for work without sleeping.
 	handled func(envelopeID string)
+
+	// jobs feeds the workers; fast feeds the fast lane (modals and view
+	// submissions, see lane.go). Run closes both.
+	jobs, fast chan job
+	desks      deskCache
 }
 
 // New returns a bot. It does no I/O; it returns an error if a required
@@ -158,7 +174,8 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	return &Bot{
 		cfg: cfg, events: deps.Events, ack: deps.Ack, slack: deps.Slack,
 		engine: deps.Engine, store: observeStore(deps.Store, deps.Observer), log: log,
-		obs: deps.Observer,
+		obs:  deps.Observer,
+		jobs: make(chan job, cfg.Workers*32), fast: make(chan job, fastQueue),
 	}, nil
 }
 
@@ -182,6 +199,9 @@ type job struct {
 	eventID    string // Events API event_id, de-duplicated as well
 	kind       socketmode.EventType
 	data       any
+	// fast routes the job to the fast lane; deferAck means it was not
+	// acknowledged yet (a view submission, whose ack carries the answer).
+	fast, deferAck bool
 }
 
 // Run reads envelopes until ctx ends: it acknowledges each at once, before
@@ -201,21 +221,34 @@ func (b *Bot) Run(ctx context.Context) error {
 	// The queue absorbs bursts so the reader keeps draining Events (slack-go
 	// stalls the socket otherwise); when it is full the reader waits, which
 	// bounds memory.
-	jobs := make(chan job, b.cfg.Workers*32)
-	var wg sync.WaitGroup
+	var wg, fastWG sync.WaitGroup
 	for range b.cfg.Workers {
 		wg.Go(func() {
-			for j := range jobs {
+			for j := range b.jobs {
+				b.work(work, j)
+			}
+		})
+	}
+	for range fastWorkers {
+		fastWG.Go(func() {
+			for j := range b.fast {
 				b.work(work, j)
 			}
 		})
 	}
 
-	b.read(ctx, jobs)
-	close(jobs)
+	b.read(ctx)
+	close(b.fast)
 
 	drained := make(chan struct{})
-	go func() { wg.Wait(); close(drained) }()
+	go func() {
+		// The fast lane may still hand follow-up work to the workers, so
+		// their queue closes after it.
+		fastWG.Wait()
+		close(b.jobs)
+		wg.Wait()
+		close(drained)
+	}()
 	timer := time.NewTimer(b.cfg.DrainTimeout)
 	defer timer.Stop()
 	select {
@@ -238,7 +271,7 @@ func (b *Bot) Run(ctx context.Context) error {
 }
 
 // read is the event loop: it never does more than ack and enqueue.
-func (b *Bot) read(ctx context.Context, jobs chan<- job) {
+func (b *Bot) read(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -251,8 +284,12 @@ func (b *Bot) read(ctx context.Context, jobs chan<- job) {
 			if !ok {
 				continue
 			}
+			queue := b.jobs
+			if j.fast {
+				queue = b.fast
+			}
 			select {
-			case jobs <- j:
+			case queue <- j:
 			case <-ctx.Done():
 				return
 			}
@@ -297,7 +334,9 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		cmd, _ := evt.Data.(slack.SlashCommand)
-		b.ackTimed(ctx, kind, start, id, slashAck(parseCommand(cmd.Text)))
+		parsed := parseCommand(cmd.Text)
+		b.ackTimed(ctx, kind, start, id, slashAck(parsed))
+		j.fast = parsed.name == "report" && !parsed.complete()
 	case socketmode.EventTypeEventsAPI:
 		b.ackTimed(ctx, kind, start, id, nil)
 		if e, isEvent := evt.Data.(slackevents.EventsAPIEvent); isEvent {
@@ -306,7 +345,10 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 			}
 		}
 	default:
-		b.ackTimed(ctx, kind, start, id, nil)
+		// A view submission is acknowledged by its handler (lane.go).
+		if j.fast, j.deferAck = lane(evt.Data); !j.deferAck {
+			b.ackTimed(ctx, kind, start, id, nil)
+		}
 	}
 	if evt.Request.RetryAttempt > 0 {
 		b.log.Info("redelivery", "envelope_id", id, "retry_attempt", evt.Request.RetryAttempt, "retry_reason", evt.Request.RetryReason)
@@ -314,10 +356,14 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 	return j, true
 }
 
-// ackTimed acks an envelope with a short deadline: slack-go's Ack blocks
-// forever when no connection is up and its queue is full. The envelope is
-// of type kind and was read at start, for the ack latency metric (kind ""
-// is not observed).
+// acknowledge acks an envelope with a short deadline: slack-go's Ack blocks
+// forever when no connection is up and its queue is full.
+func (b *Bot) acknowledge(ctx context.Context, envelopeID string, payload any) {
+	b.ackTimed(ctx, "", time.Time{}, envelopeID, payload)
+}
+
+// ackTimed is acknowledge for an envelope of type kind read at start, for
+// the ack latency metric (kind "" is not observed).
 func (b *Bot) ackTimed(ctx context.Context, kind string, start time.Time, envelopeID string, payload any) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.AckTimeout)
 	defer cancel()
@@ -340,6 +386,18 @@ func (b *Bot) work(ctx context.Context, j job) {
 	if b.handled != nil {
 		defer b.handled(j.envelopeID)
 	}
+	// A view submission is acknowledged by its handler, with the errors to
+	// show or nothing; whatever happens, it is acknowledged once.
+	var acked bool
+	ackOnce := func(payload any) {
+		if !acked {
+			acked = true
+			b.acknowledge(ctx, j.envelopeID, payload)
+		}
+	}
+	if j.deferAck {
+		defer ackOnce(nil)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			ref := newRef()
@@ -354,7 +412,7 @@ func (b *Bot) work(ctx context.Context, j job) {
 	if j.eventID != "" && !b.firstTime(ctx, log, "event:"+j.eventID) {
 		return
 	}
-	if err := b.route(ctx, log, j); err != nil {
+	if err := b.route(ctx, log, j, ackOnce); err != nil {
 		text, ref := userText(err)
 		log.Error("handler failed", "ref", ref, "err", err)
 		b.tell(ctx, who, text)
@@ -376,11 +434,12 @@ func (b *Bot) firstTime(ctx context.Context, log *slog.Logger, key string) bool 
 	return first
 }
 
-// route hands a job to its handler from the command table.
-func (b *Bot) route(ctx context.Context, log *slog.Logger, j job) error {
+// route hands a job to its handler from the command table. ack
+// acknowledges a job whose ack was deferred.
+func (b *Bot) route(ctx context.Context, log *slog.Logger, j job, ack func(any)) error {
 	switch data := j.data.(type) {
 	case slack.SlashCommand:
-		req := request{userID: data.UserID, channelID: data.ChannelID, log: log}
+		req := request{userID: data.UserID, channelID: data.ChannelID, triggerID: data.TriggerID, log: log}
 		cmd := parseCommand(data.Text)
 		for _, c := range commands() {
 			if c.name == cmd.name && c.handle != nil {
@@ -389,7 +448,13 @@ func (b *Bot) route(ctx context.Context, log *slog.Logger, j job) error {
 		}
 		return nil // help and usage were answered in the ack
 	case slack.InteractionCallback:
-		if data.Type != slack.InteractionTypeBlockActions {
+		switch data.Type {
+		case slack.InteractionTypeMessageAction:
+			return b.routeShortcut(ctx, log, data)
+		case slack.InteractionTypeViewSubmission:
+			return b.routeView(ctx, log, data, ack)
+		case slack.InteractionTypeBlockActions:
+		default:
 			log.Info("interaction without handler", "type", string(data.Type))
 			return nil
 		}
@@ -400,7 +465,7 @@ func (b *Bot) route(ctx context.Context, log *slog.Logger, j job) error {
 				continue
 			}
 			c := click{
-				request:   request{userID: data.User.ID, channelID: data.Channel.ID, log: log},
+				request:   request{userID: data.User.ID, channelID: data.Channel.ID, triggerID: data.TriggerID, log: log},
 				messageTS: data.Container.MessageTs,
 				planID:    a.Value,
 				mode:      act.mode,
@@ -415,10 +480,13 @@ func (b *Bot) route(ctx context.Context, log *slog.Logger, j job) error {
 		}
 		return nil
 	case slackevents.EventsAPIEvent:
-		// No event subscriptions are handled yet; de-duplication above
-		// already recorded the event.
+		if msg, ok := data.InnerEvent.Data.(*slackevents.MessageEvent); ok {
+			return b.detect(ctx, log, data, msg)
+		}
 		log.Debug("events api event without handler", "type", data.InnerEvent.Type)
 		return nil
+	case followUp:
+		return data.run(ctx, log)
 	}
 	log.Debug("envelope without handler", "type", string(j.kind))
 	return nil
@@ -435,6 +503,8 @@ func requester(j job) request {
 			ch = d.Container.ChannelID
 		}
 		return request{userID: d.User.ID, channelID: ch}
+	case followUp:
+		return d.who
 	}
 	return request{}
 }
@@ -443,6 +513,7 @@ func requester(j job) request {
 type request struct {
 	userID    string
 	channelID string
+	triggerID string // for opening a modal, valid 3 s from the user's action
 	log       *slog.Logger
 }
 

@@ -24,6 +24,9 @@ type planData struct {
 	ProjectName string            `json:"projectName,omitempty"`
 	Roles       map[string]string `json:"roles,omitempty"`
 	SharedWith  []string          `json:"sharedWith,omitempty"`
+	// Report, when the diagnosis answered a report of failed invites,
+	// holds the customers to add again after a verified fix.
+	Report *inviteReport `json:"report,omitempty"`
 }
 
 // groupKey is the store marker that the first approval of a group sets, so
@@ -47,7 +50,7 @@ func (b *Bot) diagnoseCommand(ctx context.Context, req request, cmd parsedComman
 	if err != nil {
 		return &projectError{key: cmd.key, err: fmt.Errorf("diagnose: %w", err)}
 	}
-	return b.postDiagnosis(ctx, req, "", "", d)
+	return b.postDiagnosis(ctx, req, "", "", d, nil)
 }
 
 // offers returns the repairs to offer for a diagnosis: none when there is
@@ -75,8 +78,9 @@ func offers(d *repair.Diagnosis) ([]diagnosis.Plan, error) {
 // threadTS is set). When it offers repairs it posts first without buttons,
 // saves one plan per offered repair with the message's channel and ts, and
 // only then adds the buttons, so no button can be clicked before its plan
-// is in the store.
-func (b *Bot) postDiagnosis(ctx context.Context, req request, threadTS, intro string, d *repair.Diagnosis) error {
+// is in the store. rep, when not nil, is the report of failed invites the
+// diagnosis answers; its plans keep it.
+func (b *Bot) postDiagnosis(ctx context.Context, req request, threadTS, intro string, d *repair.Diagnosis, rep *inviteReport) error {
 	plans, err := offers(d)
 	if err != nil {
 		return err
@@ -107,7 +111,7 @@ func (b *Bot) postDiagnosis(ctx context.Context, req request, threadTS, intro st
 	for i, p := range plans {
 		data, err := json.Marshal(planData{
 			Plan: p, Group: group, ProjectName: d.Snapshot.Project.Name,
-			Roles: d.Snapshot.Roles, SharedWith: d.Snapshot.SharedWith,
+			Roles: d.Snapshot.Roles, SharedWith: d.Snapshot.SharedWith, Report: rep,
 		})
 		if err != nil {
 			return fmt.Errorf("encode plan: %w", err)

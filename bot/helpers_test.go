@@ -70,6 +70,27 @@ func (tr *tracker) done(envelopeID string) {
 	tr.changed = make(chan struct{})
 }
 
+// waitDistinct waits until n different envelopes (and follow-ups) were
+// handled, for work whose envelope IDs a test does not know (echoes).
+func (tr *tracker) waitDistinct(t testing.TB, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for {
+		tr.mu.Lock()
+		got, ch := len(tr.counts), tr.changed
+		tr.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("%d envelopes handled, want %d", got, n)
+		}
+	}
+}
+
 // wait waits until the envelope was handled n times in all.
 func (tr *tracker) wait(t testing.TB, envelopeID string, n int) {
 	t.Helper()
@@ -102,6 +123,8 @@ type harness struct {
 	track *tracker
 	cfg   Config
 	bots  []*runningBot
+	// simOpts are extra options for the Slack simulator.
+	simOpts []slacksim.Option
 }
 
 type runningBot struct {
@@ -113,6 +136,9 @@ type harnessOption func(*harness)
 
 func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
 func withStore(s store.Store) harnessOption    { return func(h *harness) { h.store = s } }
+func withSlackOptions(opts ...slacksim.Option) harnessOption {
+	return func(h *harness) { h.simOpts = append(h.simOpts, opts...) }
+}
 
 // newHarness starts the simulators and one bot.
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
@@ -126,7 +152,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 			Approvers: []string{userRequester, userApprover, approverGroup},
 		},
 	}
-	h.slack = slacksim.NewServer(t,
+	for _, o := range opts {
+		o(h)
+	}
+	h.slack = slacksim.NewServer(t, append([]slacksim.Option{
 		slacksim.WithUsers(
 			slacksim.User{ID: userRequester, Name: "alice"},
 			slacksim.User{ID: userApprover, Name: "bob"},
@@ -135,10 +164,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		),
 		slacksim.WithUserGroup(approverGroup, userGroupMember),
 		slacksim.WithChannel(channel, "ops"),
-	)
-	for _, o := range opts {
-		o(h)
-	}
+	}, h.simOpts...)...)
 	h.cfg.Now = h.clock.Now
 	if h.store == nil {
 		h.store = store.NewMemory(store.WithClock(h.clock.Now))
