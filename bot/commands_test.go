@@ -26,6 +26,14 @@ func TestParseCommand(t *testing.T) {
 		{"diagnose A B", parsedCommand{name: "help", problem: "diagnose needs exactly one project key, e.g. /jsm diagnose HELP."}},
 		{"diagnose 1X", parsedCommand{name: "help", problem: "“1X” is not a Jira project key (a letter, then letters, digits or underscores)."}},
 		{"fix HELP", parsedCommand{name: "help", problem: "I don't know “fix”."}},
+		{"report", parsedCommand{name: "report", emails: []string{}}},
+		{"report help", parsedCommand{name: "report", key: "HELP", emails: []string{}}},
+		{"report HELP-12 Erin@Example.com <mailto:frank@example.com|frank@example.com> erin@example.com",
+			parsedCommand{name: "report", key: "HELP", emails: []string{"erin@example.com", "frank@example.com"}}},
+		{"report https://acme.atlassian.net/jira/servicedesk/projects/SUP/queues/custom/1 a@b.co",
+			parsedCommand{name: "report", key: "SUP", emails: []string{"a@b.co"}}},
+		{"report HELP NOPA", parsedCommand{name: "help", problem: "report takes one project. Use /jsm report [KEY] [emails…], e.g. /jsm report HELP erin@example.com."}},
+		{"report HELP erin(at)example.com", parsedCommand{name: "help", problem: "“erin(at)example.com” is neither a project key nor an email address. Use /jsm report [KEY] [emails…], e.g. /jsm report HELP erin@example.com."}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, parseCommand(tt.text), cmp.AllowUnexported(parsedCommand{})); diff != "" {
@@ -38,7 +46,8 @@ func TestParseCommand(t *testing.T) {
 // subcommand, a valid key for diagnose, and an ack whose text is valid
 // UTF-8, small, and free of Slack markup the user could inject.
 func FuzzParseCommand(f *testing.F) {
-	for _, s := range []string{"", "help", "diagnose HELP", "diagnose <!channel>", "x\xff", "diagnose " + strings.Repeat("A", 5000)} {
+	for _, s := range []string{"", "help", "diagnose HELP", "diagnose <!channel>", "x\xff", "diagnose " + strings.Repeat("A", 5000),
+		"report", "report HELP a@b.co", "report <mailto:a@b.co|a@b.co> https://x.atlassian.net/browse/HELP-1", "report " + strings.Repeat("a@b.co ", 80)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
@@ -51,6 +60,18 @@ func FuzzParseCommand(f *testing.F) {
 		case "diagnose":
 			if k, err := jira.ParseProjectKey(cmd.key); err != nil || k != cmd.key {
 				t.Errorf("diagnose key %q: %v", cmd.key, err)
+			}
+		case "report":
+			if cmd.key != "" && !keyRE.MatchString(cmd.key) {
+				t.Errorf("report key %q", cmd.key)
+			}
+			if len(cmd.emails) > maxReportEmails {
+				t.Errorf("%d emails", len(cmd.emails))
+			}
+			for _, e := range cmd.emails {
+				if !validEmail(e) || e != strings.ToLower(e) {
+					t.Errorf("report email %q", e)
+				}
 			}
 		default:
 			t.Fatalf("unknown subcommand %q", cmd.name)
