@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,107 +42,59 @@ type doctorConfig struct {
 	skipReason map[string]string // dependency → why its checks cannot run
 }
 
-// approverID is a Slack user (U…, W… on Enterprise Grid) or user group (S…).
-var approverID = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`)
-
-// loadDoctorConfig reads every variable and collects every problem. Like
-// loadJiraConfig, messages name variables and never their values.
+// loadDoctorConfig reads the configuration with loadBotConfig, the loader
+// jsmbot run uses, and works out which checks its problems leave without
+// the settings they need.
 func loadDoctorConfig(getenv func(string) string) doctorConfig {
-	c := doctorConfig{skipReason: map[string]string{}}
-	jc, err := loadJiraConfig(getenv)
+	bc, err := loadBotConfig(getenv)
+	c := doctorConfig{
+		jira:       bc.Jira,
+		botToken:   bc.SlackBotToken,
+		appToken:   bc.SlackAppToken,
+		slackAPI:   bc.SlackAPIURL,
+		redis:      bc.Redis,
+		redisURL:   bc.RedisURL,
+		approvers:  bc.Approvers,
+		httpAddr:   bc.HTTPAddr,
+		allowSelf:  bc.AllowSelfApproval,
+		secrets:    bc.secrets(),
+		skipReason: map[string]string{},
+	}
 	var ce *configError
 	switch {
-	case err == nil:
-		c.jira, c.jiraOK = jc, true
 	case errors.As(err, &ce):
 		c.problems = append(c.problems, ce.problems...)
-		if jc.JiraBaseURL == "" || jc.JiraEmail == "" || jc.JiraToken == "" || slices.ContainsFunc(ce.problems, func(p string) bool {
-			return strings.HasPrefix(p, "JIRA_")
-		}) {
-			c.skipReason["jira"] = "the JIRA_ variables are not usable"
-		} else {
-			c.jira, c.jiraOK = jc, true // only JSMBOT_LOG_LEVEL is wrong
-		}
-	default:
+	case err != nil:
 		c.problems = append(c.problems, err.Error())
-		c.skipReason["jira"] = "the JIRA_ variables are not usable"
+		bc.invalid = map[string]bool{"JIRA_BASE_URL": true}
 	}
-	c.secrets = append(c.secrets, jc.JiraToken)
-
-	c.botToken = strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
-	c.appToken = strings.TrimSpace(getenv("SLACK_APP_TOKEN"))
-	c.secrets = append(c.secrets, c.botToken, c.appToken)
-	switch {
-	case c.botToken == "":
-		c.problems = append(c.problems, "SLACK_BOT_TOKEN is not set: use the app's Bot User OAuth Token (xoxb-…) from OAuth & Permissions")
-		c.skipReason["slack-bot"] = "SLACK_BOT_TOKEN is not usable"
-	case !strings.HasPrefix(c.botToken, "xoxb-"):
-		c.problems = append(c.problems, "SLACK_BOT_TOKEN must be a bot token (xoxb-…), the Bot User OAuth Token from OAuth & Permissions")
-		c.skipReason["slack-bot"] = "SLACK_BOT_TOKEN is not usable"
+	if c.slackAPI == "" {
+		c.slackAPI = defaultSlackAPIURL
 	}
-	switch {
-	case c.appToken == "":
-		c.problems = append(c.problems, "SLACK_APP_TOKEN is not set: generate an app-level token (xapp-…) with the scope connections:write under Basic Information → App-Level Tokens")
-		c.skipReason["slack-app"] = "SLACK_APP_TOKEN is not usable"
-	case !strings.HasPrefix(c.appToken, "xapp-"):
-		c.problems = append(c.problems, "SLACK_APP_TOKEN must be an app-level token (xapp-…) with the scope connections:write")
-		c.skipReason["slack-app"] = "SLACK_APP_TOKEN is not usable"
-	}
-
-	c.slackAPI = defaultSlackAPIURL
-	if v := strings.TrimSpace(getenv("SLACK_API_URL")); v != "" {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			c.problems = append(c.problems, "SLACK_API_URL must be an http(s) URL such as "+defaultSlackAPIURL+" (or unset for Slack's)")
-			c.skipReason["slack-bot"] = "SLACK_API_URL is not usable"
-			c.skipReason["slack-app"] = "SLACK_API_URL is not usable"
-		} else {
-			// slack-go appends method names to the base, so it must end in "/".
-			c.slackAPI = strings.TrimSuffix(v, "/") + "/"
-		}
-	}
-
-	if v := strings.TrimSpace(getenv("REDIS_URL")); v != "" {
-		c.redisURL = v
-		c.secrets = append(c.secrets, v)
-		// ParseURL's errors quote the URL, password included: say what is
-		// expected instead of repeating them.
-		opt, err := redis.ParseURL(v)
-		if err != nil {
-			c.problems = append(c.problems, "REDIS_URL must look like redis://[:password@]host:6379/0 (or rediss:// for TLS)")
-			c.skipReason["redis"] = "REDIS_URL is not usable"
-		} else {
-			c.redis = opt
-			c.secrets = append(c.secrets, opt.Password)
-		}
-	}
-
-	raw := strings.TrimSpace(getenv("JSMBOT_APPROVERS"))
-	c.approvers = strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
-	if len(c.approvers) == 0 {
+	// run only warns about an empty approver list (deny by default);
+	// doctor calls it a problem, since nobody could approve a repair.
+	if strings.TrimSpace(getenv("JSMBOT_APPROVERS")) == "" {
 		c.problems = append(c.problems, "JSMBOT_APPROVERS is not set: nobody could approve a repair; list Slack user IDs (U…) and user-group IDs (S…), comma-separated")
 	}
-	for _, id := range c.approvers {
-		if !approverID.MatchString(id) {
-			c.problems = append(c.problems, fmt.Sprintf("JSMBOT_APPROVERS: %q is not a Slack user ID (U…, W…) or user-group ID (S…); copy it from the profile's ⋮ → Copy member ID", id))
-		}
-	}
 
-	if v := strings.TrimSpace(getenv("JSMBOT_ALLOW_SELF_APPROVAL")); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			c.problems = append(c.problems, "JSMBOT_ALLOW_SELF_APPROVAL must be true or false")
-		}
-		c.allowSelf = b
+	inv := bc.invalid
+	// Only JSMBOT_LOG_LEVEL wrong still leaves Jira checkable.
+	c.jiraOK = !inv["JIRA_BASE_URL"] && !inv["JIRA_EMAIL"] && !inv["JIRA_API_TOKEN"]
+	if !c.jiraOK {
+		c.skipReason["jira"] = "the JIRA_ variables are not usable"
 	}
-
-	if v := strings.TrimSpace(getenv("JSMBOT_HTTP_ADDR")); v != "" {
-		c.httpAddr = v
-		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-			c.problems = append(c.problems, "JSMBOT_HTTP_ADDR must be host:port or :port, e.g. :8080")
-		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			c.problems = append(c.problems, "JSMBOT_HTTP_ADDR must have a port number from 0 to 65535")
-		}
+	if inv["SLACK_BOT_TOKEN"] {
+		c.skipReason["slack-bot"] = "SLACK_BOT_TOKEN is not usable"
+	}
+	if inv["SLACK_APP_TOKEN"] {
+		c.skipReason["slack-app"] = "SLACK_APP_TOKEN is not usable"
+	}
+	if inv["SLACK_API_URL"] {
+		c.skipReason["slack-bot"] = "SLACK_API_URL is not usable"
+		c.skipReason["slack-app"] = "SLACK_API_URL is not usable"
+	}
+	if inv["REDIS_URL"] {
+		c.skipReason["redis"] = "REDIS_URL is not usable"
 	}
 	return c
 }
