@@ -55,7 +55,9 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		return b.explainCurrent(ctx, c)
 	}
 	if err != nil {
-		return &friendlyError{text: "I couldn't record your approval, so nothing was applied. Try again in a moment.", err: err}
+		// The group's decision marker is taken and stays taken, so this
+		// message's buttons are spent: say so instead of "try again".
+		return &friendlyError{text: fmt.Sprintf("I couldn't record your approval, so nothing was applied. Run `%s diagnose %s` again in a moment for a fresh diagnosis to approve.", slashCommand, escape(data.Plan.ProjectKey)), err: err}
 	}
 	c.log.Info("plan approved", "project", rec.ProjectKey, "mode", rec.Mode)
 	for _, id := range data.Group {
@@ -291,7 +293,11 @@ func (b *Bot) handledBy(ctx context.Context, data planData) string {
 // pendingPlan loads the plan a button names. ok is false (and the clicker
 // has been told why) when it is unknown or no longer pending.
 func (b *Bot) pendingPlan(ctx context.Context, c click) (store.PlanRecord, planData, bool, error) {
-	rec, err := b.store.Plan(ctx, c.planID)
+	var rec store.PlanRecord
+	err := store.ErrNotFound // a value that is not a plan ID is not looked up
+	if store.ValidID(c.planID) {
+		rec, err = b.store.Plan(ctx, c.planID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		// A forged or long-forgotten plan ID: there is no plan to audit,
 		// so the log is the record.

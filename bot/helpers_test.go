@@ -125,6 +125,8 @@ type harness struct {
 	bots  []*runningBot
 	// simOpts are extra options for the Slack simulator.
 	simOpts []slacksim.Option
+	// jiraOpts are extra options for the bots' Jira clients.
+	jiraOpts []jira.Option
 }
 
 type runningBot struct {
@@ -136,6 +138,11 @@ type harnessOption func(*harness)
 
 func withConfig(f func(*Config)) harnessOption { return func(h *harness) { f(&h.cfg) } }
 func withStore(s store.Store) harnessOption    { return func(h *harness) { h.store = s } }
+
+// withJiraOptions configures the bots' Jira clients (retries, timeouts).
+func withJiraOptions(opts ...jira.Option) harnessOption {
+	return func(h *harness) { h.jiraOpts = append(h.jiraOpts, opts...) }
+}
 func withSlackOptions(opts ...slacksim.Option) harnessOption {
 	return func(h *harness) { h.simOpts = append(h.simOpts, opts...) }
 }
@@ -183,7 +190,7 @@ func testLogger(t testing.TB) *slog.Logger {
 func (h *harness) startBot() *runningBot {
 	t := h.t
 	t.Helper()
-	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken, h.jiraOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}

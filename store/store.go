@@ -207,6 +207,21 @@ func NewID() (string, error) {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])), nil
 }
 
+// ValidID reports whether id has the shape of an ID from [NewID]: 26
+// characters of lower-case base32. A value that does not is refused before
+// any lookup, so forged text never reaches a key.
+func ValidID(id string) bool {
+	if len(id) != 26 {
+		return false
+	}
+	for _, r := range id {
+		if (r < 'a' || r > 'z') && (r < '2' || r > '7') {
+			return false
+		}
+	}
+	return true
+}
+
 // The functions below hold the rules both implementations share, so Memory
 // and Redis cannot drift apart: each does only the storing.
 

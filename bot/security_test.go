@@ -1,0 +1,208 @@
+package bot
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/store"
+)
+
+// TestTamperedButtonValues: a button's value is a plan ID and nothing else;
+// anything else, or a real ID clicked from another channel, is refused and
+// changes nothing.
+func TestTamperedButtonValues(t *testing.T) {
+	t.Parallel()
+	const otherChannel = "C0OTHER"
+	other, err := store.NewID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		value   func(planID string) string
+		channel string
+		want    string
+	}{
+		{"unknown plan ID", func(string) string { return other }, channel, "I don't know that plan"},
+		{"extra text", func(id string) string { return id + " <!channel>" }, channel, "I don't know that plan"},
+		{"trailing newline", func(id string) string { return id + "\n" }, channel, "I don't know that plan"},
+		{"upper case", strings.ToUpper, channel, "I don't know that plan"},
+		{"key injection", func(id string) string { return id[:20] + ":plan:*" }, channel, "I don't know that plan"},
+		{"long", func(id string) string { return strings.Repeat(id, 80) }, channel, "I don't know that plan"},
+		{"another channel's message", func(id string) string { return id }, otherChannel, "belongs to a message in another channel"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withSlackOptions(slacksim.WithChannel(otherChannel, "elsewhere")))
+			report := h.diagnose(userRequester, "NOPA")
+			planID := buttonValue(t, report, ActionApproveInPlace)
+			id, err := h.slack.Click(h.ctx(), slacksim.Click{UserID: userApprover, ChannelID: tt.channel, MessageTS: report.TS,
+				ActionID: ActionApproveInPlace, BlockID: blockIDActions, Value: tt.value(planID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.track.wait(t, id, 1)
+			var told string
+			for _, m := range h.slack.Messages(tt.channel) {
+				if m.Ephemeral && m.VisibleTo == userApprover {
+					told = m.Text
+				}
+			}
+			if !strings.Contains(told, tt.want) || !strings.Contains(told, "Nothing was changed") && !strings.Contains(told, "I did nothing") {
+				t.Errorf("ephemeral %q, want %q and that nothing changed", told, tt.want)
+			}
+			if w := h.writes(); len(w) != 0 {
+				t.Errorf("Jira writes: %+v", w)
+			}
+			if got := h.plan(planID).State; got != store.StatePending {
+				t.Errorf("plan is %s, want pending", got)
+			}
+			if got := h.message(report); string(got.Blocks) != string(report.Blocks) {
+				t.Errorf("the report changed:\n%s", slacksim.RenderBlocks(got.Blocks))
+			}
+			if a := h.actions(planID); len(a) != 0 {
+				t.Errorf("audit actions %q for a click that named no usable plan", a)
+			}
+		})
+	}
+}
+
+// hostileText is text a Jira admin or a Slack user controls, full of mrkdwn
+// control sequences: broadcasts, a user mention, a spoofed link, a
+// channel link, formatting and a fake code fence.
+const hostileText = "<!channel> <!here|here> <@U0VICTIM> <http://evil.example|HELP> <#C0OPS> *urgent* ```x``` &amp;"
+
+// unescaped lists the control sequences of hostileText that must never reach
+// Slack as written.
+var unescaped = []string{"<!channel>", "<!here", "<@U0VICTIM>", "<http://evil", "|HELP>", "<#C0OPS>"}
+
+// slackTexts returns every string of a message that Slack parses as
+// mrkdwn: its text (the notification) and each mrkdwn text object in its
+// blocks. plain_text objects (headers, buttons) are shown as written.
+func slackTexts(t *testing.T, m slacksim.Message) []string {
+	t.Helper()
+	out := []string{m.Text}
+	if len(m.Blocks) == 0 {
+		return out
+	}
+	var blocks any
+	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+		t.Fatalf("blocks: %v", err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if s, ok := v["text"].(string); ok && v["type"] == "mrkdwn" {
+				out = append(out, s)
+			}
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(blocks)
+	return out
+}
+
+// TestHostileTextIsEscaped runs a diagnosis and an approval of a project
+// whose name is hostileText, and commands with hostileText text, then checks every
+// message, ack and ephemeral the bot sent.
+func TestHostileTextIsEscaped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	scheme, _ := h.jira.ProjectSchemeID("NOPA")
+	h.jira.AddProject(jirasim.Project{Key: "EVIL", Name: hostileText, SchemeID: scheme, Desk: true})
+
+	report := h.diagnose(userRequester, "EVIL")
+	// The header is plain_text, which Slack shows as written: the name
+	// appears there verbatim and harmless; mrkdwn texts are checked below.
+	if !strings.Contains(slacksim.RenderBlocks(report.Blocks), hostileText) {
+		t.Errorf("the report does not name the project:\n%s", slacksim.RenderBlocks(report.Blocks))
+	}
+	h.click(userApprover, report, ActionApproveCopy)
+	for _, text := range []string{
+		"diagnose " + hostileText,
+		hostileText,
+		"diagnose EVIL " + hostileText,
+		"report EVIL " + hostileText,
+		"help " + hostileText,
+	} {
+		h.slash(userRequester, text)
+	}
+
+	for _, m := range h.slack.Messages(channel) {
+		for _, s := range slackTexts(t, m) {
+			for _, bad := range unescaped {
+				if strings.Contains(s, bad) {
+					t.Errorf("message %s carries %q unescaped: %q", m.TS, bad, s)
+				}
+			}
+		}
+	}
+	for _, a := range h.slack.Acks() {
+		var p struct{ Text string }
+		_ = json.Unmarshal(a.Payload, &p)
+		for _, bad := range unescaped {
+			if strings.Contains(p.Text, bad) {
+				t.Errorf("ack %s carries %q unescaped: %q", a.EnvelopeID, bad, p.Text)
+			}
+		}
+	}
+}
+
+// TestPayloadBounds: oversized input is cut before it is parsed or echoed,
+// and no ack reaches Slack's 20 KB limit, whatever the user sent.
+func TestPayloadBounds(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	huge := strings.Repeat("<!channel> x@example.com ", 8000) // ~200 KB
+	var ids []string
+	for _, text := range []string{
+		huge,
+		"diagnose " + huge,
+		"report HELP " + huge,
+		strings.Repeat("é", 60000),
+	} {
+		ids = append(ids, h.slash(userRequester, text))
+	}
+	id, err := h.slack.SubmitView(h.ctx(), slacksim.ViewSubmission{UserID: userRequester, CallbackID: ViewReport,
+		Values: map[string]map[string]slacksim.Value{
+			"project": {"value": {Value: strings.Repeat("A", 100_000)}},
+			"emails":  {"value": {Value: huge}},
+			"error":   {"value": {Value: huge}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.track.wait(t, id, 1)
+
+	const slackAckLimit = 20 << 10
+	for _, id := range append(ids, id) {
+		a, err := h.slack.WaitAck(h.ctx(), id)
+		if err != nil {
+			t.Fatalf("envelope %s was not acked: %v", id, err)
+		}
+		if n := len(a.Payload) + len(`{"envelope_id":"","payload":}`) + len(a.EnvelopeID); n >= slackAckLimit {
+			t.Errorf("ack of %s is %d bytes, over Slack's %d", a.EnvelopeID, n, slackAckLimit)
+		}
+	}
+	for _, m := range h.slack.Messages(channel) {
+		for _, s := range slackTexts(t, m) {
+			if len([]rune(s)) > 3000 {
+				t.Errorf("a text object of %d characters, over Block Kit's 3000", len([]rune(s)))
+			}
+		}
+	}
+	if w := h.writes(); len(w) != 0 {
+		t.Errorf("oversized input wrote to Jira: %+v", w)
+	}
+}
