@@ -19,6 +19,7 @@ import (
 
 	"github.com/jsmbot/jsmbot/bot"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/store"
 )
@@ -385,5 +386,49 @@ func TestHealthcheck(t *testing.T) {
 				t.Errorf("stderr %q, want it to contain %q", errOut, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestREADMEDocumentsMetrics: every jsmbot_ series is in README's
+// Observability table, and the table names no series that does not exist.
+func TestREADMEDocumentsMetrics(t *testing.T) {
+	t.Parallel()
+	readme := repoFile(t, "README.md")
+	_, obs, ok := strings.Cut(readme, "## Observability")
+	if !ok {
+		t.Fatal("README has no Observability section")
+	}
+	obs, _, _ = strings.Cut(obs, "\n## ")
+	m := newMetrics(time.Now)
+	// A labelled series is gathered once it has a sample.
+	bo, jo := m.botObserver(), m.jiraObserver()
+	bo.Envelope("interactive")
+	bo.Acked("interactive", time.Millisecond, errors.New("no connection"))
+	bo.Transition("", "pending")
+	jo.Call(jira.Call{Method: "GET", Endpoint: "/rest/api/3/myself", Status: 429})
+	jo.Retry(jira.Retry{Method: "GET", Endpoint: "/rest/api/3/myself", Status: 429})
+	families, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]bool{}
+	for _, f := range families {
+		if name := f.GetName(); strings.HasPrefix(name, "jsmbot_") {
+			registered[name] = true
+			if !strings.Contains(obs, "`"+name+"`") {
+				t.Errorf("README's Observability section does not document %s", name)
+			}
+		}
+	}
+	for _, word := range strings.Fields(obs) {
+		name := strings.Trim(word, "`|,.")
+		if strings.HasPrefix(name, "jsmbot_") && !strings.ContainsAny(name, "{[(") && !registered[name] {
+			t.Errorf("README documents %s, which jsmbot does not export", name)
+		}
+	}
+	for _, want := range []string{"/healthz", "/readyz", "/metrics", "jsmbot healthcheck"} {
+		if !strings.Contains(obs, want) {
+			t.Errorf("README's Observability section does not mention %s", want)
+		}
 	}
 }
