@@ -69,6 +69,13 @@ func (b *Bot) detect(ctx context.Context, log *slog.Logger, e slackevents.Events
 		thread = m.TimeStamp
 	}
 	f := reportFormFromText(m.Text)
+	if f.Key == "" {
+		// A bare key ("adding customers to NOCR fails") counts when it is
+		// a real desk's.
+		if f.Key = deskKey(f.PortalID, m.Text, b.desksForSelect(ctx)); f.Key != "" {
+			f.PortalID = ""
+		}
+	}
 	token, err := store.NewID()
 	if err != nil {
 		return fmt.Errorf("new report token: %w", err)

@@ -264,16 +264,38 @@ func (b *Bot) desksForSelect(ctx context.Context) []jira.ServiceDesk {
 	return desks
 }
 
+// deskKey finds the project a report names among the site's desks: the
+// desk of its portal id, else the first upper-case word of the text that
+// is a desk's project key ("adding customers to NOCR fails"). Bare words
+// count only when they are a real desk's key, so "JSM IS BROKEN" names
+// nothing.
+func deskKey(portalID, text string, desks []jira.ServiceDesk) string {
+	for _, d := range desks {
+		if portalID != "" && d.ID == portalID {
+			return d.ProjectKey
+		}
+	}
+	if len(desks) == 0 {
+		return ""
+	}
+	words := strings.FieldsFunc(clip(text), func(r rune) bool {
+		return (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_'
+	})
+	for _, w := range words {
+		for _, d := range desks {
+			if w == d.ProjectKey {
+				return w
+			}
+		}
+	}
+	return ""
+}
+
 // openReportForm opens the report form on a user's trigger_id.
 func (b *Bot) openReportForm(ctx context.Context, req request, f reportForm, meta reportMeta) error {
 	if f.Key == "" {
 		f.Desks = b.desksForSelect(ctx)
-		for _, d := range f.Desks {
-			if f.PortalID != "" && d.ID == f.PortalID {
-				f.Key = d.ProjectKey
-			}
-		}
-		if f.Key != "" {
+		if f.Key = deskKey(f.PortalID, f.Error, f.Desks); f.Key != "" {
 			f.Desks = nil
 		}
 	}

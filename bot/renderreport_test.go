@@ -168,3 +168,25 @@ func FuzzReportForm(f *testing.F) {
 		}
 	})
 }
+
+func TestDeskKey(t *testing.T) {
+	t.Parallel()
+	desks := []jira.ServiceDesk{{ID: "1", ProjectKey: "HELP"}, {ID: "4", ProjectKey: "NOCR"}}
+	tests := []struct {
+		name, portal, text, want string
+	}{
+		{"portal id", "4", "", "NOCR"},
+		{"bare key in text", "", "Adding customers to NOCR fails: could not be added", "NOCR"},
+		{"shouting is not a key", "", "JSM IS BROKEN, could not be added", ""},
+		{"lower case is not a key", "", "nocr could not be added", ""},
+		{"unknown portal, key in text", "9", "HELP: could not be added", "HELP"},
+	}
+	for _, tt := range tests {
+		if got := deskKey(tt.portal, tt.text, desks); got != tt.want {
+			t.Errorf("%s: deskKey = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if got := deskKey("", "HELP", nil); got != "" {
+		t.Errorf("without desks deskKey = %q", got)
+	}
+}

@@ -62,13 +62,16 @@ func demoSlack(ctx context.Context, stdout, stderr io.Writer) error {
 	botCtx, stopBot := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() {
-		served <- serveSlack(botCtx, api, bot.Config{Approvers: []string{demoApprover}}, engine, st, logger)
+		served <- serveSlack(botCtx, api, bot.Config{Approvers: []string{demoApprover}, DetectReports: true}, engine, st, logger)
 	}()
 	stop := func() error {
 		stopBot()
 		return <-served
 	}
 	if err := demoSlackStory(ctx, ssim, stdout); err != nil {
+		return errors.Join(err, stop())
+	}
+	if err := demoReportStory(ctx, ssim, jsim, stdout); err != nil {
 		return errors.Join(err, stop())
 	}
 	if err := stop(); err != nil {

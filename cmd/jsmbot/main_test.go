@@ -288,7 +288,9 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"Successfully added 0 customers", "Broken: 2 critical problem(s)", "Verified: NOPA is healthy now.", "the customer was added to NOPA"} {
+	for _, want := range []string{"Successfully added 0 customers", "Broken: 2 critical problem(s)", "Verified: NOPA is healthy now.", "the customer was added to NOPA",
+		"error on NOCR, for 2 customer(s)", "reported that customers could not be added to NOCR",
+		"created a customer account and added it to NOCR", "2 of 2 added"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}

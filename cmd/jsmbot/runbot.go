@@ -76,7 +76,10 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 	}
 	logger.Info("connected to Slack", "team", auth.Team, "bot_user_id", auth.UserID)
 
-	err = serveSlack(ctx, api, bot.Config{Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval}, engine, st, logger, withOps(m, ops))
+	err = serveSlack(ctx, api, bot.Config{
+		Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval,
+		DetectReports: cfg.DetectReports, BotUserID: auth.UserID,
+	}, engine, st, logger, withOps(m, ops))
 	logger.Info("stopped", "err", err)
 	return err
 }
