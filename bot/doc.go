@@ -5,8 +5,23 @@
 // # Surface
 //
 // commands.go maps the whole surface in one place: the /jsm subcommands
-// (diagnose KEY, help; anything else gets the help), the button action IDs
-// and the view callbacks. /jsm help is generated from it.
+// (diagnose KEY, report [KEY] [emails…], help; anything else gets the
+// help), the button action IDs, the message shortcut and the view
+// callbacks. /jsm help is generated from it.
+//
+// # Reports of failed invites
+//
+// The message shortcut "Customer invite failed", /jsm report and the
+// detector (channel messages carrying Atlassian's "could not be added"
+// text, when [Config.DetectReports] is on) lead into one flow (report.go):
+// a form filled in from the message, then a diagnosis answered in the
+// message's thread. When the permission rules explain the failure the
+// report offers the repair, and its plans remember the emails, so that an
+// approved, verified repair is followed by adding each customer again;
+// otherwise it lists what Jira says about each customer and the causes
+// the API cannot see. Modals and form submissions, which Slack wants
+// answered within 3 seconds, run on a small fast lane (lane.go) that never
+// queues behind diagnoses.
 //
 // # Transport
 //
