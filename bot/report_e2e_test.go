@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -411,5 +412,37 @@ func TestDetectorOff(t *testing.T) {
 	src := h.postUser(slacksim.Message{UserID: userRequester, Text: inviteFailure})
 	if got := h.thread(src.TS); len(got) != 0 {
 		t.Errorf("replies %+v with detection off", got)
+	}
+}
+
+// TestReportFormWhenJiraIsSlow: with Jira answering in 2 s, the form still
+// opens inside the trigger window (the project is a text field instead of
+// a select), and a submission is answered within Slack's 3 s: accepted,
+// the report then says what Jira found.
+func TestReportFormWhenJiraIsSlow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.jira.SetLatency(2 * time.Second)
+
+	h.slash(userRequester, "report")
+	if _, err := h.slack.WaitCall(h.ctx(), "views.open", func(c slacksim.Call) bool { return c.Error == "" }); err != nil {
+		t.Fatalf("the form did not open: %v", err)
+	}
+	v := h.lastView()
+	if strings.Contains(string(v.Blocks), "static_select") {
+		t.Errorf("the form waited for the desk list:\n%s", v.Blocks)
+	}
+
+	start := time.Now()
+	vr := h.submit(v, "NOPA", "erin@example.com", false)
+	if took := time.Since(start); took > 2500*time.Millisecond {
+		t.Errorf("the submission was answered after %v, want well under 3 s", took)
+	}
+	if vr.ResponseAction != "" {
+		t.Errorf("slow Jira: response %+v, want the form accepted", vr)
+	}
+	h.jira.SetLatency(0)
+	if _, err := h.slack.WaitMessage(h.ctx(), channel, func(m slacksim.Message) bool { return strings.HasPrefix(m.Text, "NOPA:") }); err != nil {
+		t.Fatalf("no report after the accepted form: %v", err)
 	}
 }
