@@ -288,9 +288,19 @@ func (b *Bot) read(ctx context.Context) {
 			if j.fast {
 				queue = b.fast
 			}
+			// The envelope is acked: Slack will not send it again, so a
+			// shutdown must not drop it. select picks at random among ready
+			// cases, so try the queue on its own first; only a full queue
+			// during shutdown loses the job, and says so.
+			select {
+			case queue <- j:
+				continue
+			default:
+			}
 			select {
 			case queue <- j:
 			case <-ctx.Done():
+				b.log.Error("acknowledged envelope dropped: the queue is full and the bot is stopping", "envelope_id", j.envelopeID, "envelope_type", string(j.kind))
 				return
 			}
 		}
