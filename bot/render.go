@@ -130,7 +130,7 @@ func renderReport(v reportView) message {
 		blocks = append(blocks, section(v.Intro))
 	}
 
-	crit, warn := countFindings(d.Report.Findings)
+	crit, warn := d.Report.Counts()
 	var status, text string
 	switch {
 	case !d.Report.Applicable:
@@ -292,24 +292,9 @@ func planLines(p diagnosis.Plan, roles map[string]string, shared []string) []str
 }
 
 // holderWords names a grant holder for people, resolving role ids through
-// roles (name → id).
+// roles (name → id), as every front end does.
 func holderWords(roles map[string]string, h diagnosis.Holder) string {
-	if h.Type == diagnosis.HolderPortalAccess {
-		return diagnosis.PortalAccessName
-	}
-	if h.Type == diagnosis.HolderProjectRole {
-		names := make([]string, 0, 1)
-		for name, id := range roles {
-			if id == h.Parameter {
-				names = append(names, name)
-			}
-		}
-		if len(names) > 0 {
-			slices.Sort(names)
-			return "the " + names[0] + " role"
-		}
-	}
-	return strings.TrimSpace(h.Type + " " + h.Parameter)
+	return diagnosis.HolderName(h, roles)
 }
 
 func sharedWords(keys []string) string {
@@ -317,18 +302,6 @@ func sharedWords(keys []string) string {
 		return "no other project"
 	}
 	return strings.Join(keys, ", ")
-}
-
-func countFindings(fs []diagnosis.Finding) (critical, warning int) {
-	for _, f := range fs {
-		switch f.Severity {
-		case diagnosis.Critical:
-			critical++
-		case diagnosis.Warning:
-			warning++
-		}
-	}
-	return critical, warning
 }
 
 // planView is a stored plan, for the messages that follow a decision.
@@ -414,7 +387,7 @@ func renderResult(v planView, res *repair.Result, failure string) message {
 	}
 	if res != nil && res.After != nil {
 		if res.Verified {
-			_, warn := countFindings(res.After.Report.Findings)
+			_, warn := res.After.Report.Counts()
 			line := fmt.Sprintf(":white_check_mark: *Verified*: %s is healthy now; customers can be added.", escape(p.ProjectKey))
 			if warn > 0 {
 				line += fmt.Sprintf(" %d warning(s) remain; warnings are not repaired automatically.", warn)
