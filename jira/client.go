@@ -144,7 +144,7 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 	c := &Client{
 		base:     base,
 		log:      o.logger,
-		policy:   retryPolicy{maxWait: o.maxWait},
+		policy:   retryPolicy{maxRetries: o.maxRetries, maxWait: o.maxWait},
 		observer: o.observer,
 	}
 	c.r = resty.NewWithClient(hc).
@@ -158,7 +158,7 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		SetRetryWaitTime(o.minWait).
 		// resty clamps every wait, Retry-After included, to this maximum
 		// (2 s by default). Raise it past our own budget so the header is
-		// honoured; retryPolicy.wait refuses waits beyond the budget.
+		// honoured; retryPolicy.retry refuses waits beyond the budget.
 		SetRetryMaxWaitTime(o.maxWait + time.Second).
 		SetRetryAfter(c.policy.wait).
 		AddRetryCondition(c.policy.retry).
@@ -225,7 +225,7 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	if err != nil && !errors.Is(err, errWaitTooLong) {
+	if err != nil {
 		// resty's transport errors quote the full URL; it carries no
 		// secrets (auth is a header), but the path is what matters.
 		return fmt.Errorf("jira: %s %s: %w", rq.method, expandPath(rq), unwrapURLError(err))

@@ -595,3 +595,42 @@ func TestTimeoutIsRetriedThenReported(t *testing.T) {
 		}
 	})
 }
+
+// TestObserverRetryOnlyWhenRepeated: Observer.Retry (and the debug log)
+// hear of an attempt only when it is really repeated, not of the last
+// attempt nor of a 429 whose Retry-After is beyond the wait budget.
+func TestObserverRetryOnlyWhenRepeated(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		retryAfter  time.Duration
+		wantAttempt int
+	}{
+		{name: "retries used up", retryAfter: time.Second, wantAttempt: 3},
+		{name: "wait beyond budget", retryAfter: time.Hour, wantAttempt: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sim := jirasim.NewServer(t)
+			var (
+				mu      sync.Mutex
+				retries int
+			)
+			obs := jira.Observer{Retry: func(jira.Retry) { mu.Lock(); retries++; mu.Unlock() }}
+			synctest.Test(t, func(t *testing.T) {
+				c := newBubbleClient(t, sim, jira.WithObserver(obs), jira.WithMaxRetries(2))
+				sim.RateLimit(10, tt.retryAfter)
+				if _, err := c.Project(t.Context(), "HELP"); !errors.Is(err, jira.ErrRateLimited) {
+					t.Fatalf("err = %v, want rate limited", err)
+				}
+			})
+			if n := len(sim.Requests()); n != tt.wantAttempt {
+				t.Errorf("%d attempts, want %d", n, tt.wantAttempt)
+			}
+			if retries != tt.wantAttempt-1 {
+				t.Errorf("Observer.Retry called %d times for %d attempts, want %d", retries, tt.wantAttempt, tt.wantAttempt-1)
+			}
+		})
+	}
+}

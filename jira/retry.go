@@ -11,21 +11,23 @@ import (
 	"github.com/go-resty/resty/v2"
 )
 
-// errWaitTooLong stops resty's retry loop when Jira asks for a longer wait
-// than the budget; [Client.do] then reports the 429 itself, with its
-// Retry-After, so the caller can say when to try again.
-var errWaitTooLong = errors.New("jira: retry wait exceeds budget")
-
 // retryPolicy decides which answers are retried and how long to wait. It is
 // the one place the policy lives; resty only runs the loop.
 type retryPolicy struct {
-	maxWait time.Duration
+	maxRetries int
+	maxWait    time.Duration
 }
 
-// retry reports whether an attempt should be repeated. resty's own default
+// retry reports whether an attempt will be repeated. resty's own default
 // (retry on transport errors) is replaced by any condition, so transport
-// errors are handled here too.
+// errors are handled here too. It answers false for the last attempt and
+// for an answer asking for a wait beyond the budget (the caller then gets
+// the 429 with its RetryAfter), because resty runs its retry hooks, and so
+// our retry log and Observer.Retry, whenever this says true.
 func (p retryPolicy) retry(resp *resty.Response, err error) bool {
+	if resp != nil && resp.Request != nil && resp.Request.Attempt > p.maxRetries {
+		return false
+	}
 	if err != nil {
 		// A cancelled or expired context is final; resty checks it too,
 		// but only after the attempt.
@@ -37,7 +39,8 @@ func (p retryPolicy) retry(resp *resty.Response, err error) bool {
 	if resp == nil || resp.RawResponse == nil {
 		return false
 	}
-	return retryableStatus(resp.Request.Method, resp.StatusCode())
+	return retryableStatus(resp.Request.Method, resp.StatusCode()) &&
+		retryAfter(resp.Header(), time.Now()) <= p.maxWait
 }
 
 // retryableStatus is the status part of the policy: a 429 means Jira did
@@ -75,18 +78,14 @@ func idempotent(method string) bool {
 	return false
 }
 
-// wait is resty's RetryAfter hook: the server's requested delay, zero for
-// "use jittered backoff", or errWaitTooLong when the server asks for more
-// than the budget.
+// wait is resty's RetryAfter hook: the server's requested delay, or zero
+// for "use jittered backoff". retry has already refused waits beyond the
+// budget.
 func (p retryPolicy) wait(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
 	if resp == nil || resp.RawResponse == nil {
 		return 0, nil
 	}
-	d := retryAfter(resp.Header(), time.Now())
-	if d > p.maxWait {
-		return 0, errWaitTooLong
-	}
-	return d, nil
+	return retryAfter(resp.Header(), time.Now()), nil
 }
 
 // retryAfter reads how long Jira asked us to wait: Retry-After (seconds or
