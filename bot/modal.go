@@ -364,7 +364,10 @@ func (b *Bot) submitReport(ctx context.Context, vs viewCall) error {
 		return b.runReport(ctx, r)
 	}}
 	if !b.handOff(ctx, vs.envelopeID, f) {
-		vs.log.Warn("shutting down before the report could start")
+		// The form is already closed: without a word the report would
+		// vanish.
+		vs.log.Warn("no worker took the report before its deadline")
+		b.tell(ctx, r.request, fmt.Sprintf("I'm too busy or restarting, so I couldn't start on your report. Nothing was changed; submit it again in a moment, or type `%s report KEY email…`.", slashCommand))
 	}
 	return nil
 }
