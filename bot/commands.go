@@ -107,14 +107,20 @@ func actions() []action {
 	}
 }
 
-// lookupAction finds a button by action ID.
-func lookupAction(id string) (action, bool) {
-	for _, a := range actions() {
-		if a.id == id {
-			return a, true
+// lookup finds the entry of a table whose ID is id.
+func lookup[T any](table []T, idOf func(T) string, id string) (T, bool) {
+	for _, e := range table {
+		if idOf(e) == id {
+			return e, true
 		}
 	}
-	return action{}, false
+	var zero T
+	return zero, false
+}
+
+// lookupAction finds a button by action ID.
+func lookupAction(id string) (action, bool) {
+	return lookup(actions(), func(a action) string { return a.id }, id)
 }
 
 // approveAction is the action ID of the Approve button for a mode.
@@ -171,22 +177,14 @@ func viewCallbacks() []viewCallback {
 	}}
 }
 
+// lookupShortcut finds a message shortcut by callback ID.
 func lookupShortcut(id string) (shortcut, bool) {
-	for _, s := range shortcuts() {
-		if s.id == id {
-			return s, true
-		}
-	}
-	return shortcut{}, false
+	return lookup(shortcuts(), func(s shortcut) string { return s.id }, id)
 }
 
+// lookupView finds a modal's submission handler by callback ID.
 func lookupView(id string) (viewCallback, bool) {
-	for _, v := range viewCallbacks() {
-		if v.id == id {
-			return v, true
-		}
-	}
-	return viewCallback{}, false
+	return lookup(viewCallbacks(), func(v viewCallback) string { return v.id }, id)
 }
 
 // maxCommandText bounds the text the parser reads; Slack sends at most a
@@ -324,7 +322,7 @@ func helpText(problem string) string {
 // slashAck is the payload acknowledging a slash command: the help itself,
 // or a note that the work has started. It is computed without I/O.
 func slashAck(cmd parsedCommand) map[string]any {
-	text := helpText(cmd.problem)
+	var text string
 	switch {
 	case cmd.name == "diagnose":
 		text = fmt.Sprintf("Diagnosing %s…", cmd.key)
@@ -332,6 +330,8 @@ func slashAck(cmd parsedCommand) map[string]any {
 		text = fmt.Sprintf("Looking into the failed invites of %d customer(s) on %s…", len(cmd.emails), cmd.key)
 	case cmd.name == "report":
 		text = "Opening the report form…"
+	default:
+		text = helpText(cmd.problem) // built only when it is the answer
 	}
 	return map[string]any{"response_type": "ephemeral", "text": text}
 }
