@@ -127,39 +127,36 @@ func (e *Engine) applyInPlace(ctx context.Context, plan diagnosis.Plan, res *Res
 	return nil
 }
 
-// addGrant adds one grant. Jira answers 400 both for a duplicate and for a
-// bad grant, so a 400 is success only if re-reading shows the grant.
+// addGrant adds one grant. Whatever the error, re-reading the scheme
+// decides: Jira answers 400 both for a duplicate and for a bad grant, and a
+// POST whose answer was lost (a timeout, a dropped connection, a 5xx) may
+// have been applied. A grant found on re-reading is done (AlreadyDone).
 func (e *Engine) addGrant(ctx context.Context, schemeID int64, c *Change) error {
 	created, err := e.jira.AddGrant(ctx, schemeID, fromGrant(c.Grant))
 	if err == nil {
 		c.Grant.ID = created.ID
 		return nil
 	}
-	if !errors.Is(err, jira.ErrBadRequest) {
-		return needPermission(fmt.Sprintf("grant %s to %s", c.Grant.Permission, c.Grant.Holder.Type), "Administer Jira", err)
-	}
 	if id, ok, rerr := e.findGrant(ctx, schemeID, c.Grant); rerr == nil && ok {
 		c.Grant.ID, c.AlreadyDone = id, true
 		return nil
 	}
-	return fmt.Errorf("grant %s to %s: %w", c.Grant.Permission, c.Grant.Holder.Type, err)
+	return needPermission(fmt.Sprintf("grant %s to %s", c.Grant.Permission, c.Grant.Holder.Type), "Administer Jira", err)
 }
 
-// removeGrant deletes one grant. Jira answers 400 for an unknown grant id,
-// which is success if re-reading shows the grant is gone.
+// removeGrant deletes one grant. As for addGrant, re-reading decides: Jira
+// answers 400 for an unknown grant id, and a DELETE whose answer was lost
+// may have been applied. A grant gone on re-reading is done (AlreadyDone).
 func (e *Engine) removeGrant(ctx context.Context, schemeID int64, c *Change) error {
 	err := e.jira.DeleteGrant(ctx, schemeID, c.Grant.ID)
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, jira.ErrBadRequest) {
-		return needPermission(fmt.Sprintf("remove grant %d", c.Grant.ID), "Administer Jira", err)
-	}
 	if _, ok, rerr := e.findGrant(ctx, schemeID, c.Grant); rerr == nil && !ok {
 		c.AlreadyDone = true
 		return nil
 	}
-	return fmt.Errorf("remove grant %d: %w", c.Grant.ID, err)
+	return needPermission(fmt.Sprintf("remove grant %d", c.Grant.ID), "Administer Jira", err)
 }
 
 // findGrant re-reads a scheme and looks for a grant by holder and

@@ -3,6 +3,7 @@ package repair_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -402,5 +403,64 @@ func TestApplyWithoutAdministerJira(t *testing.T) {
 		if g.HolderType == "sd.customer.portal.only" && g.Permission == "BROWSE_PROJECTS" {
 			t.Error("a grant was added without Administer Jira")
 		}
+	}
+}
+
+// lostAnswerTransport sends the first request lose picks on to Jira, then
+// drops Jira's answer and reports a broken connection: the write was
+// applied but the client cannot know.
+type lostAnswerTransport struct {
+	next http.RoundTripper
+	lose func(*http.Request) bool
+	lost atomic.Bool
+}
+
+func (l *lostAnswerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err == nil && l.lose(r) && !l.lost.Swap(true) {
+		resp.Body.Close()
+		return nil, io.ErrUnexpectedEOF
+	}
+	return resp, err
+}
+
+// TestApplyResolvesLostAnswers: a grant POST or DELETE that Jira applied but
+// whose answer was lost is reported as done, since Jira holds it, and the
+// plan goes on; it is not sent twice.
+func TestApplyResolvesLostAnswers(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{http.MethodPost, http.MethodDelete} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			sim := jirasim.NewServer(t)
+			tr := &lostAnswerTransport{next: http.DefaultTransport, lose: func(r *http.Request) bool { return r.Method == method }}
+			c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken,
+				jira.WithHTTPClient(&http.Client{Transport: tr}), jira.WithMaxRetries(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := repair.New(c)
+			d, err := e.Diagnose(t.Context(), "CUST")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.Apply(t.Context(), *d.Plan)
+			if err != nil {
+				t.Fatalf("Apply: %v (changes %+v)", err, res.Changes)
+			}
+			if !res.Verified || len(res.Applied()) != len(res.Changes) {
+				t.Errorf("changes = %+v, verified %v; want all done and verified", res.Changes, res.Verified)
+			}
+			n := 0
+			for _, w := range writes(sim) {
+				if strings.HasPrefix(w, method+" ") {
+					n++
+				}
+			}
+			want := map[string]int{http.MethodPost: 2, http.MethodDelete: 3}[method]
+			if n != want {
+				t.Errorf("%d %s requests, want %d (none sent twice)", n, method, want)
+			}
+		})
 	}
 }
