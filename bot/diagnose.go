@@ -127,7 +127,10 @@ func (b *Bot) postDiagnosis(ctx context.Context, req request, threadTS, intro st
 			req.log.Error("cannot offer the repair", "ref", ref, "err", err)
 			v.Offers, v.Preparing = nil, false
 			v.Intro = ":warning: I can't offer the fix for approval right now: " + text
-			_ = b.update(ctx, req.channelID, ts, renderReport(v))
+			if err := b.update(ctx, req.channelID, ts, renderReport(v)); err != nil {
+				// The message keeps saying "Preparing…"; the log says why.
+				req.log.Warn("could not withdraw the offer", "ref", ref, "err", err)
+			}
 			return nil
 		}
 	}
