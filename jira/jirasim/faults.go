@@ -75,7 +75,7 @@ func (s *Server) injectFault(w http.ResponseWriter, method, path string) bool {
 		h.Set("X-RateLimit-Remaining", "0")
 		h.Set("X-RateLimit-Reset", time.Now().Add(ra).UTC().Format(time.RFC3339))
 		h.Set("RateLimit-Reason", "jira-burst-based")
-		writeAPIError(w, path, http.StatusTooManyRequests, "Rate limit exceeded.", "sd.jirasim.rate.limited")
+		apiErr(path, http.StatusTooManyRequests, "Rate limit exceeded.", "sd.jirasim.rate.limited").write(w)
 		return true
 	}
 	var hit *fault
@@ -103,19 +103,8 @@ func (s *Server) injectFault(w http.ResponseWriter, method, path string) bool {
 		msg = "Injected failure"
 	}
 	msg += " (injected by jirasim)."
-	writeAPIError(w, path, hit.status, msg, "sd.jirasim.injected.fault")
+	apiErr(path, hit.status, msg, "sd.jirasim.injected.fault").write(w)
 	return true
-}
-
-// writeAPIError writes the error body of the API path belongs to: JSM's
-// ErrorResponse (with i18nKey) under /rest/servicedeskapi, the platform's
-// ErrorCollection elsewhere.
-func writeAPIError(w http.ResponseWriter, path string, status int, msg, i18nKey string) {
-	if isJSM(path) {
-		writeJSMError(w, status, msg, i18nKey)
-		return
-	}
-	writePlatformError(w, status, msg)
 }
 
 // isJSM reports whether path (below the base path) belongs to the JSM API.

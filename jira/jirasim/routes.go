@@ -46,7 +46,7 @@ func (s *Server) routes() *http.ServeMux {
 
 	// Anything else, including a known path with another method.
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writePlatformError(w, http.StatusNotFound, "No resource found for "+r.Method+" "+r.URL.Path+".")
+		apiErr(r.URL.Path, http.StatusNotFound, "No resource found for "+r.Method+" "+r.URL.Path+".", "sd.jirasim.resource.not.found").write(w)
 	})
 	return m
 }
@@ -64,12 +64,17 @@ func (s *Server) handle(fn func(*http.Request) reply) http.Handler {
 		s.mu.Lock()
 		rep := fn(r)
 		s.mu.Unlock()
-		if rep.body == nil {
-			w.WriteHeader(rep.status)
-			return
-		}
-		writeJSON(w, rep.status, rep.body)
+		rep.write(w)
 	})
+}
+
+// write sends the reply.
+func (rep reply) write(w http.ResponseWriter) {
+	if rep.body == nil {
+		w.WriteHeader(rep.status)
+		return
+	}
+	writeJSON(w, rep.status, rep.body)
 }
 
 // ok is a 200 reply.
@@ -83,6 +88,16 @@ func platformErr(status int, msgs ...string) reply {
 // fieldErr is an ErrorCollection reply with one field error.
 func fieldErr(status int, field, msg string) reply {
 	return reply{status: status, body: wireErrorCollection{ErrorMessages: []string{}, Errors: map[string]string{field: msg}}}
+}
+
+// apiErr is the error reply of the API path (below the base path) belongs
+// to: JSM's ErrorResponse under /rest/servicedeskapi, the platform's
+// ErrorCollection elsewhere.
+func apiErr(path string, status int, msg, i18nKey string) reply {
+	if isJSM(path) {
+		return jsmErr(status, msg, i18nKey)
+	}
+	return platformErr(status, msg)
 }
 
 // jsmErr is a JSM ErrorResponse reply.

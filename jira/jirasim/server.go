@@ -193,13 +193,13 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) {
 	}
 
 	if !underBase {
-		writePlatformError(w, http.StatusNotFound, "No resource found for path "+r.URL.Path+".")
+		platformErr(http.StatusNotFound, "No resource found for path "+r.URL.Path+".").write(w)
 		return
 	}
 	if !s.authenticated(r) {
 		// The JSM document gives its 401s the ErrorResponse body; the
 		// platform's is the ErrorCollection.
-		writeAPIError(w, path, http.StatusUnauthorized, msgNotAuthenticated, "sd.jirasim.not.authenticated")
+		apiErr(path, http.StatusUnauthorized, msgNotAuthenticated, "sd.jirasim.not.authenticated").write(w)
 		return
 	}
 	if s.injectFault(w, r.Method, path) {
@@ -208,10 +208,10 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) {
 	if bodyErr != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(bodyErr, &mbe) {
-			writePlatformError(w, http.StatusRequestEntityTooLarge, "Request body too large.")
+			apiErr(path, http.StatusRequestEntityTooLarge, "Request body too large.", "sd.jirasim.body.too.large").write(w)
 			return
 		}
-		writePlatformError(w, http.StatusBadRequest, "Could not read the request body.")
+		apiErr(path, http.StatusBadRequest, "Could not read the request body.", "sd.jirasim.body.unreadable").write(w)
 		return
 	}
 

@@ -936,3 +936,39 @@ func TestUnknownScenarioPanics(t *testing.T) {
 	s := jirasim.New(jirasim.WithSeed("nope"))
 	s.Close()
 }
+
+// TestErrorShapeFollowsAPI: every error the server itself makes (unknown
+// route, unreadable body) has the body of the API the path belongs to, like
+// the handlers' own errors: JSM's ErrorResponse under /rest/servicedeskapi.
+func TestErrorShapeFollowsAPI(t *testing.T) {
+	t.Parallel()
+	s := jirasim.NewServer(t)
+	big := `{"accountIds":["` + strings.Repeat("x", 2<<20) + `"]}`
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		jsm                      bool
+	}{
+		{"platform unknown route", "GET", "/rest/api/3/nope", "", 404, false},
+		{"jsm unknown route", "GET", "/rest/servicedeskapi/nope", "", 404, true},
+		{"jsm known path, other method", "DELETE", "/rest/servicedeskapi/servicedesk/1", "", 404, true},
+		{"jsm body too large", "POST", "/rest/servicedeskapi/servicedesk/1/customer", big, 413, true},
+		{"platform body too large", "POST", "/rest/api/3/permissionscheme", big, 413, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := do(t, s, tt.method, tt.path, tt.body)
+			wantStatus(t, tt.name, r, tt.status)
+			if tt.jsm {
+				if e := decode[jsmError](t, r.Body); e.ErrorMessage == "" || e.I18nErrorMessage.I18nKey == "" {
+					t.Errorf("body %s, want JSM's ErrorResponse", r.Body)
+				}
+				return
+			}
+			if e := decode[platformError](t, r.Body); len(e.ErrorMessages) == 0 || e.Errors == nil {
+				t.Errorf("body %s, want the platform's ErrorCollection", r.Body)
+			}
+		})
+	}
+}

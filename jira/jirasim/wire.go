@@ -241,30 +241,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(b) //nolint:errcheck // the client went away; nothing to do
 }
-
-// writePlatformError writes Jira's ErrorCollection body with the messages.
-func writePlatformError(w http.ResponseWriter, status int, msgs ...string) {
-	writeFieldErrors(w, status, msgs, nil)
-}
-
-// writeFieldErrors writes an ErrorCollection with field errors.
-func writeFieldErrors(w http.ResponseWriter, status int, msgs []string, fields map[string]string) {
-	if msgs == nil {
-		msgs = []string{}
-	}
-	if fields == nil {
-		fields = map[string]string{}
-	}
-	writeJSON(w, status, wireErrorCollection{ErrorMessages: msgs, Errors: fields})
-}
-
-// writeJSMError writes JSM's ErrorResponse body.
-func writeJSMError(w http.ResponseWriter, status int, msg, key string, params ...string) {
-	if params == nil {
-		params = []string{}
-	}
-	writeJSON(w, status, wireJSMError{
-		ErrorMessage:     msg,
-		I18nErrorMessage: wireI18nMessage{I18nKey: key, Parameters: params},
-	})
-}
