@@ -15,8 +15,8 @@ import (
 const benchLatency = 20 * time.Millisecond
 
 // BenchmarkDiagnose reports the wall time of one diagnosis as a multiple of
-// the simulator's latency ("xlatency"). A diagnosis makes about 16 Jira
-// calls; run one after another they would cost 16×. The snapshot's four
+// the simulator's latency ("xlatency"). A diagnosis makes about 15 Jira
+// calls; run one after another they would cost 15×. The snapshot's four
 // reads run together (1×) beside the share scan (one page of projects, then
 // every project's scheme at once: 2×), so the target is about 2×.
 func BenchmarkDiagnose(b *testing.B) {

@@ -159,7 +159,7 @@ func (e *Engine) snapshot(ctx context.Context, key string) (*diagnosis.Snapshot,
 		return nil, nil, fmt.Errorf("read project %s: %w", key, projectErr)
 	}
 	snap := &diagnosis.Snapshot{Project: toProject(project), Roles: map[string]string{}}
-	if !repairable(project) {
+	if !repairableProject(snap.Project) {
 		return snap, nil, nil
 	}
 	if schemeErr != nil {
@@ -186,12 +186,8 @@ func (e *Engine) snapshot(ctx context.Context, key string) (*diagnosis.Snapshot,
 	return snap, scheme, nil
 }
 
-// repairable reports whether a project has a permission scheme jsmbot may
-// read and change: a company-managed service project.
-func repairable(p *jira.Project) bool {
-	return p.ProjectTypeKey == jira.TypeServiceDesk && !p.TeamManaged()
-}
-
+// repairableProject reports whether a project has a permission scheme
+// jsmbot may read and change: a company-managed service project.
 func repairableProject(p diagnosis.Project) bool {
 	return p.TypeKey == jira.TypeServiceDesk && !p.TeamManaged
 }
