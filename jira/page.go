@@ -57,13 +57,22 @@ func paginate[T any](ctx context.Context, fetch func(ctx context.Context, start 
 	}
 }
 
-// nextPlatform is where the page after p starts, or -1 after the last. A page
-// that claims more but holds nothing ends the walk instead of looping.
+// nextPlatform is where the page after p starts, or -1 after the last. Jira
+// may answer an empty page that is not the last (the reference says to
+// expect it); the walk then moves on by the page size rather than stopping
+// early, and ends only when no next page is announced either. maxPages
+// bounds a server that keeps announcing empty pages.
 func nextPlatform[T any](p *platformPage[T]) int {
-	if p.IsLast || len(p.Values) == 0 {
+	if p.IsLast {
 		return -1
 	}
-	return p.StartAt + len(p.Values)
+	if len(p.Values) > 0 {
+		return p.StartAt + len(p.Values)
+	}
+	if p.NextPage == "" || p.MaxResults <= 0 {
+		return -1
+	}
+	return p.StartAt + p.MaxResults
 }
 
 // nextJSM is where the JSM page after p starts, or -1 after the last. JSM
