@@ -298,10 +298,8 @@ func (c *Client) logRetry(resp *resty.Response, err error) {
 // resty's default of printing to stderr.
 type restyLogger struct{ l *slog.Logger }
 
-func (r restyLogger) Errorf(format string, v ...any) {
-	r.l.Debug("resty: " + fmt.Sprintf(format, v...))
-}
-func (r restyLogger) Warnf(format string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(format, v...)) }
-func (r restyLogger) Debugf(format string, v ...any) {
-	r.l.Debug("resty: " + fmt.Sprintf(format, v...))
-}
+func (r restyLogger) Errorf(format string, v ...any) { r.debug(format, v...) }
+func (r restyLogger) Warnf(format string, v ...any)  { r.debug(format, v...) }
+func (r restyLogger) Debugf(format string, v ...any) { r.debug(format, v...) }
+
+func (r restyLogger) debug(format string, v ...any) { r.l.Debug("resty: " + fmt.Sprintf(format, v...)) }

@@ -41,8 +41,13 @@ var expandPermissions = url.Values{"expand": {"permissions"}}
 // project, with its grants. It needs Administer Projects on the project or
 // Administer Jira ([ErrForbidden] otherwise).
 func (c *Client) ProjectPermissionScheme(ctx context.Context, projectKeyOrID string) (*PermissionScheme, error) {
+	return c.projectScheme(ctx, projectKeyOrID, expandPermissions)
+}
+
+// projectScheme reads GET project/{key}/permissionscheme with query.
+func (c *Client) projectScheme(ctx context.Context, projectKeyOrID string, query url.Values) (*PermissionScheme, error) {
 	var s PermissionScheme
-	rq := request{method: http.MethodGet, path: projectPath + "/permissionscheme", params: projectParams(projectKeyOrID), query: expandPermissions}
+	rq := request{method: http.MethodGet, path: projectPath + "/permissionscheme", params: projectParams(projectKeyOrID), query: query}
 	if err := c.do(ctx, rq, &s); err != nil {
 		return nil, err
 	}
@@ -127,10 +132,5 @@ func schemeParams(id int64) map[string]string {
 // AssignedPermissionScheme returns the id and name of the scheme assigned to
 // a project, without its grants: the cheap form for scanning many projects.
 func (c *Client) AssignedPermissionScheme(ctx context.Context, projectKeyOrID string) (*PermissionScheme, error) {
-	var s PermissionScheme
-	rq := request{method: http.MethodGet, path: projectPath + "/permissionscheme", params: projectParams(projectKeyOrID)}
-	if err := c.do(ctx, rq, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return c.projectScheme(ctx, projectKeyOrID, nil)
 }
