@@ -222,9 +222,13 @@ func fromGrant(g diagnosis.Grant) jira.Grant {
 // PermissionError says which Jira permission the account lacks for an
 // operation.
 type PermissionError struct {
-	Op         string
+	// Op is what was refused, e.g. "read the permission scheme of HELP".
+	Op string
+	// Permission names the Jira permission the account needs, as Jira's
+	// UI labels it, e.g. "Administer Jira".
 	Permission string
-	Err        error
+	// Err is Jira's answer.
+	Err error
 }
 
 func (e *PermissionError) Error() string {
