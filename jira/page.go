@@ -25,7 +25,10 @@ type jsmPage[T any] struct {
 	Limit      int  `json:"limit"`
 	Size       int  `json:"size"`
 	IsLastPage bool `json:"isLastPage"`
-	Values     []T  `json:"values"`
+	Links      struct {
+		Next string `json:"next"`
+	} `json:"_links"`
+	Values []T `json:"values"`
 }
 
 // paginate follows pages produced by fetch(start) until fetch reports the
@@ -77,12 +80,19 @@ func nextPlatform[T any](p *platformPage[T]) int {
 
 // nextJSM is where the JSM page after p starts, or -1 after the last. JSM
 // may cap a page below the requested limit, so the next start follows the
-// values actually returned.
+// values actually returned; an empty page that is not the last moves on by
+// the limit when a next link is announced, as nextPlatform does.
 func nextJSM[T any](p *jsmPage[T]) int {
-	if p.IsLastPage || len(p.Values) == 0 {
+	if p.IsLastPage {
 		return -1
 	}
-	return p.Start + len(p.Values)
+	if len(p.Values) > 0 {
+		return p.Start + len(p.Values)
+	}
+	if p.Links.Next == "" || p.Limit <= 0 {
+		return -1
+	}
+	return p.Start + p.Limit
 }
 
 func setInt(q url.Values, key string, v int) {

@@ -46,3 +46,38 @@ func TestProjectsSkipsEmptyPages(t *testing.T) {
 		t.Errorf("projects = %v, want %v", keys, want)
 	}
 }
+
+// TestServiceDesksSkipsEmptyPages is TestProjectsSkipsEmptyPages for JSM's
+// paging (start, limit, isLastPage, _links.next).
+func TestServiceDesksSkipsEmptyPages(t *testing.T) {
+	t.Parallel()
+	pages := map[string]string{
+		"0": `{"start":0,"limit":2,"size":1,"isLastPage":false,"_links":{"next":"x"},"values":[{"id":"1","projectKey":"AAA"}]}`,
+		"1": `{"start":1,"limit":2,"size":0,"isLastPage":false,"_links":{"next":"x"},"values":[]}`,
+		"3": `{"start":3,"limit":2,"size":1,"isLastPage":true,"_links":{},"values":[{"id":"2","projectKey":"BBB"}]}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := pages[r.URL.Query().Get("start")]
+		if !ok {
+			http.Error(w, `{"errorMessage":"unexpected start"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := jira.NewClient(srv.URL, "a@example.com", "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for d, err := range c.ServiceDesks(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, d.ProjectKey)
+	}
+	if want := []string{"AAA", "BBB"}; !slices.Equal(keys, want) {
+		t.Errorf("desks = %v, want %v", keys, want)
+	}
+}
