@@ -205,9 +205,15 @@ func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, scheme *jir
 	}
 	created, err := e.jira.CreatePermissionScheme(ctx, body)
 	if err != nil {
-		err = needPermission("create permission scheme "+plan.CopyName, "Administer Jira", err)
-		res.Changes[0].Err = err
-		return err
+		// A POST whose answer was lost may have been applied: a scheme
+		// with the copy's name and this plan's description is this copy.
+		found, ok := e.findCopy(ctx, body)
+		if !ok {
+			err = needPermission("create permission scheme "+plan.CopyName, "Administer Jira", err)
+			res.Changes[0].Err = err
+			return err
+		}
+		created, res.Changes[0].AlreadyDone = found, true
 	}
 	res.Changes[0].Done, res.Changes[0].SchemeID = true, created.ID
 	res.Changes[1].SchemeID = created.ID
@@ -219,4 +225,18 @@ func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, scheme *jir
 	}
 	res.Changes[1].Done = true
 	return nil
+}
+
+// findCopy looks for a scheme with want's name and description.
+func (e *Engine) findCopy(ctx context.Context, want jira.PermissionScheme) (*jira.PermissionScheme, bool) {
+	schemes, err := e.jira.PermissionSchemes(ctx)
+	if err != nil {
+		return nil, false
+	}
+	for _, s := range schemes {
+		if s.Name == want.Name && s.Description == want.Description {
+			return &s, true
+		}
+	}
+	return nil, false
 }

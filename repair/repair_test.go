@@ -464,3 +464,46 @@ func TestApplyResolvesLostAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyCopyResolvesLostCreate: when the answer to creating the copy is
+// lost, Jira may hold the copy all the same; Apply finds it by its name,
+// assigns it, and reports it, instead of failing and leaving it orphaned.
+func TestApplyCopyResolvesLostCreate(t *testing.T) {
+	t.Parallel()
+	sim := jirasim.NewServer(t)
+	tr := &lostAnswerTransport{next: http.DefaultTransport, lose: func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/rest/api/3/permissionscheme")
+	}}
+	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := repair.New(c)
+	d, err := e.Diagnose(t.Context(), "SHRA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Plan == nil || d.Plan.Mode != diagnosis.ModeCopy {
+		t.Fatalf("plan = %+v, want a copy plan", d.Plan)
+	}
+	res, err := e.Apply(t.Context(), *d.Plan)
+	if err != nil {
+		t.Fatalf("Apply: %v (changes %+v)", err, res.Changes)
+	}
+	if !res.Verified || len(res.Applied()) != 2 {
+		t.Errorf("changes = %+v, verified %v; want the copy created, assigned and verified", res.Changes, res.Verified)
+	}
+	id, _ := sim.ProjectSchemeID("SHRA")
+	if got := sim.SchemeName(id); got != d.Plan.CopyName || res.Changes[0].SchemeID != id {
+		t.Errorf("SHRA uses scheme %d %q, reported %d; want the copy %q", id, got, res.Changes[0].SchemeID, d.Plan.CopyName)
+	}
+	n := 0
+	for _, w := range writes(sim) {
+		if strings.HasPrefix(w, "POST ") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d scheme POSTs, want 1 (never sent twice)", n)
+	}
+}
