@@ -240,7 +240,10 @@ func TestDiagnoseErrors(t *testing.T) {
 		wantPE  string // the permission a *PermissionError names
 	}{
 		{name: "unknown project", key: "NOPE", wantErr: jira.ErrNotFound},
-		{name: "no project admin", key: "NOPA", setup: func(s *jirasim.Server) { s.SetProjectPermission("ADMINISTER_PROJECTS", false) }, wantPE: "Administer Projects (or Administer Jira)"},
+		{name: "no project admin", key: "NOPA", setup: func(s *jirasim.Server) {
+			s.SetProjectPermission("ADMINISTER_PROJECTS", false)
+			s.SetGlobalPermission("ADMINISTER", false)
+		}, wantPE: "Administer Projects (or Administer Jira)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -241,7 +241,10 @@ func TestBadInput(t *testing.T) {
 		{name: "team-managed project", args: []string{"fix", "TEAM", "--yes"}, wantCode: 1, want: "TEAM is team-managed: it has no permission scheme"},
 		{name: "bad credentials", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_API_TOKEN": "wrong-token"}, wantCode: 1,
 			want: "Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN"},
-		{name: "no project admin", args: []string{"diagnose", "NOPA"}, setup: func(s *jirasim.Server) { s.SetProjectPermission("ADMINISTER_PROJECTS", false) }, wantCode: 1,
+		{name: "no project admin", args: []string{"diagnose", "NOPA"}, setup: func(s *jirasim.Server) {
+			s.SetProjectPermission("ADMINISTER_PROJECTS", false)
+			s.SetGlobalPermission("ADMINISTER", false)
+		}, wantCode: 1,
 			want: `the account needs the "Administer Projects (or Administer Jira)" permission`},
 		{name: "no Jira admin", args: []string{"fix", "NOPA", "--yes"}, setup: func(s *jirasim.Server) { s.SetGlobalPermission("ADMINISTER", false) }, wantCode: 1,
 			want: `the account needs the "Administer Jira" permission`},

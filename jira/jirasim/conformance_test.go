@@ -24,7 +24,6 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	const portalGrant = `{"holder":{"type":"sd.customer.portal.only"},"permission":"BROWSE_PROJECTS"}`
 	noAdmin := func(s *jirasim.Server) { s.SetGlobalPermission("ADMINISTER", false) }
-	noProjectAdmin := func(s *jirasim.Server) { s.SetProjectPermission("ADMINISTER_PROJECTS", false) }
 	tests := []struct {
 		name   string
 		method string

@@ -537,10 +537,10 @@ func (s *Server) SetGlobalPermission(key string, has bool) {
 // caller in every project, e.g. "ADMINISTER_PROJECTS": without it, GET
 // project/{key}/permissionscheme answers 403, GET project/{key}/role 401,
 // GET project/{key}/role/{id} 404 (as the spec describes for callers lacking
-// administrative rights) and adding desk customers 403. The simulator does
-// not let the global ADMINISTER stand in for ADMINISTER_PROJECTS on these
-// reads, so this one knob models a caller who cannot administer the project.
-// The change shows in GET mypermissions.
+// administrative rights) and adding desk customers 403 — unless the caller
+// also holds the global ADMINISTER (Administer Jira), which Jira accepts for
+// these reads too: to model a caller who cannot administer the project,
+// revoke both. The change shows in GET mypermissions.
 func (s *Server) SetProjectPermission(key string, has bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

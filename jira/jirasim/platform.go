@@ -38,9 +38,12 @@ func expanded(r *http.Request) bool {
 	return strings.TrimSpace(r.URL.Query().Get("expand")) != ""
 }
 
-// adminProjects reports whether the caller may read project configuration.
-// See SetProjectPermission for why ADMINISTER does not stand in here.
-func (st *state) adminProjects() bool { return st.perms["ADMINISTER_PROJECTS"] }
+// adminProjects reports whether the caller may read project configuration:
+// Administer Projects, or Administer Jira, as the reference (§2.2, §2.5)
+// says for the scheme and role reads.
+func (st *state) adminProjects() bool {
+	return st.perms["ADMINISTER_PROJECTS"] || st.global["ADMINISTER"]
+}
 
 // canBrowse reports whether the caller sees projects at all.
 func (st *state) canBrowse() bool {

@@ -639,13 +639,13 @@ func TestPermissionKnobs(t *testing.T) {
 			"PUT", "/rest/api/3/project/HELP/permissionscheme", `{"id":0}`, 403},
 		{"scheme read without ADMINISTER is fine", func(s *jirasim.Server) { s.SetGlobalPermission("ADMINISTER", false) },
 			"GET", "/rest/api/3/project/HELP/permissionscheme", "", 200},
-		{"scheme read without ADMINISTER_PROJECTS", func(s *jirasim.Server) { s.SetProjectPermission("ADMINISTER_PROJECTS", false) },
+		{"scheme read without ADMINISTER_PROJECTS", func(s *jirasim.Server) { noProjectAdmin(s) },
 			"GET", "/rest/api/3/project/HELP/permissionscheme", "", 403},
-		{"roles without ADMINISTER_PROJECTS", func(s *jirasim.Server) { s.SetProjectPermission("ADMINISTER_PROJECTS", false) },
+		{"roles without ADMINISTER_PROJECTS", func(s *jirasim.Server) { noProjectAdmin(s) },
 			"GET", "/rest/api/3/project/HELP/role", "", 401},
-		{"role without ADMINISTER_PROJECTS", func(s *jirasim.Server) { s.SetProjectPermission("ADMINISTER_PROJECTS", false) },
+		{"role without ADMINISTER_PROJECTS", func(s *jirasim.Server) { noProjectAdmin(s) },
 			"GET", "/rest/api/3/project/HELP/role/10002", "", 404},
-		{"add customers without ADMINISTER_PROJECTS", func(s *jirasim.Server) { s.SetProjectPermission("ADMINISTER_PROJECTS", false) },
+		{"add customers without ADMINISTER_PROJECTS", func(s *jirasim.Server) { noProjectAdmin(s) },
 			"POST", "/rest/servicedeskapi/servicedesk/HELP/customer", `{"accountIds":["` + jirasim.ProspectErinID + `"]}`, 403},
 		{"user search without USER_PICKER is empty", func(s *jirasim.Server) { s.SetGlobalPermission("USER_PICKER", false) },
 			"GET", "/rest/api/3/user/search?query=alice", "", 200},
@@ -663,7 +663,7 @@ func TestPermissionKnobs(t *testing.T) {
 		t.Parallel()
 		s := jirasim.NewServer(t)
 		s.SetGlobalPermission("ADMINISTER", false)
-		s.SetProjectPermission("ADMINISTER_PROJECTS", false)
+		noProjectAdmin(s)
 		r := do(t, s, "GET", "/rest/api/3/mypermissions?permissions=ADMINISTER,USER_PICKER,ADMINISTER_PROJECTS,BROWSE_PROJECTS&projectKey=HELP", "")
 		wantStatus(t, "mypermissions", r, 200)
 		got := decode[typeOf[struct {
@@ -970,5 +970,33 @@ func TestErrorShapeFollowsAPI(t *testing.T) {
 				t.Errorf("body %s, want the platform's ErrorCollection", r.Body)
 			}
 		})
+	}
+}
+
+// noProjectAdmin makes the caller unable to administer projects: neither
+// Administer Projects nor Administer Jira, which Jira accepts instead.
+func noProjectAdmin(s *jirasim.Server) {
+	s.SetProjectPermission("ADMINISTER_PROJECTS", false)
+	s.SetGlobalPermission("ADMINISTER", false)
+}
+
+func TestAdministerJiraReadsProjectConfiguration(t *testing.T) {
+	t.Parallel()
+	s := jirasim.NewServer(t)
+	s.SetProjectPermission("ADMINISTER_PROJECTS", false) // Administer Jira is still held
+	for _, path := range []string{"/rest/api/3/project/HELP/permissionscheme", "/rest/api/3/project/HELP/role"} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(jirasim.DefaultEmail, jirasim.DefaultToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s as a Jira admin without Administer Projects = %d, want 200", path, resp.StatusCode)
+		}
 	}
 }
