@@ -119,7 +119,15 @@ func (b *Bot) isSelf(e slackevents.EventsAPIEvent, userID string) bool {
 // report form, filled in from the token's record. Anyone in the channel
 // may click; nothing changes in Jira without an approver.
 func (b *Bot) diagnoseDetected(ctx context.Context, c click) error {
-	rec, err := b.store.Plan(ctx, c.planID)
+	// A value that cannot be a token is refused before the store is asked,
+	// as Approve and Dismiss do.
+	var (
+		rec store.PlanRecord
+		err = store.ErrNotFound
+	)
+	if store.ValidID(c.planID) {
+		rec, err = b.store.Plan(ctx, c.planID)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) || err == nil && rec.Mode != reportOfferMode:
 		c.log.Warn("diagnose button with an unknown report token")
