@@ -3,46 +3,21 @@ package bot
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/internal/golden"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 )
-
-// golden compares got with testdata/golden/<Test>/<name>, rewriting the
-// file instead when UPDATE_GOLDEN=1.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", strings.SplitN(t.Name(), "/", 2)[0], name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 // checkLimits fails if a message breaks a Block Kit limit or carries
 // Slack markup the bot did not make (a channel ping or a link).
@@ -210,7 +185,7 @@ func TestRender(t *testing.T) {
 			out.WriteString("\n---\n")
 			out.Write(blocks)
 			out.WriteString("\n")
-			golden(t, tt.name+".txt", []byte(out.String()))
+			golden.Check(t, tt.name+".txt", []byte(out.String()))
 		})
 	}
 }
@@ -228,7 +203,7 @@ func TestHelpIsGeneratedFromTheTable(t *testing.T) {
 			t.Errorf("help lacks action %q", a.id)
 		}
 	}
-	golden(t, "help.txt", []byte(help+"\n"))
+	golden.Check(t, "help.txt", []byte(help+"\n"))
 }
 
 func TestEscapeAndTruncate(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/internal/golden"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 )
@@ -65,7 +66,7 @@ func TestRenderReport(t *testing.T) {
 			out.WriteString("\n---\n")
 			out.Write(blocks)
 			out.WriteString("\n")
-			golden(t, tt.name+".txt", []byte(out.String()))
+			golden.Check(t, tt.name+".txt", []byte(out.String()))
 		})
 	}
 }
@@ -100,7 +101,7 @@ func TestReportModal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.name+".json", append(raw, '\n'))
+			golden.Check(t, tt.name+".json", append(raw, '\n'))
 		})
 	}
 }

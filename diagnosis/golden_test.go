@@ -2,39 +2,11 @@ package diagnosis_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/internal/golden"
 )
-
-// golden compares got with testdata/golden/<test>/<name>, rewriting the file
-// instead when UPDATE_GOLDEN=1.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	// One directory per top-level test; subtests name the files.
-	path := filepath.Join("testdata", "golden", strings.SplitN(t.Name(), "/", 2)[0], name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 // TestGolden pins the words admins read and the JSON scripts parse: the
 // report and the auto-mode plan of a few snapshots, as the CLI's --json
@@ -76,7 +48,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.name+".json", append(b, '\n'))
+			golden.Check(t, tt.name+".json", append(b, '\n'))
 		})
 	}
 }
