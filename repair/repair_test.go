@@ -21,11 +21,22 @@ import (
 func newEngine(t *testing.T, opts ...jira.Option) (*repair.Engine, *jirasim.Server) {
 	t.Helper()
 	sim := jirasim.NewServer(t)
+	return engineOn(t, sim, opts...), sim
+}
+
+// engineOn returns an engine that reaches sim through a client with opts.
+func engineOn(t *testing.T, sim *jirasim.Server, opts ...jira.Option) *repair.Engine {
+	t.Helper()
 	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return repair.New(c), sim
+	return repair.New(c)
+}
+
+// through sends a client's requests through rt.
+func through(rt http.RoundTripper) jira.Option {
+	return jira.WithHTTPClient(&http.Client{Transport: rt})
 }
 
 // writes lists the non-GET requests the simulator received, as "METHOD path".
@@ -309,17 +320,12 @@ func TestApplyTreatsExistingGrantAsDone(t *testing.T) {
 	var raced atomic.Bool
 	// Between the digest check and the first POST, another admin adds the
 	// same grant: Jira answers the POST with 400.
-	hc := &http.Client{Transport: hookTransport{next: http.DefaultTransport, before: func(r *http.Request) (*http.Response, bool) {
+	e := engineOn(t, sim, through(hookTransport{next: http.DefaultTransport, before: func(r *http.Request) (*http.Response, bool) {
 		if r.Method == http.MethodPost && !raced.Swap(true) {
 			sim.AddGrants(id, jirasim.Grant{HolderType: "sd.customer.portal.only", Permission: "BROWSE_PROJECTS"})
 		}
 		return nil, false
-	}}}
-	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(hc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := repair.New(c)
+	}}))
 	d, err := e.Diagnose(t.Context(), "NOPA")
 	if err != nil {
 		t.Fatal(err)
@@ -339,17 +345,12 @@ func TestApplyReportsPartialFailure(t *testing.T) {
 	var posts atomic.Int32
 	// The second grant POST fails with a 500: not retried (it is a POST),
 	// and the third change is not attempted.
-	hc := &http.Client{Transport: hookTransport{next: http.DefaultTransport, before: func(r *http.Request) (*http.Response, bool) {
+	e := engineOn(t, sim, through(hookTransport{next: http.DefaultTransport, before: func(r *http.Request) (*http.Response, bool) {
 		if r.Method == http.MethodPost && posts.Add(1) == 2 {
 			return &http.Response{StatusCode: 500, Header: http.Header{}, Body: http.NoBody, Request: r}, true
 		}
 		return nil, false
-	}}}
-	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(hc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := repair.New(c)
+	}}))
 	d, err := e.Diagnose(t.Context(), "CUST")
 	if err != nil {
 		t.Fatal(err)
@@ -437,12 +438,7 @@ func TestApplyResolvesLostAnswers(t *testing.T) {
 			t.Parallel()
 			sim := jirasim.NewServer(t)
 			tr := &lostAnswerTransport{next: http.DefaultTransport, lose: func(r *http.Request) bool { return r.Method == method }}
-			c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken,
-				jira.WithHTTPClient(&http.Client{Transport: tr}), jira.WithMaxRetries(0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := repair.New(c)
+			e := engineOn(t, sim, through(tr), jira.WithMaxRetries(0))
 			d, err := e.Diagnose(t.Context(), "CUST")
 			if err != nil {
 				t.Fatal(err)
@@ -477,11 +473,7 @@ func TestApplyCopyResolvesLostCreate(t *testing.T) {
 	tr := &lostAnswerTransport{next: http.DefaultTransport, lose: func(r *http.Request) bool {
 		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/rest/api/3/permissionscheme")
 	}}
-	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(&http.Client{Transport: tr}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := repair.New(c)
+	e := engineOn(t, sim, through(tr))
 	d, err := e.Diagnose(t.Context(), "SHRA")
 	if err != nil {
 		t.Fatal(err)
