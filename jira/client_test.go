@@ -377,6 +377,16 @@ func TestForbidden(t *testing.T) {
 func TestRetries(t *testing.T) {
 	t.Parallel()
 	const projectPath = "/rest/api/3/project/HELP"
+	// The two calls the cases make: a GET (idempotent) and a POST (not).
+	getProject := func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
+		_, err := c.Project(ctx, "HELP")
+		return err
+	}
+	postGrant := func(ctx context.Context, c *jira.Client, sim *jirasim.Server) error {
+		id, _ := sim.ProjectSchemeID("NOPA")
+		_, err := c.AddGrant(ctx, id, jira.Grant{Holder: jira.Holder{Type: "sd.customer.portal.only"}, Permission: "CREATE_ISSUES"})
+		return err
+	}
 	tests := []struct {
 		name         string
 		fault        func(sim *jirasim.Server)
@@ -388,25 +398,18 @@ func TestRetries(t *testing.T) {
 		wantWait     time.Duration // fake time that passed
 	}{
 		{
-			name:  "429 then success honours Retry-After",
-			fault: func(sim *jirasim.Server) { sim.RateLimit(2, 3*time.Second) },
-			call: func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
-				_, err := c.Project(ctx, "HELP")
-				return err
-			},
+			name:         "429 then success honours Retry-After",
+			fault:        func(sim *jirasim.Server) { sim.RateLimit(2, 3*time.Second) },
+			call:         getProject,
 			method:       http.MethodGet,
 			path:         projectPath,
 			wantAttempts: 3,
 			wantWait:     6 * time.Second,
 		},
 		{
-			name:  "429 retried for POST too",
-			fault: func(sim *jirasim.Server) { sim.RateLimit(1, time.Second) },
-			call: func(ctx context.Context, c *jira.Client, sim *jirasim.Server) error {
-				id, _ := sim.ProjectSchemeID("NOPA")
-				_, err := c.AddGrant(ctx, id, jira.Grant{Holder: jira.Holder{Type: "sd.customer.portal.only"}, Permission: "CREATE_ISSUES"})
-				return err
-			},
+			name:         "429 retried for POST too",
+			fault:        func(sim *jirasim.Server) { sim.RateLimit(1, time.Second) },
+			call:         postGrant,
 			method:       http.MethodPost,
 			path:         "/rest/api/3/permissionscheme/", // prefix checked below
 			wantAttempts: 2,
@@ -417,10 +420,7 @@ func TestRetries(t *testing.T) {
 			fault: func(sim *jirasim.Server) {
 				sim.FailNext(http.MethodGet, projectPath, 2, http.StatusServiceUnavailable, http.Header{"Retry-After": {"2"}})
 			},
-			call: func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
-				_, err := c.Project(ctx, "HELP")
-				return err
-			},
+			call:         getProject,
 			method:       http.MethodGet,
 			path:         projectPath,
 			wantAttempts: 3,
@@ -431,23 +431,16 @@ func TestRetries(t *testing.T) {
 			fault: func(sim *jirasim.Server) {
 				sim.FailNext(http.MethodPost, "/rest/api/3/permissionscheme", 1, http.StatusServiceUnavailable, nil)
 			},
-			call: func(ctx context.Context, c *jira.Client, sim *jirasim.Server) error {
-				id, _ := sim.ProjectSchemeID("NOPA")
-				_, err := c.AddGrant(ctx, id, jira.Grant{Holder: jira.Holder{Type: "sd.customer.portal.only"}, Permission: "CREATE_ISSUES"})
-				return err
-			},
+			call:         postGrant,
 			method:       http.MethodPost,
 			path:         "/rest/api/3/permissionscheme/",
 			wantAttempts: 1,
 			wantStatus:   http.StatusServiceUnavailable,
 		},
 		{
-			name:  "429 beyond the budget reports when to retry",
-			fault: func(sim *jirasim.Server) { sim.RateLimit(100, 2*time.Second) },
-			call: func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
-				_, err := c.Project(ctx, "HELP")
-				return err
-			},
+			name:         "429 beyond the budget reports when to retry",
+			fault:        func(sim *jirasim.Server) { sim.RateLimit(100, 2*time.Second) },
+			call:         getProject,
 			method:       http.MethodGet,
 			path:         projectPath,
 			wantAttempts: 5,
@@ -455,12 +448,9 @@ func TestRetries(t *testing.T) {
 			wantWait:     8 * time.Second,
 		},
 		{
-			name:  "Retry-After longer than the wait budget is not waited for",
-			fault: func(sim *jirasim.Server) { sim.RateLimit(1, 10*time.Minute) },
-			call: func(ctx context.Context, c *jira.Client, _ *jirasim.Server) error {
-				_, err := c.Project(ctx, "HELP")
-				return err
-			},
+			name:         "Retry-After longer than the wait budget is not waited for",
+			fault:        func(sim *jirasim.Server) { sim.RateLimit(1, 10*time.Minute) },
+			call:         getProject,
 			method:       http.MethodGet,
 			path:         projectPath,
 			wantAttempts: 1,
