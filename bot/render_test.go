@@ -174,20 +174,27 @@ func TestRender(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkLimits(t, tt.msg)
-			blocks, err := json.MarshalIndent(tt.msg.blocks, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out strings.Builder
-			out.WriteString("text: " + tt.msg.text + "\n\n")
-			out.WriteString(slacksim.RenderBlocks(blocks))
-			out.WriteString("\n---\n")
-			out.Write(blocks)
-			out.WriteString("\n")
-			golden.Check(t, tt.name+".txt", []byte(out.String()))
+			checkMessage(t, tt.name, tt.msg)
 		})
 	}
+}
+
+// checkMessage checks msg against Block Kit's limits and pins it in a golden
+// file: its fallback text, its readable rendering and its blocks' JSON.
+func checkMessage(t *testing.T, name string, msg message) {
+	t.Helper()
+	checkLimits(t, msg)
+	blocks, err := json.MarshalIndent(msg.blocks, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	out.WriteString("text: " + msg.text + "\n\n")
+	out.WriteString(slacksim.RenderBlocks(blocks))
+	out.WriteString("\n---\n")
+	out.Write(blocks)
+	out.WriteString("\n")
+	golden.Check(t, name+".txt", []byte(out.String()))
 }
 
 func TestHelpIsGeneratedFromTheTable(t *testing.T) {

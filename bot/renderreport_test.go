@@ -9,7 +9,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/internal/golden"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
@@ -55,18 +54,7 @@ func TestRenderReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkLimits(t, tt.msg)
-			blocks, err := json.MarshalIndent(tt.msg.blocks, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out strings.Builder
-			out.WriteString("text: " + tt.msg.text + "\n\n")
-			out.WriteString(slacksim.RenderBlocks(blocks))
-			out.WriteString("\n---\n")
-			out.Write(blocks)
-			out.WriteString("\n")
-			golden.Check(t, tt.name+".txt", []byte(out.String()))
+			checkMessage(t, tt.name, tt.msg)
 		})
 	}
 }
