@@ -169,12 +169,26 @@ func (s *Server) chatPostMessage(r *apiRequest) (map[string]any, *apiError) {
 	if ch == "" {
 		return nil, fail("channel_not_found")
 	}
+	m, e := s.botMessageLocked(r, ch)
+	if e != nil {
+		return nil, e
+	}
+	s.addMessageLocked(m)
+	if s.cfg.echoBotMessages {
+		s.echoLocked(m)
+	}
+	return map[string]any{"channel": ch, "ts": m.TS, "message": s.messageJSON(m)}, nil
+}
+
+// botMessageLocked builds the bot's message in ch from a post's text,
+// blocks and thread_ts, checking the content as Slack does.
+func (s *Server) botMessageLocked(r *apiRequest, ch string) (*Message, *apiError) {
 	blocks, _ := r.raw("blocks")
 	text := r.str("text")
 	if e := checkContent(text, blocks, r.has("attachments")); e != nil {
 		return nil, e
 	}
-	m := &Message{
+	return &Message{
 		ChannelID: ch,
 		TS:        s.newTSLocked(),
 		ThreadTS:  r.str("thread_ts"),
@@ -182,12 +196,7 @@ func (s *Server) chatPostMessage(r *apiRequest) (map[string]any, *apiError) {
 		BotID:     s.cfg.botID,
 		Text:      text,
 		Blocks:    compactBlocks(blocks),
-	}
-	s.addMessageLocked(m)
-	if s.cfg.echoBotMessages {
-		s.echoLocked(m)
-	}
-	return map[string]any{"channel": ch, "ts": m.TS, "message": s.messageJSON(m)}, nil
+	}, nil
 }
 
 // compactBlocks returns nil for absent or empty block lists.
@@ -243,22 +252,11 @@ func (s *Server) chatPostEphemeral(r *apiRequest) (map[string]any, *apiError) {
 	if u, known := s.users[user]; user == "" || (known && u.Deleted) {
 		return nil, fail("user_not_in_channel")
 	}
-	blocks, _ := r.raw("blocks")
-	text := r.str("text")
-	if e := checkContent(text, blocks, r.has("attachments")); e != nil {
+	m, e := s.botMessageLocked(r, ch)
+	if e != nil {
 		return nil, e
 	}
-	m := &Message{
-		ChannelID: ch,
-		TS:        s.newTSLocked(),
-		ThreadTS:  r.str("thread_ts"),
-		UserID:    s.cfg.botUserID,
-		BotID:     s.cfg.botID,
-		Text:      text,
-		Blocks:    compactBlocks(blocks),
-		Ephemeral: true,
-		VisibleTo: user,
-	}
+	m.Ephemeral, m.VisibleTo = true, user
 	s.addMessageLocked(m)
 	return map[string]any{"message_ts": m.TS}, nil
 }
