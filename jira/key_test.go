@@ -24,6 +24,8 @@ func TestParseProjectKey(t *testing.T) {
 		{"HE LP", "", true},
 		{"HELP-1", "", true},
 		{"HÉLP", "", true},
+		{"ſoft", "", true}, // U+017F upper-cases to S: no folding into a key
+		{"ınfo", "", true}, // dotless i upper-cases to I
 		{"../../admin", "", true},
 		{strings.Repeat("A", 256), "", true},
 	}
@@ -49,7 +51,7 @@ func FuzzParseProjectKey(f *testing.F) {
 			}
 			return
 		}
-		if strings.ContainsAny(key, "/?#%. \t\n") || key != strings.ToUpper(key) {
+		if strings.ContainsAny(key, "/?#%. \t\n") || key != strings.ToUpper(key) || key != strings.ToUpper(strings.TrimSpace(s)) {
 			t.Errorf("ParseProjectKey(%q) accepted %q", s, key)
 		}
 		again, err := jira.ParseProjectKey(key)
