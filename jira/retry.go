@@ -1,6 +1,8 @@
 package jira
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -62,12 +64,38 @@ func retryableStatus(method string, status int) bool {
 // left: the connection could not be made. A POST that timed out or lost its
 // connection may have been applied, and sending it again could create a
 // second scheme or customer.
+//
+// Some transport errors are never transient, whatever the method: a host
+// name that does not resolve, and a certificate that does not verify.
+// Sending again only wastes the user's time.
 func retryableTransport(method string, err error) bool {
+	if permanentTransport(err) {
+		return false
+	}
 	if idempotent(method) {
 		return true
 	}
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// permanentTransport reports whether a transport error cannot go away by
+// itself: DNS says the name does not exist, or TLS verification failed.
+func permanentTransport(err error) bool {
+	var (
+		dns      *net.DNSError
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &dns):
+		return dns.IsNotFound || !(dns.IsTimeout || dns.IsTemporary)
+	case errors.As(err, &verify), errors.As(err, &unknown), errors.As(err, &hostname), errors.As(err, &invalid):
+		return true
+	}
+	return false
 }
 
 func idempotent(method string) bool {

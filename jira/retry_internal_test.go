@@ -2,10 +2,13 @@ package jira
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 )
@@ -71,6 +74,13 @@ func TestRetryableTransport(t *testing.T) {
 		{http.MethodPost, fmt.Errorf("wrapped: %w", dial), true},
 		{http.MethodPost, read, false},
 		{http.MethodPost, context.DeadlineExceeded, false},
+		// Never transient: an unknown host and a certificate that does
+		// not verify are not retried, even for a GET.
+		{http.MethodGet, &url.Error{Op: "Get", URL: "https://nope.invalid", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "nope.invalid", IsNotFound: true}}}, false},
+		{http.MethodPost, &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "nope.invalid", IsNotFound: true}}, false},
+		{http.MethodGet, &net.DNSError{Err: "i/o timeout", Name: "x.atlassian.net", IsTimeout: true}, true},
+		{http.MethodGet, &url.Error{Op: "Get", URL: "https://x", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}, false},
+		{http.MethodGet, fmt.Errorf("tls: %w", x509.HostnameError{Host: "x.atlassian.net"}), false},
 	}
 	for _, tt := range tests {
 		if got := retryableTransport(tt.method, tt.err); got != tt.want {
