@@ -9,7 +9,9 @@
 // projects sharing the scheme and the names of all schemes. [Diagnose] turns
 // it into a [Report]; [NewPlan] turns it into a [Plan]; [Digest] fingerprints
 // the state a plan was made from so it is applied only while that state still
-// holds; [ApplyTo] predicts the grants a scheme has after a plan.
+// holds; [ApplyTo] computes the grants a scheme has after a plan (the body of
+// a copy). [ApplicabilityOf] decides which projects jsmbot diagnoses and
+// repairs at all; every other package asks it rather than deciding itself.
 //
 // Nothing here does I/O, reads a clock, uses randomness or lets map iteration
 // order leak into a result: the same snapshot always gives byte-identical
