@@ -53,4 +53,12 @@
 // Service Desk Customers role grant, either in place (every project on the
 // scheme is affected, listed in [Plan.Affects]) or on a copy named the way
 // Jira's own "Fix permissions" button names it ([ModeCopy]).
+//
+// # Words
+//
+// The words every front end uses for holders, grants, plans and shared
+// schemes live here ([HolderName], [SharedWords], [DescribePlan]); a front
+// end picks only its [Marks] (how names are set apart) and its layout, so the
+// terminal and Slack say the same thing. Words for a new kind of change go
+// here, or, for a step of package repair, next to it (repair.Change.Words).
 package diagnosis
