@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 )
@@ -397,7 +398,7 @@ func (b *Bot) checkProject(ctx context.Context, log *slog.Logger, sub *submitted
 		errs[blockProject] = fmt.Sprintf("I can't find project %s, or my Jira account can't see it.", sub.key)
 	case err != nil:
 		log.Info("could not check the project in time; the report will tell", "project", sub.key, "err", err)
-	case p.ProjectTypeKey != jira.TypeServiceDesk:
+	case diagnosis.ApplicabilityOf(diagnosis.Project{TypeKey: p.ProjectTypeKey, TeamManaged: p.TeamManaged()}) == diagnosis.NotServiceProject:
 		errs[blockProject] = fmt.Sprintf("%s is a %s project, not a service project: customers belong to service projects.", sub.key, strings.ReplaceAll(p.ProjectTypeKey, "_", " "))
 	}
 }

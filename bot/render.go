@@ -154,7 +154,7 @@ func renderReport(v reportView) message {
 	}
 	s := d.Snapshot.Scheme
 	status += fmt.Sprintf("\n*Permission scheme:* %s (id %d)\n*Shared with:* %s",
-		escape(s.Name), s.ID, escape(sharedWords(d.Snapshot.SharedWith)))
+		escape(s.Name), s.ID, escape(diagnosis.SharedWords(d.Snapshot.SharedWith)))
 	if d.Unscanned > 0 {
 		status += fmt.Sprintf("\n_I could not read the scheme of %d other project(s); the list may be incomplete._", d.Unscanned)
 	}
@@ -258,22 +258,24 @@ func severityIcon(s diagnosis.Severity) string {
 	return ":white_circle:"
 }
 
+// slackMarks sets names apart in Slack: permission keys as code, scheme
+// names in curly quotes.
+var slackMarks = diagnosis.Marks{
+	Code:  func(s string) string { return "`" + s + "`" },
+	Quote: func(s string) string { return "“" + s + "”" },
+}
+
 // planLines says, escaped, what a plan changes and which projects it
 // touches.
 func planLines(p diagnosis.Plan, roles map[string]string, shared []string) []string {
-	var lines []string
-	if p.Mode == diagnosis.ModeCopy {
-		lines = append(lines, fmt.Sprintf("Create the scheme “%s” as a copy of “%s” with these changes, and assign it to %s only:",
-			escape(p.CopyName), escape(p.SchemeName), escape(p.ProjectKey)))
-	} else {
-		lines = append(lines, fmt.Sprintf("Change the scheme “%s” (id %d):", escape(p.SchemeName), p.SchemeID))
-	}
+	w := diagnosis.DescribePlan(p, roles, shared, slackMarks)
+	lines := []string{escape(w.Head)}
 	var changes []string
-	for _, g := range p.AddGrants {
-		changes = append(changes, fmt.Sprintf("• ➕ grant `%s` to %s", escape(g.Permission), escape(holderWords(roles, g.Holder))))
+	for _, a := range w.Add {
+		changes = append(changes, "• ➕ "+escape(a))
 	}
-	for _, g := range p.RemoveGrants {
-		changes = append(changes, fmt.Sprintf("• ➖ remove `%s` from %s", escape(g.Permission), escape(holderWords(roles, g.Holder))))
+	for _, r := range w.Remove {
+		changes = append(changes, "• ➖ "+escape(r))
 	}
 	if len(changes) > maxPlanLines {
 		n := len(changes) - maxPlanLines
@@ -281,27 +283,12 @@ func planLines(p diagnosis.Plan, roles map[string]string, shared []string) []str
 	}
 	lines = append(lines, changes...)
 	switch {
-	case p.Mode == diagnosis.ModeCopy && len(shared) > 0:
-		lines = append(lines, fmt.Sprintf("%s keep the original scheme, unchanged.", escape(strings.Join(shared, ", "))))
-	case p.Mode == diagnosis.ModeInPlace && len(p.Affects) > 0:
-		lines = append(lines, fmt.Sprintf(":warning: This also changes %s, which use the same scheme.", escape(strings.Join(p.Affects, ", "))))
-	case p.Mode == diagnosis.ModeInPlace:
-		lines = append(lines, "No other project uses this scheme.")
+	case w.AlsoChanges:
+		lines = append(lines, ":warning: "+escape(w.Others)+".")
+	case w.Others != "":
+		lines = append(lines, escape(w.Others)+".")
 	}
 	return lines
-}
-
-// holderWords names a grant holder for people, resolving role ids through
-// roles (name → id), as every front end does.
-func holderWords(roles map[string]string, h diagnosis.Holder) string {
-	return diagnosis.HolderName(h, roles)
-}
-
-func sharedWords(keys []string) string {
-	if len(keys) == 0 {
-		return "no other project"
-	}
-	return strings.Join(keys, ", ")
 }
 
 // planView is a stored plan, for the messages that follow a decision.
@@ -407,30 +394,18 @@ func renderResult(v planView, res *repair.Result, failure string) message {
 	return message{text, clamp(blocks)}
 }
 
-// changeWords says what one repair step did, unescaped.
-func changeWords(roles map[string]string, c repair.Change) string {
-	switch c.Step {
-	case repair.StepAddGrant:
-		return fmt.Sprintf("granted `%s` to %s in “%s”", c.Grant.Permission, holderWords(roles, c.Grant.Holder), c.SchemeName)
-	case repair.StepRemoveGrant:
-		return fmt.Sprintf("removed `%s` from %s in “%s”", c.Grant.Permission, holderWords(roles, c.Grant.Holder), c.SchemeName)
-	case repair.StepCreateScheme:
-		return fmt.Sprintf("created the scheme “%s” (id %d)", c.SchemeName, c.SchemeID)
-	case repair.StepAssignScheme:
-		return fmt.Sprintf("assigned “%s” to the project", c.SchemeName)
-	}
-	return c.Step
-}
+// changeWords says what one repair step did, unescaped, in Slack's marks.
+func changeWords(roles map[string]string, c repair.Change) string { return c.Words(roles, slackMarks) }
 
 // copyDetails says how the copy a copy-mode plan creates differs from the
 // scheme it copies, unescaped.
 func copyDetails(p diagnosis.Plan, roles map[string]string) []string {
 	var out []string
 	for _, g := range p.AddGrants {
-		out = append(out, fmt.Sprintf("with `%s` granted to %s", g.Permission, holderWords(roles, g.Holder)))
+		out = append(out, fmt.Sprintf("with `%s` granted to %s", g.Permission, diagnosis.HolderName(g.Holder, roles)))
 	}
 	for _, g := range p.RemoveGrants {
-		out = append(out, fmt.Sprintf("without `%s` for %s", g.Permission, holderWords(roles, g.Holder)))
+		out = append(out, fmt.Sprintf("without `%s` for %s", g.Permission, diagnosis.HolderName(g.Holder, roles)))
 	}
 	return out
 }

@@ -9,7 +9,9 @@
 // projects sharing the scheme and the names of all schemes. [Diagnose] turns
 // it into a [Report]; [NewPlan] turns it into a [Plan]; [Digest] fingerprints
 // the state a plan was made from so it is applied only while that state still
-// holds; [ApplyTo] predicts the grants a scheme has after a plan.
+// holds; [ApplyTo] computes the grants a scheme has after a plan (the body of
+// a copy). [ApplicabilityOf] decides which projects jsmbot diagnoses and
+// repairs at all; every other package asks it rather than deciding itself.
 //
 // Nothing here does I/O, reads a clock, uses randomness or lets map iteration
 // order leak into a result: the same snapshot always gives byte-identical
@@ -51,4 +53,12 @@
 // Service Desk Customers role grant, either in place (every project on the
 // scheme is affected, listed in [Plan.Affects]) or on a copy named the way
 // Jira's own "Fix permissions" button names it ([ModeCopy]).
+//
+// # Words
+//
+// The words every front end uses for holders, grants, plans and shared
+// schemes live here ([HolderName], [SharedWords], [DescribePlan]); a front
+// end picks only its [Marks] (how names are set apart) and its layout, so the
+// terminal and Slack say the same thing. Words for a new kind of change go
+// here, or, for a step of package repair, next to it (repair.Change.Words).
 package diagnosis

@@ -149,9 +149,10 @@ func planID(p Plan) string {
 // their ids) plus p.AddGrants. The result is a set: a grant already present
 // is not added again, duplicates of one holder and permission are kept once
 // (with the lowest id), and it is sorted by holder type, parameter and
-// permission. It is the body of a copy-mode scheme and the predicted result
-// of an in-place repair. The inputs are not modified; the result is never
-// nil.
+// permission. It is the one computation of a scheme after a plan: package
+// repair sends it as the body of a copy-mode scheme, and it predicts the
+// result of an in-place repair. The inputs are not modified; the result is
+// never nil.
 func ApplyTo(grants []Grant, p Plan) []Grant {
 	drop := make(map[grantKey]bool, len(p.RemoveGrants))
 	for _, g := range p.RemoveGrants {

@@ -181,15 +181,15 @@ func quoted(permission string) string {
 func checkNotApplicable(f *facts) []Finding {
 	p := f.s.Project
 	who := cmp.Or(p.Key, p.Name, p.ID, "The project")
-	if p.TypeKey != "service_desk" {
+	switch ApplicabilityOf(p) {
+	case NotServiceProject:
 		return []Finding{{
 			Summary: fmt.Sprintf("%s is %s; jsmbot only repairs company-managed service projects.",
 				who, projectTypeWords(p.TypeKey)),
 			Why: "Only Jira Service Management projects have the customer portal and the " +
 				PortalAccessName + " grants jsmbot checks.",
 		}}
-	}
-	if p.TeamManaged {
+	case TeamManagedProject:
 		return []Finding{{
 			Summary: fmt.Sprintf("%s is team-managed: it has no permission scheme; customer access is managed"+
 				" in the project's own settings.", who),

@@ -85,7 +85,7 @@ func (e *Engine) Apply(ctx context.Context, plan diagnosis.Plan) (*Result, error
 	case diagnosis.ModeInPlace:
 		err = e.applyInPlace(ctx, plan, res)
 	case diagnosis.ModeCopy:
-		err = e.applyCopy(ctx, plan, fresh.scheme, res)
+		err = e.applyCopy(ctx, plan, fresh, res)
 		e.forgetShares()
 	default:
 		return nil, fmt.Errorf("apply plan %s: mode %q cannot be applied (resolve auto first)", plan.ID, plan.Mode)
@@ -178,10 +178,11 @@ func (e *Engine) findGrant(ctx context.Context, schemeID int64, want diagnosis.G
 // of the scheme with the plan's changes and assign it to this project only.
 // The shared scheme is not touched.
 //
-// The copy is built from Jira's own grants rather than the snapshot's, so
-// holders keep every field Jira gave them (a group's id as well as its
-// name).
-func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, scheme *jira.PermissionScheme, res *Result) error {
+// The copy's grants are diagnosis.ApplyTo of the fresh snapshot's, the one
+// computation of a scheme after a plan. Grants kept from the original are
+// sent as Jira gave them, so holders keep every field Jira sent (a group's
+// id as well as its name).
+func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, fresh *Diagnosis, res *Result) error {
 	res.Changes = []Change{
 		{Step: StepCreateScheme, SchemeName: plan.CopyName},
 		{Step: StepAssignScheme, SchemeName: plan.CopyName},
@@ -190,18 +191,7 @@ func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, scheme *jir
 		Name: plan.CopyName,
 		Description: fmt.Sprintf("Copy of %q made by jsmbot for project %s (plan %s): adds the grants JSM needs; the original scheme is unchanged.",
 			plan.SchemeName, plan.ProjectKey, plan.ID),
-	}
-	removed := map[int64]bool{}
-	for _, g := range plan.RemoveGrants {
-		removed[g.ID] = true
-	}
-	for _, g := range scheme.Permissions {
-		if !removed[g.ID] {
-			body.Permissions = append(body.Permissions, jira.Grant{Holder: g.Holder, Permission: g.Permission})
-		}
-	}
-	for _, g := range plan.AddGrants {
-		body.Permissions = append(body.Permissions, fromGrant(g))
+		Permissions: copyGrants(fresh, plan),
 	}
 	created, err := e.jira.CreatePermissionScheme(ctx, body)
 	if err != nil {
@@ -225,6 +215,26 @@ func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, scheme *jir
 	}
 	res.Changes[1].Done = true
 	return nil
+}
+
+// copyGrants is the body of the copy plan makes of d's scheme: the grants
+// diagnosis.ApplyTo computes, each kept grant as Jira sent it and each new
+// one as Jira expects it.
+func copyGrants(d *Diagnosis, plan diagnosis.Plan) []jira.Grant {
+	sent := make(map[int64]jira.Grant, len(d.scheme.Permissions))
+	for _, g := range d.scheme.Permissions {
+		sent[g.ID] = g
+	}
+	after := diagnosis.ApplyTo(d.Snapshot.Scheme.Grants, plan)
+	out := make([]jira.Grant, 0, len(after))
+	for _, g := range after {
+		if j, ok := sent[g.ID]; ok && g.ID != 0 {
+			out = append(out, jira.Grant{Holder: j.Holder, Permission: j.Permission})
+		} else {
+			out = append(out, fromGrant(g))
+		}
+	}
+	return out
 }
 
 // findCopy looks for a scheme with want's name and description.

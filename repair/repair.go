@@ -20,19 +20,19 @@ import (
 	"github.com/jsmbot/jsmbot/jira"
 )
 
-// Defaults for [New]; each can be changed with an [Option].
-const (
-	DefaultScanConcurrency = 16
-	DefaultShareCacheTTL   = time.Minute
-)
+// DefaultShareCacheTTL is how long [New]'s engine reuses the project→scheme
+// index unless [WithShareCacheTTL] says otherwise.
+const DefaultShareCacheTTL = time.Minute
+
+// scanConcurrency bounds how many projects' schemes are read at once when
+// finding the projects that share a scheme.
+const scanConcurrency = 16
 
 // Engine diagnoses and repairs projects on one Jira site. It is safe for
 // concurrent use.
 type Engine struct {
 	jira     *jira.Client
 	log      *slog.Logger
-	now      func() time.Time
-	scanN    int
 	cacheTTL time.Duration
 
 	mu    sync.Mutex
@@ -45,25 +45,15 @@ type Option func(*Engine)
 // WithLogger sets the engine's logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 
-// WithScanConcurrency bounds how many projects are looked at at once when
-// finding the projects that share a scheme (default
-// [DefaultScanConcurrency]).
-func WithScanConcurrency(n int) Option { return func(e *Engine) { e.scanN = max(n, 1) } }
-
 // WithShareCacheTTL sets how long the project→scheme index is reused
 // (default [DefaultShareCacheTTL]; zero disables the cache).
 func WithShareCacheTTL(d time.Duration) Option { return func(e *Engine) { e.cacheTTL = d } }
-
-// WithClock sets the clock used for the cache (default time.Now).
-func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
 
 // New returns an engine that works through c.
 func New(c *jira.Client, opts ...Option) *Engine {
 	e := &Engine{
 		jira:     c,
 		log:      slog.New(slog.DiscardHandler),
-		now:      time.Now,
-		scanN:    DefaultScanConcurrency,
 		cacheTTL: DefaultShareCacheTTL,
 	}
 	for _, o := range opts {
@@ -107,14 +97,15 @@ func (e *Engine) Diagnose(ctx context.Context, projectKey string) (*Diagnosis, e
 	)
 	wg.Go(func() { idx, scanErr = e.shareIndex(scanCtx) })
 	snap, scheme, err := e.snapshot(ctx, projectKey)
-	if err != nil || !repairableProject(snap.Project) {
+	repairable := err == nil && diagnosis.ApplicabilityOf(snap.Project) == diagnosis.Applicable
+	if !repairable {
 		cancel()
 	}
 	wg.Wait()
 	if err != nil {
 		return nil, err
 	}
-	if !repairableProject(snap.Project) {
+	if !repairable {
 		return e.diagnose(*snap, nil, nil), nil
 	}
 	if scanErr != nil {
@@ -159,7 +150,7 @@ func (e *Engine) snapshot(ctx context.Context, key string) (*diagnosis.Snapshot,
 		return nil, nil, fmt.Errorf("read project %s: %w", key, projectErr)
 	}
 	snap := &diagnosis.Snapshot{Project: toProject(project), Roles: map[string]string{}}
-	if !repairableProject(snap.Project) {
+	if diagnosis.ApplicabilityOf(snap.Project) != diagnosis.Applicable {
 		return snap, nil, nil
 	}
 	if schemeErr != nil {
@@ -184,12 +175,6 @@ func (e *Engine) snapshot(ctx context.Context, key string) (*diagnosis.Snapshot,
 	}
 	slices.Sort(snap.SchemeNames)
 	return snap, scheme, nil
-}
-
-// repairableProject reports whether a project has a permission scheme
-// jsmbot may read and change: a company-managed service project.
-func repairableProject(p diagnosis.Project) bool {
-	return p.TypeKey == jira.TypeServiceDesk && !p.TeamManaged
 }
 
 func toProject(p *jira.Project) diagnosis.Project {

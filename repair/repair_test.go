@@ -502,3 +502,46 @@ func TestApplyCopyResolvesLostCreate(t *testing.T) {
 		t.Errorf("%d scheme POSTs, want 1 (never sent twice)", n)
 	}
 }
+
+// TestApplyCopyBody: the copy holds exactly the grants diagnosis.ApplyTo
+// computes from the scheme it copies, and the grants it keeps keep every
+// field of their holder (a group's id as well as its name).
+func TestApplyCopyBody(t *testing.T) {
+	t.Parallel()
+	e, sim := newEngine(t)
+	shared, _ := sim.ProjectSchemeID("SHRA")
+	sim.AddGrants(shared,
+		jirasim.Grant{HolderType: "projectRole", HolderParameter: fmt.Sprint(jirasim.RoleServiceDeskCustomers), Permission: "BROWSE_PROJECTS"},
+		jirasim.Grant{HolderType: "group", HolderParameter: "jira-servicedesk-users", HolderValue: "8a9c7b1e-group-id", Permission: "ADD_COMMENTS"},
+	)
+	d, err := e.Diagnose(t.Context(), "SHRA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Plan == nil || d.Plan.Mode != diagnosis.ModeCopy || len(d.Plan.RemoveGrants) != 1 {
+		t.Fatalf("plan = %+v, want a copy plan that removes the customers-role grant", d.Plan)
+	}
+	if _, err := e.Apply(t.Context(), *d.Plan); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	type grant struct{ Type, Parameter, Value, Permission string }
+	var want []grant
+	for _, g := range diagnosis.ApplyTo(d.Snapshot.Scheme.Grants, *d.Plan) {
+		value := g.Holder.Parameter
+		if g.Holder.Type == "group" {
+			value = "8a9c7b1e-group-id"
+		}
+		want = append(want, grant{g.Holder.Type, g.Holder.Parameter, value, g.Permission})
+	}
+	copyID, _ := sim.ProjectSchemeID("SHRA")
+	var got []grant
+	for _, g := range sim.SchemeGrants(copyID) {
+		got = append(got, grant{g.HolderType, g.HolderParameter, g.HolderValue, g.Permission})
+	}
+	less := func(a, b grant) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) }
+	slices.SortFunc(want, less)
+	slices.SortFunc(got, less)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the copy's grants (-ApplyTo +got):\n%s", diff)
+	}
+}

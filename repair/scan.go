@@ -45,7 +45,7 @@ func (e *Engine) shareIndex(ctx context.Context) (*shareIndex, error) {
 	e.mu.Lock()
 	cached := e.share
 	e.mu.Unlock()
-	if cached != nil && e.now().Sub(cached.at) < e.cacheTTL {
+	if cached != nil && time.Since(cached.at) < e.cacheTTL {
 		return cached, nil
 	}
 	idx, err := e.scan(ctx)
@@ -70,10 +70,10 @@ func (e *Engine) forgetShares() {
 // concurrency. Scheme reads for one page run while the next page is
 // fetched.
 func (e *Engine) scan(ctx context.Context) (*shareIndex, error) {
-	idx := &shareIndex{at: e.now(), schemeOf: map[string]int64{}}
+	idx := &shareIndex{at: time.Now(), schemeOf: map[string]int64{}}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.scanN + 1) // +1: the pager itself
+	g.SetLimit(scanConcurrency + 1) // +1: the pager itself
 	g.Go(func() error {
 		for p, err := range e.jira.Projects(gctx, jira.ProjectSearch{}) {
 			if err != nil {

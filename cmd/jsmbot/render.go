@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
@@ -23,7 +24,7 @@ func printDiagnosis(w io.Writer, d *repair.Diagnosis) {
 	}
 	s := d.Snapshot.Scheme
 	fmt.Fprintf(w, "  Permission scheme: %q (id %d)\n", s.Name, s.ID)
-	fmt.Fprintf(w, "  Shared with:       %s\n", sharedWords(d.Snapshot.SharedWith))
+	fmt.Fprintf(w, "  Shared with:       %s\n", diagnosis.SharedWords(d.Snapshot.SharedWith))
 	if d.Unscanned > 0 {
 		fmt.Fprintf(w, "  (could not read the scheme of %d other project(s); the list may be incomplete)\n", d.Unscanned)
 	}
@@ -56,27 +57,26 @@ func printDiagnosis(w io.Writer, d *repair.Diagnosis) {
 	}
 }
 
+// terminalMarks sets names apart on a terminal: scheme names quoted as Go
+// quotes them, and removed grants with their ids.
+var terminalMarks = diagnosis.Marks{Quote: strconv.Quote, GrantIDs: true}
+
 // printPlan says what the repair changes and which projects it touches.
 func printPlan(w io.Writer, d *repair.Diagnosis, p diagnosis.Plan) {
+	pw := diagnosis.DescribePlan(p, rolesOf(d), d.Snapshot.SharedWith, terminalMarks)
 	fmt.Fprintf(w, "Fix (plan %s, mode %s):\n", p.ID, p.Mode)
-	if p.Mode == diagnosis.ModeCopy {
-		fmt.Fprintf(w, "  Create scheme %q as a copy of %q with these changes, and assign it to %s only:\n", p.CopyName, p.SchemeName, p.ProjectKey)
-	} else {
-		fmt.Fprintf(w, "  Change scheme %q (id %d):\n", p.SchemeName, p.SchemeID)
+	fmt.Fprintf(w, "  %s\n", pw.Head)
+	for _, a := range pw.Add {
+		fmt.Fprintf(w, "    + %s\n", a)
 	}
-	for _, g := range p.AddGrants {
-		fmt.Fprintf(w, "    + grant %s to %s\n", g.Permission, holderWords(d, g.Holder))
-	}
-	for _, g := range p.RemoveGrants {
-		fmt.Fprintf(w, "    - remove %s from %s (grant %d)\n", g.Permission, holderWords(d, g.Holder), g.ID)
+	for _, r := range pw.Remove {
+		fmt.Fprintf(w, "    - %s\n", r)
 	}
 	switch {
-	case p.Mode == diagnosis.ModeCopy && len(d.Snapshot.SharedWith) > 0:
-		fmt.Fprintf(w, "  %s keep the original scheme, unchanged.\n", strings.Join(d.Snapshot.SharedWith, ", "))
-	case p.Mode == diagnosis.ModeInPlace && len(p.Affects) > 0:
-		fmt.Fprintf(w, "  This also changes %s, which use the same scheme (use --mode copy to change %s alone).\n", strings.Join(p.Affects, ", "), p.ProjectKey)
-	case p.Mode == diagnosis.ModeInPlace:
-		fmt.Fprintf(w, "  No other project uses this scheme.\n")
+	case pw.AlsoChanges:
+		fmt.Fprintf(w, "  %s (use --mode copy to change %s alone).\n", pw.Others, p.ProjectKey)
+	case pw.Others != "":
+		fmt.Fprintf(w, "  %s.\n", pw.Others)
 	}
 }
 
@@ -95,7 +95,7 @@ func printResult(w io.Writer, r *repair.Result) {
 		case c.AlreadyDone:
 			note = " (already there)"
 		}
-		fmt.Fprintf(w, "  %s %s%s\n", mark, changeWords(r.After, c), note)
+		fmt.Fprintf(w, "  %s %s%s\n", mark, c.Words(rolesOf(r.After), terminalMarks), note)
 	}
 	if r.After == nil {
 		return
@@ -109,33 +109,11 @@ func printResult(w io.Writer, r *repair.Result) {
 	printDiagnosis(w, r.After)
 }
 
-func changeWords(d *repair.Diagnosis, c repair.Change) string {
-	switch c.Step {
-	case repair.StepAddGrant:
-		return fmt.Sprintf("granted %s to %s in %q", c.Grant.Permission, holderWords(d, c.Grant.Holder), c.SchemeName)
-	case repair.StepRemoveGrant:
-		return fmt.Sprintf("removed %s from %s (grant %d) in %q", c.Grant.Permission, holderWords(d, c.Grant.Holder), c.Grant.ID, c.SchemeName)
-	case repair.StepCreateScheme:
-		return fmt.Sprintf("created scheme %q (id %d)", c.SchemeName, c.SchemeID)
-	case repair.StepAssignScheme:
-		return fmt.Sprintf("assigned scheme %q to the project", c.SchemeName)
+// rolesOf returns the role names (name → id) of d's project, nil for a nil
+// d.
+func rolesOf(d *repair.Diagnosis) map[string]string {
+	if d == nil {
+		return nil
 	}
-	return c.Step
-}
-
-// holderWords names a holder for people; d (which may be nil) resolves role
-// ids to names.
-func holderWords(d *repair.Diagnosis, h diagnosis.Holder) string {
-	var roles map[string]string
-	if d != nil {
-		roles = d.Snapshot.Roles
-	}
-	return diagnosis.HolderName(h, roles)
-}
-
-func sharedWords(keys []string) string {
-	if len(keys) == 0 {
-		return "no other project"
-	}
-	return strings.Join(keys, ", ")
+	return d.Snapshot.Roles
 }

@@ -1,0 +1,25 @@
+package repair
+
+import (
+	"fmt"
+
+	"github.com/jsmbot/jsmbot/diagnosis"
+)
+
+// Words says what the step did, in the words every front end uses, with m's
+// marks and unescaped: "granted P to H in S", "removed P from H in S",
+// "created the scheme S (id N)" or "assigned S to the project". roles
+// (name → id) names role holders; nil leaves role ids as they are.
+func (c Change) Words(roles map[string]string, m diagnosis.Marks) string {
+	switch c.Step {
+	case StepAddGrant:
+		return "granted " + m.To(c.Grant, roles) + " in " + m.Scheme(c.SchemeName)
+	case StepRemoveGrant:
+		return "removed " + m.From(c.Grant, roles) + " in " + m.Scheme(c.SchemeName)
+	case StepCreateScheme:
+		return fmt.Sprintf("created the scheme %s (id %d)", m.Scheme(c.SchemeName), c.SchemeID)
+	case StepAssignScheme:
+		return "assigned " + m.Scheme(c.SchemeName) + " to the project"
+	}
+	return c.Step
+}

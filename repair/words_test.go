@@ -1,0 +1,55 @@
+package repair_test
+
+import (
+	"testing"
+
+	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/repair"
+)
+
+// TestChangeWords pins the words of each step, bare and with marks.
+func TestChangeWords(t *testing.T) {
+	t.Parallel()
+	roles := map[string]string{"Service Desk Customers": "10100"}
+	portal := diagnosis.Grant{ID: 10500, Holder: diagnosis.Holder{Type: diagnosis.HolderPortalAccess}, Permission: "BROWSE_PROJECTS"}
+	role := diagnosis.Grant{ID: 10402, Holder: diagnosis.Holder{Type: diagnosis.HolderProjectRole, Parameter: "10100"}, Permission: "CREATE_ISSUES"}
+	marks := diagnosis.Marks{
+		Code:     func(s string) string { return "`" + s + "`" },
+		Quote:    func(s string) string { return "«" + s + "»" },
+		GrantIDs: true,
+	}
+	tests := []struct {
+		change     repair.Change
+		bare, mark string
+	}{
+		{
+			change: repair.Change{Step: repair.StepAddGrant, SchemeID: 10001, SchemeName: "CUST scheme", Grant: portal},
+			bare:   "granted BROWSE_PROJECTS to " + diagnosis.PortalAccessName + " in CUST scheme",
+			mark:   "granted `BROWSE_PROJECTS` to " + diagnosis.PortalAccessName + " in «CUST scheme»",
+		},
+		{
+			change: repair.Change{Step: repair.StepRemoveGrant, SchemeID: 10001, SchemeName: "CUST scheme", Grant: role},
+			bare:   "removed CREATE_ISSUES from Service Desk Customers role in CUST scheme",
+			mark:   "removed `CREATE_ISSUES` from Service Desk Customers role (grant 10402) in «CUST scheme»",
+		},
+		{
+			change: repair.Change{Step: repair.StepCreateScheme, SchemeID: 10010, SchemeName: "CUST scheme 2"},
+			bare:   "created the scheme CUST scheme 2 (id 10010)",
+			mark:   "created the scheme «CUST scheme 2» (id 10010)",
+		},
+		{
+			change: repair.Change{Step: repair.StepAssignScheme, SchemeID: 10010, SchemeName: "CUST scheme 2"},
+			bare:   "assigned CUST scheme 2 to the project",
+			mark:   "assigned «CUST scheme 2» to the project",
+		},
+		{change: repair.Change{Step: "future-step"}, bare: "future-step", mark: "future-step"},
+	}
+	for _, tt := range tests {
+		if got := tt.change.Words(roles, diagnosis.Marks{}); got != tt.bare {
+			t.Errorf("%s: Words(no marks) = %q, want %q", tt.change.Step, got, tt.bare)
+		}
+		if got := tt.change.Words(roles, marks); got != tt.mark {
+			t.Errorf("%s: Words(marks) = %q, want %q", tt.change.Step, got, tt.mark)
+		}
+	}
+}
