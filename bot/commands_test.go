@@ -221,8 +221,8 @@ func TestTable(t *testing.T) {
 	}
 }
 
-// TestNewSubcommandIsOneEntry: an entry added to the table is parsed, acked,
-// laned and described with no other change.
+// TestNewSubcommandIsOneEntry: an entry added to the table (the package
+// doc's example) is parsed, acked and described with no other change.
 func TestNewSubcommandIsOneEntry(t *testing.T) {
 	t.Parallel()
 	audit := command{
