@@ -346,7 +346,7 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 		cmd, _ := evt.Data.(slack.SlashCommand)
 		parsed := parseCommand(cmd.Text)
 		b.ackTimed(ctx, kind, start, id, slashAck(parsed))
-		j.fast = parsed.name == "report" && !parsed.complete()
+		j.fast = slashLane(parsed) == fastLane
 	case socketmode.EventTypeEventsAPI:
 		b.ackTimed(ctx, kind, start, id, nil)
 		if e, isEvent := evt.Data.(slackevents.EventsAPIEvent); isEvent {
@@ -356,7 +356,9 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 		}
 	default:
 		// A view submission is acknowledged by its handler (lane.go).
-		if j.fast, j.deferAck = lane(evt.Data); !j.deferAck {
+		l, deferAck := interactionLane(evt.Data)
+		j.fast, j.deferAck = l == fastLane, deferAck
+		if !deferAck {
 			b.ackTimed(ctx, kind, start, id, nil)
 		}
 	}

@@ -11,18 +11,35 @@ import (
 	"github.com/jsmbot/jsmbot/jira"
 )
 
-// This file maps the bot's whole Slack surface: the /jsm subcommands, the
-// button action IDs and the view callbacks. /jsm help is generated from it.
+// This file is the bot's whole Slack surface, one entry per thing a user
+// can do: the /jsm subcommands, the buttons, the message shortcuts, the
+// modals, the events it listens for and the scopes they need. Each entry
+// owns its parsing, its ack, its lane (lane.go), its help and its handler;
+// /jsm help and the app manifest ([SlackSurface]) are generated from it.
 
 // slashCommand is the one slash command the app registers.
 const slashCommand = "/jsm"
 
+// slashSummary describes the slash command in Slack's command picker.
+const slashSummary = "Diagnose and repair a JSM project's permission scheme"
+
 // command is a /jsm subcommand.
 type command struct {
-	name        string
-	args        string // as shown in help, e.g. "KEY"
+	name string
+	// aliases are other words that select it.
+	aliases     []string
+	args        string // as shown in help and the usage hint, e.g. "KEY"
 	description string
 	example     string
+	// parse reads the words after the subcommand. A non-empty problem
+	// makes the command help, showing the problem; otherwise the command
+	// is named after the entry.
+	parse func(args []string) (cmd parsedCommand, problem string)
+	// ack is the text of the slash command's ack: the whole answer, or a
+	// note that the work has started. It does no I/O.
+	ack func(cmd parsedCommand) string
+	// lane is where handle runs (nil: the ordinary workers).
+	lane func(cmd parsedCommand) lane
 	// handle does the work after the ack; nil when the ack answers fully.
 	handle func(b *Bot, ctx context.Context, req request, cmd parsedCommand) error
 }
@@ -35,6 +52,8 @@ func commands() []command {
 			args:        "KEY",
 			description: "Check the permission scheme of a Jira Service Management project, explain what is wrong, and offer the fix for approval.",
 			example:     slashCommand + " diagnose HELP",
+			parse:       parseDiagnoseArgs,
+			ack:         func(c parsedCommand) string { return fmt.Sprintf("Diagnosing %s…", c.key) },
 			handle:      (*Bot).diagnoseCommand,
 		},
 		{
@@ -42,14 +61,49 @@ func commands() []command {
 			args:        "[KEY] [emails…]",
 			description: "Report that customers could not be added: check the project's permissions, offer the fix, and after an approved fix add the customers again. Without a key, a form asks for what is missing.",
 			example:     slashCommand + " report HELP erin@example.com",
-			handle:      (*Bot).reportCommand,
+			parse:       parseReportArgs,
+			ack: func(c parsedCommand) string {
+				if c.complete() {
+					return fmt.Sprintf("Looking into the failed invites of %d customer(s) on %s…", len(c.emails), c.key)
+				}
+				return "Opening the report form…"
+			},
+			// Without a project and an email it opens the form, whose
+			// trigger_id must not wait behind Jira.
+			lane: func(c parsedCommand) lane {
+				if c.complete() {
+					return slowLane
+				}
+				return fastLane
+			},
+			handle: (*Bot).reportCommand,
 		},
 		{
 			name:        "help",
+			aliases:     []string{"-h", "--help", "?"},
 			description: "Show this help.",
 			example:     slashCommand + " help",
+			parse:       func([]string) (parsedCommand, string) { return parsedCommand{}, "" },
+			ack:         func(c parsedCommand) string { return helpText(c.problem) }, // built only when it is the answer
 		},
 	}
+}
+
+// usage is the subcommand with its arguments, e.g. "diagnose KEY".
+func (c command) usage() string { return strings.TrimSpace(c.name + " " + c.args) }
+
+// lookupCommand finds a subcommand by name or alias, as typed in any case.
+func lookupCommand(word string) (command, bool) { return lookupIn(commands(), word) }
+
+// lookupIn is lookupCommand over the subcommand table cmds.
+func lookupIn(cmds []command, word string) (command, bool) {
+	word = strings.ToLower(word)
+	for _, c := range cmds {
+		if c.name == word || slices.Contains(c.aliases, word) {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // Button action IDs, as they appear in block_actions payloads. The value of
@@ -72,9 +126,9 @@ type action struct {
 	id          string
 	description string
 	mode        string // the repair mode an Approve button applies
-	// modal is true when the handler opens a modal: it runs on the fast
-	// lane, so the 3-second trigger_id is not spent waiting behind Jira.
-	modal  bool
+	// lane is where handle runs: fastLane when it opens a modal, so the
+	// 3-second trigger_id is not spent waiting behind Jira.
+	lane   lane
 	handle func(b *Bot, ctx context.Context, c click) error
 }
 
@@ -101,7 +155,7 @@ func actions() []action {
 		{
 			id:          ActionDiagnoseReport,
 			description: "Diagnose, on my reply to a message that says customers could not be added: opens the report form (anyone).",
-			modal:       true,
+			lane:        fastLane,
 			handle:      (*Bot).diagnoseDetected,
 		},
 	}
@@ -137,13 +191,15 @@ func approveAction(mode diagnosis.Mode) string {
 // message shortcut; the app manifest declares the same string.
 const ShortcutInviteFailed = "customer_invite_failed"
 
-// shortcut is a message shortcut. Every shortcut opens a modal, so it runs
-// on the fast lane.
+// shortcut is a message shortcut.
 type shortcut struct {
 	id          string
-	name        string // as the manifest names it
-	description string
-	handle      func(b *Bot, ctx context.Context, sc shortcutCall) error
+	name        string // as Slack's shortcut menu names it
+	summary     string // under the name in that menu, at most 150 characters
+	description string // for help
+	// lane is where handle runs: fastLane when it opens a modal.
+	lane   lane
+	handle func(b *Bot, ctx context.Context, sc shortcutCall) error
 }
 
 // shortcuts is the message shortcut table.
@@ -151,7 +207,9 @@ func shortcuts() []shortcut {
 	return []shortcut{{
 		id:          ShortcutInviteFailed,
 		name:        "Customer invite failed",
+		summary:     "Diagnose and repair the project behind this failed customer invite",
 		description: "On any message about customers who could not be added: opens the report form, filled in from the message.",
+		lane:        fastLane,
 		handle:      (*Bot).inviteFailedShortcut,
 	}}
 }
@@ -161,10 +219,12 @@ const ViewReport = "report_invite_failure"
 
 // viewCallback is a modal's submission handler. It must call ack exactly
 // once, within Slack's 3 seconds, with nil (close the modal) or the errors
-// to show in it.
+// to show in it; so it runs on the fast lane and hands longer work to the
+// ordinary workers (handOff).
 type viewCallback struct {
 	id          string
 	description string
+	lane        lane // fastLane: the ack waits for the handler
 	handle      func(b *Bot, ctx context.Context, vs viewCall) error
 }
 
@@ -173,6 +233,7 @@ func viewCallbacks() []viewCallback {
 	return []viewCallback{{
 		id:          ViewReport,
 		description: "The report form: project, customers' emails and the pasted error. Mistakes are shown in the form.",
+		lane:        fastLane,
 		handle:      (*Bot).submitReport,
 	}}
 }
@@ -185,6 +246,43 @@ func lookupShortcut(id string) (shortcut, bool) {
 // lookupView finds a modal's submission handler by callback ID.
 func lookupView(id string) (viewCallback, bool) {
 	return lookup(viewCallbacks(), func(v viewCallback) string { return v.id }, id)
+}
+
+// listener is a kind of channel event the bot watches, through Events API
+// subscriptions. Its events run on the ordinary workers.
+type listener struct {
+	// events are the bot event subscriptions it needs; privateEvents
+	// those it needs in private channels too, when the operator asks.
+	events, privateEvents []string
+	description           string // for help
+}
+
+// listeners is the event table. The detector (detect.go) is its one entry.
+func listeners() []listener {
+	return []listener{{
+		events:        []string{"message.channels"},
+		privateEvents: []string{"message.groups"},
+		description:   "In channels I'm in, I notice Atlassian's “customers could not be added” error and offer, in the thread, to diagnose (once per message; the operator can turn this off).",
+	}}
+}
+
+// scope is a bot token scope and why the bot cannot work without it.
+type scope struct {
+	name, why string
+	private   bool // needed only for private channels
+}
+
+// scopes is the fewest bot scopes that work. Anything else (users:read,
+// app_mentions:read, chat:write.public, …) is left out on purpose, see
+// README.md "Deployment", which has the same table.
+func scopes() []scope {
+	return []scope{
+		{name: "commands", why: "the /jsm slash command and the message shortcut"},
+		{name: "chat:write", why: "post diagnoses, update them after approval, ephemeral replies, audit thread"},
+		{name: "channels:history", why: "message.channels events (report detection) and a report's thread"},
+		{name: "usergroups:read", why: "expand user groups in JSMBOT_APPROVERS (usergroups.users.list)"},
+		{name: "groups:history", why: "message.groups events: report detection in private channels", private: true},
+	}
 }
 
 // maxCommandText bounds the text the parser reads; Slack sends at most a
@@ -207,7 +305,10 @@ type parsedCommand struct {
 
 // parseCommand parses the text of a /jsm command. It never fails: anything
 // it does not understand becomes help with a problem to show.
-func parseCommand(text string) parsedCommand {
+func parseCommand(text string) parsedCommand { return parseWith(commands(), text) }
+
+// parseWith is parseCommand over the subcommand table cmds.
+func parseWith(cmds []command, text string) parsedCommand {
 	if len(text) > maxCommandText {
 		text = text[:maxCommandText]
 	}
@@ -215,24 +316,28 @@ func parseCommand(text string) parsedCommand {
 	if len(fields) == 0 {
 		return parsedCommand{name: "help"}
 	}
-	sub := strings.ToLower(fields[0])
-	args := fields[1:]
-	switch sub {
-	case "help", "-h", "--help", "?":
-		return parsedCommand{name: "help"}
-	case "diagnose":
-		if len(args) != 1 {
-			return parsedCommand{name: "help", problem: "diagnose needs exactly one project key, e.g. " + slashCommand + " diagnose HELP."}
-		}
-		key, err := jira.ParseProjectKey(args[0])
-		if err != nil {
-			return parsedCommand{name: "help", problem: fmt.Sprintf("“%s” is not a Jira project key (a letter, then letters, digits or underscores).", clipRunes(args[0], 40))}
-		}
-		return parsedCommand{name: "diagnose", key: key}
-	case "report":
-		return parseReportArgs(args)
+	c, ok := lookupIn(cmds, fields[0])
+	if !ok {
+		return parsedCommand{name: "help", problem: fmt.Sprintf("I don't know “%s”.", clipRunes(fields[0], 40))}
 	}
-	return parsedCommand{name: "help", problem: fmt.Sprintf("I don't know “%s”.", clipRunes(fields[0], 40))}
+	cmd, problem := c.parse(fields[1:])
+	if problem != "" {
+		return parsedCommand{name: "help", problem: problem}
+	}
+	cmd.name = c.name
+	return cmd
+}
+
+// parseDiagnoseArgs parses the arguments of /jsm diagnose: one project key.
+func parseDiagnoseArgs(args []string) (parsedCommand, string) {
+	if len(args) != 1 {
+		return parsedCommand{}, "diagnose needs exactly one project key, e.g. " + slashCommand + " diagnose HELP."
+	}
+	key, err := jira.ParseProjectKey(args[0])
+	if err != nil {
+		return parsedCommand{}, fmt.Sprintf("“%s” is not a Jira project key (a letter, then letters, digits or underscores).", clipRunes(args[0], 40))
+	}
+	return parsedCommand{key: key}, ""
 }
 
 // complete reports whether a report command carries everything needed to
@@ -242,8 +347,8 @@ func (c parsedCommand) complete() bool { return c.key != "" && len(c.emails) > 0
 // parseReportArgs parses the arguments of /jsm report: at most one project
 // (a key, an issue key or a Jira URL) and any number of emails (plain or as
 // Slack's mailto markup), in any order.
-func parseReportArgs(args []string) parsedCommand {
-	cmd := parsedCommand{name: "report", emails: []string{}}
+func parseReportArgs(args []string) (parsedCommand, string) {
+	cmd := parsedCommand{emails: []string{}}
 	usage := " Use " + slashCommand + " report [KEY] [emails…], e.g. " + slashCommand + " report HELP erin@example.com."
 	for _, a := range args {
 		var key string
@@ -255,7 +360,7 @@ func parseReportArgs(args []string) parsedCommand {
 			r := parseReportText(a)
 			key, emails = r.Key, r.Emails
 			if key == "" && len(emails) == 0 {
-				return parsedCommand{name: "help", problem: fmt.Sprintf("I can't find a project or an email in “%s”.", clipRunes(a, 40)) + usage}
+				return parsedCommand{}, fmt.Sprintf("I can't find a project or an email in “%s”.", clipRunes(a, 40)) + usage
 			}
 		default:
 			if m := issueKeyRE.FindStringSubmatch(a); m != nil && m[0] == a {
@@ -263,12 +368,12 @@ func parseReportArgs(args []string) parsedCommand {
 			} else if k, err := jira.ParseProjectKey(a); err == nil && keyRE.MatchString(k) {
 				key = k
 			} else {
-				return parsedCommand{name: "help", problem: fmt.Sprintf("“%s” is neither a project key nor an email address.", clipRunes(a, 40)) + usage}
+				return parsedCommand{}, fmt.Sprintf("“%s” is neither a project key nor an email address.", clipRunes(a, 40)) + usage
 			}
 		}
 		if key != "" {
 			if cmd.key != "" && cmd.key != key {
-				return parsedCommand{name: "help", problem: "report takes one project." + usage}
+				return parsedCommand{}, "report takes one project." + usage
 			}
 			cmd.key = key
 		}
@@ -278,10 +383,10 @@ func parseReportArgs(args []string) parsedCommand {
 			}
 		}
 		if len(cmd.emails) > maxReportEmails {
-			return parsedCommand{name: "help", problem: fmt.Sprintf("report takes at most %d emails at once.", maxReportEmails)}
+			return parsedCommand{}, fmt.Sprintf("report takes at most %d emails at once.", maxReportEmails)
 		}
 	}
-	return cmd
+	return cmd, ""
 }
 
 // clipRunes shortens s to at most n runes, dropping invalid UTF-8.
@@ -301,8 +406,7 @@ func helpText(problem string) string {
 	}
 	sb.WriteString("*jsmbot* diagnoses and repairs Jira Service Management permission schemes.\n")
 	for _, c := range commands() {
-		usage := strings.TrimSpace(slashCommand + " " + c.name + " " + c.args)
-		fmt.Fprintf(&sb, "• `%s` — %s (e.g. `%s`)\n", usage, c.description, c.example)
+		fmt.Fprintf(&sb, "• `%s %s` — %s (e.g. `%s`)\n", slashCommand, c.usage(), c.description, c.example)
 	}
 	sb.WriteString("Buttons on my messages:\n")
 	for _, a := range actions() {
@@ -314,24 +418,27 @@ func helpText(problem string) string {
 	for _, v := range viewCallbacks() {
 		fmt.Fprintf(&sb, "• %s\n", v.description)
 	}
-	sb.WriteString("• In channels I'm in, I notice Atlassian's “customers could not be added” error and offer, in the thread, to diagnose (once per message; the operator can turn this off).\n")
+	for _, l := range listeners() {
+		fmt.Fprintf(&sb, "• %s\n", l.description)
+	}
 	sb.WriteString("Only the configured approvers may approve, and not their own requests unless self-approval is enabled.")
 	return sb.String()
 }
 
-// slashAck is the payload acknowledging a slash command: the help itself,
-// or a note that the work has started. It is computed without I/O.
+// slashAck is the payload acknowledging a slash command, from its entry in
+// the table. It is computed without I/O.
 func slashAck(cmd parsedCommand) map[string]any {
-	var text string
-	switch {
-	case cmd.name == "diagnose":
-		text = fmt.Sprintf("Diagnosing %s…", cmd.key)
-	case cmd.name == "report" && cmd.complete():
-		text = fmt.Sprintf("Looking into the failed invites of %d customer(s) on %s…", len(cmd.emails), cmd.key)
-	case cmd.name == "report":
-		text = "Opening the report form…"
-	default:
-		text = helpText(cmd.problem) // built only when it is the answer
+	c, ok := lookupCommand(cmd.name)
+	if !ok { // parseCommand names only commands of the table
+		c, _ = lookupCommand("help")
 	}
-	return map[string]any{"response_type": "ephemeral", "text": text}
+	return map[string]any{"response_type": "ephemeral", "text": c.ack(cmd)}
+}
+
+// slashLane is the lane of a parsed slash command's work.
+func slashLane(cmd parsedCommand) lane {
+	if c, ok := lookupCommand(cmd.name); ok && c.lane != nil {
+		return c.lane(cmd)
+	}
+	return slowLane
 }

@@ -4,10 +4,53 @@
 //
 // # Surface
 //
-// commands.go maps the whole surface in one place: the /jsm subcommands
-// (diagnose KEY, report [KEY] [emails…], help; anything else gets the
-// help), the button action IDs, the message shortcut and the view
-// callbacks. /jsm help is generated from it.
+// commands.go is the whole Slack surface in one table, one entry per thing
+// a user can do: the /jsm subcommands (diagnose KEY, report [KEY]
+// [emails…], help; anything else gets the help), the buttons, the message
+// shortcut, the report form's submission, the channel events the detector
+// listens for and the bot scopes. A subcommand's entry owns its parser, its
+// ack (computed without I/O, so an ack never waits for work), its lane (the
+// ordinary workers, or the fast lane of lane.go for work that opens a modal
+// or answers in its ack), its help and its handler; buttons, shortcuts and
+// modals own their lane, help and handler. /jsm help is generated from the
+// table, and so is the Slack app manifest: [SlackSurface] describes the
+// surface as plain values and internal/manifest writes the manifest from
+// them.
+//
+// # Adding to the surface
+//
+// A slash subcommand is one entry in commands() and its handler; help, the
+// ack, the lane, the manifest's usage hint and the routing follow from the
+// entry. /jsm audit, for example:
+//
+//	{
+//		name:        "audit",
+//		description: "Audit every service project of the site.",
+//		example:     slashCommand + " audit",
+//		parse: func(args []string) (parsedCommand, string) {
+//			if len(args) > 0 {
+//				return parsedCommand{}, "audit takes no arguments."
+//			}
+//			return parsedCommand{}, ""
+//		},
+//		ack:    func(parsedCommand) string { return "Auditing the site…" },
+//		handle: (*Bot).auditCommand, // on the ordinary workers: lane is nil
+//	},
+//
+// An argument the existing ones do not cover adds a field to parsedCommand.
+//
+// A button is one entry in actions(): an exported Action* ID, its help, its
+// lane and its handler; the renderer puts the ID on the message. A message
+// shortcut is an entry in shortcuts() and reaches the manifest with its
+// callback ID; a modal's submission is an entry in viewCallbacks(), on the
+// fast lane. A channel event is an entry in listeners() and a bot scope one
+// in scopes(), each saying why it is needed.
+//
+// A rule about permission schemes goes in package diagnosis (rules.go),
+// never here: the bot only renders its findings. A second chat front end
+// (Teams) is a package of its own beside this one, built like it on
+// [repair.Engine] and [store.Store], with no change to repair, diagnosis or
+// store.
 //
 // # Reports of failed invites
 //

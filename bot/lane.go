@@ -19,27 +19,47 @@ const (
 	fastQueue   = 64
 )
 
-// lane says how an interactive envelope is handled: on the fast lane
-// (it opens a modal), and with its ack deferred to the handler (a view
-// submission, whose ack carries the answer).
-func lane(data any) (fast, deferAck bool) {
+// lane is the pool of workers an envelope's work runs on. Every entry of
+// the surface table (commands.go) names its lane.
+type lane int
+
+const (
+	// slowLane is the ordinary workers, whose work may wait on Jira.
+	slowLane lane = iota
+	// fastLane is the few workers of the fast lane, for work that opens a
+	// modal or answers in its ack.
+	fastLane
+)
+
+// interactionLane says how an interactive envelope is handled: on the lane
+// of its entry in the table, and with its ack deferred to the handler (a
+// view submission, whose ack carries the answer). A shortcut or view the
+// table does not know only logs, so it takes the fast lane its kind uses;
+// a button press takes the fast lane when any of its buttons does.
+func interactionLane(data any) (l lane, deferAck bool) {
 	ic, ok := data.(slack.InteractionCallback)
 	if !ok {
-		return false, false
+		return slowLane, false
 	}
 	switch ic.Type {
 	case slack.InteractionTypeViewSubmission:
-		return true, true
+		if v, ok := lookupView(ic.View.CallbackID); ok {
+			return v.lane, true
+		}
+		return fastLane, true
 	case slack.InteractionTypeMessageAction:
-		return true, false
+		if s, ok := lookupShortcut(ic.CallbackID); ok {
+			return s.lane, false
+		}
+		return fastLane, false
 	case slack.InteractionTypeBlockActions:
 		for _, a := range ic.ActionCallback.BlockActions {
-			if act, ok := lookupAction(a.ActionID); ok && act.modal {
-				return true, false
+			if act, ok := lookupAction(a.ActionID); ok && act.lane == fastLane {
+				return fastLane, false
 			}
 		}
 	}
-	return false, false
+	return slowLane, false
 }
 
 // followUp is work a fast-lane handler hands to the ordinary workers.

@@ -104,26 +104,6 @@ func WithPingInterval(d time.Duration) Option {
 	return func(c *config) { c.pingInterval = d }
 }
 
-// WithBotUserID sets the bot's user ID (default [DefaultBotUserID]).
-func WithBotUserID(id string) Option {
-	return func(c *config) { c.botUserID = id }
-}
-
-// WithBotID sets the bot's bot ID (default [DefaultBotID]).
-func WithBotID(id string) Option {
-	return func(c *config) { c.botID = id }
-}
-
-// WithTeamID sets the workspace ID (default [DefaultTeamID]).
-func WithTeamID(id string) Option {
-	return func(c *config) { c.teamID = id }
-}
-
-// WithAppID sets the app ID (default [DefaultAppID]).
-func WithAppID(id string) Option {
-	return func(c *config) { c.appID = id }
-}
-
 // WithClock sets the server's clock, used for message timestamps, event
 // times, trigger_id and response_url expiry and record times. Default
 // time.Now.
@@ -251,15 +231,6 @@ func (s *Server) APIURL() string { return s.http.URL + "/api/" }
 
 // URL returns the server's root URL (http://127.0.0.1:port).
 func (s *Server) URL() string { return s.http.URL }
-
-// BotUserID returns the bot's user ID.
-func (s *Server) BotUserID() string { return s.cfg.botUserID }
-
-// BotID returns the bot's bot ID.
-func (s *Server) BotID() string { return s.cfg.botID }
-
-// TeamID returns the workspace ID.
-func (s *Server) TeamID() string { return s.cfg.teamID }
 
 // Close drops every socket, stops the HTTP server and waits for the
 // simulator's goroutines. Waiting methods return [ErrClosed] afterwards. It is

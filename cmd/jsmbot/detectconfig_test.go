@@ -3,8 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-
-	"github.com/jsmbot/jsmbot/bot"
 )
 
 // TestDetectReportsConfig: report detection is on unless
@@ -48,14 +46,5 @@ func TestDetectReportsConfig(t *testing.T) {
 				t.Errorf("DetectReports = %v, want %v", c.DetectReports, tt.want)
 			}
 		})
-	}
-}
-
-// TestManifestShortcutMatchesTheBot: Slack routes the shortcut by the
-// callback_id the manifest declares; the bot must handle the same one.
-func TestManifestShortcutMatchesTheBot(t *testing.T) {
-	t.Parallel()
-	if inviteFailedCallback != bot.ShortcutInviteFailed {
-		t.Errorf("manifest callback_id %q, bot handles %q", inviteFailedCallback, bot.ShortcutInviteFailed)
 	}
 }

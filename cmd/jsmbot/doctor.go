@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jsmbot/jsmbot/bot"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/store"
 	"github.com/redis/go-redis/v9"
@@ -290,9 +291,9 @@ func checkSlackBot(ctx context.Context, cfg doctorConfig) checkResult {
 		have[strings.TrimSpace(s)] = true
 	}
 	var missing []string
-	for _, s := range botScopes(false) {
-		if !have[s.scope] {
-			missing = append(missing, s.scope)
+	for _, s := range bot.SlackSurface(bot.SurfaceOptions{}).Scopes {
+		if !have[s.Name] {
+			missing = append(missing, s.Name)
 		}
 	}
 	if len(missing) > 0 {
