@@ -343,7 +343,10 @@ func TestRedisUnavailable(t *testing.T) {
 			_, err := s.Transition(ctx, "p1", store.StatePending, store.StateApplying, nil)
 			return err
 		}},
-		{"MarkOnce", func(ctx context.Context, s *store.Redis) error { _, err := s.MarkOnce(ctx, "k", time.Minute); return err }},
+		{"MarkOnce", func(ctx context.Context, s *store.Redis) error {
+			_, err := s.MarkOnce(ctx, "k", time.Minute)
+			return err
+		}},
 		{"AppendAudit", func(ctx context.Context, s *store.Redis) error {
 			return s.AppendAudit(ctx, store.AuditRecord{PlanID: "p1", Action: "applied"})
 		}},
