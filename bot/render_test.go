@@ -233,4 +233,3 @@ func TestEscapeAndTruncate(t *testing.T) {
 		}
 	}
 }
-
