@@ -278,17 +278,7 @@ func TestClassify(t *testing.T) {
 		},
 		{
 			name: "stale plan",
-			err: func(t *testing.T) error {
-				e, sim := newEngine(t)
-				d, err := e.Diagnose(t.Context(), "NOPA")
-				if err != nil {
-					t.Fatal(err)
-				}
-				id, _ := sim.ProjectSchemeID("NOPA")
-				sim.AddGrants(id, jirasim.Grant{HolderType: "sd.customer.portal.only", Permission: "CREATE_ISSUES"})
-				_, err = e.Apply(t.Context(), *d.Plan)
-				return err
-			},
+			err:  func(*testing.T) error { return fmt.Errorf("approve: %w", &repair.StaleError{}) },
 			want: repair.Failure{Kind: repair.KindStale},
 		},
 		{
