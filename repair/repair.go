@@ -5,6 +5,12 @@
 // The bot, the command line and the demo only translate its results. It
 // lives apart from jira (which knows nothing of rules) and diagnosis (which
 // does no I/O) because it is the one place that joins the two.
+//
+// It is also the one place that decides what kind of failure an error is
+// ([Classify], [KindOf], in kind.go): front ends switch over the [Kind] and
+// choose words, and never inspect an error themselves. A new kind of
+// failure is a constant and a case there; a component repair does not own
+// tags its errors with [Mark].
 package repair
 
 import (
