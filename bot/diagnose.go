@@ -48,7 +48,7 @@ func decodePlan(rec store.PlanRecord) (planData, error) {
 func (b *Bot) diagnoseCommand(ctx context.Context, req request, cmd parsedCommand) error {
 	d, err := b.engine.Diagnose(ctx, cmd.key)
 	if err != nil {
-		return &projectError{key: cmd.key, err: fmt.Errorf("diagnose: %w", err)}
+		return fmt.Errorf("diagnose: %w", err)
 	}
 	return b.postDiagnosis(ctx, req, "", "", d, nil)
 }
@@ -149,7 +149,7 @@ func (b *Bot) post(ctx context.Context, channelID, threadTS string, m message) (
 	}
 	_, ts, err := b.slack.PostMessageContext(ctx, channelID, opts...)
 	if err != nil {
-		return "", fmt.Errorf("post message: %w", err)
+		return "", fmt.Errorf("post message: %w", slackFailed(err))
 	}
 	return ts, nil
 }
@@ -161,7 +161,7 @@ func (b *Bot) update(ctx context.Context, channelID, ts string, m message) error
 	}
 	_, _, _, err := b.slack.UpdateMessageContext(ctx, channelID, ts, slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...))
 	if err != nil {
-		return fmt.Errorf("update message: %w", err)
+		return fmt.Errorf("update message: %w", slackFailed(err))
 	}
 	return nil
 }

@@ -233,29 +233,3 @@ func TestEscapeAndTruncate(t *testing.T) {
 		}
 	}
 }
-
-func TestUserText(t *testing.T) {
-	t.Parallel()
-	notFound := &jira.APIError{StatusCode: 404, Method: "GET", Path: "/rest/api/3/project/NOPE", Messages: []string{"No project https://x.atlassian.net"}}
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"not found", &projectError{key: "NOPE", err: notFound}, "I can't find project NOPE"},
-		{"rate limited", &jira.APIError{StatusCode: 429, Path: "/x", RetryAfter: 30 * time.Second}, "try again in 30s"},
-		{"unauthorized", &jira.APIError{StatusCode: 401, Path: "/x"}, "Jira rejected my credentials"},
-		{"permission", &repair.PermissionError{Op: "add a grant", Permission: "Administer Jira"}, "*Administer Jira* permission"},
-		{"friendly", &friendlyError{text: "Nope.", err: errors.New("secret https://x")}, "Nope."},
-		{"other", errors.New("dial tcp https://token@host"), "Something went wrong (ref "},
-	}
-	for _, tt := range tests {
-		got, ref := userText(tt.err)
-		if !strings.Contains(got, tt.want) || !strings.Contains(got, ref) || len(ref) != 8 {
-			t.Errorf("%s: got %q (ref %q), want it to contain %q and the ref", tt.name, got, ref, tt.want)
-		}
-		if strings.Contains(got, "http") {
-			t.Errorf("%s: user text carries a URL: %q", tt.name, got)
-		}
-	}
-}

@@ -73,7 +73,7 @@ func (b *Bot) runReport(ctx context.Context, r reportRequest) error {
 	log := r.log.With("project", r.key, "customers", len(r.emails))
 	d, err := b.engine.Diagnose(ctx, r.key)
 	if err != nil {
-		return b.reportError(ctx, r, &projectError{key: r.key, err: fmt.Errorf("diagnose: %w", err)})
+		return b.reportError(ctx, r, fmt.Errorf("diagnose: %w", err))
 	}
 	if explains(d) && d.Plan != nil {
 		log.Info("report explained by the permission scheme")
@@ -84,7 +84,7 @@ func (b *Bot) runReport(ctx context.Context, r reportRequest) error {
 	if len(r.emails) > 0 {
 		v.Customers, err = b.engine.LookupCustomers(ctx, r.key, r.emails)
 		if err != nil {
-			text, ref := userText(&projectError{key: r.key, err: err})
+			text, ref := userText(err)
 			log.Error("could not look the customers up", "ref", ref, "err", err)
 			v.LookupFailed = text
 		}

@@ -206,7 +206,8 @@ type request struct {
 
 // do sends one request and decodes a 2xx JSON body into out (when out is
 // not nil). Every other outcome is an error: an [*APIError] for a Jira
-// answer, ctx.Err() when the context ended, or a wrapped transport error.
+// answer, or a [*TransportError] wrapping ctx.Err() when the context ended
+// or the transport's error.
 func (c *Client) do(ctx context.Context, rq request, out any) error {
 	start := time.Now()
 	ctx = context.WithValue(ctx, endpointKey{}, rq.path)
@@ -223,12 +224,14 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 	resp, err := r.Execute(rq.method, rq.path)
 	c.observeCall(rq, resp, start)
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return ctxErr
+		// Wrapped, so that a caller can tell Jira kept it waiting from
+		// its own deadline passing elsewhere; errors.Is still matches.
+		return &TransportError{Method: rq.method, Path: expandPath(rq), Err: ctxErr}
 	}
 	if err != nil {
 		// resty's transport errors quote the full URL; it carries no
 		// secrets (auth is a header), but the path is what matters.
-		return fmt.Errorf("jira: %s %s: %w", rq.method, expandPath(rq), unwrapURLError(err))
+		return &TransportError{Method: rq.method, Path: expandPath(rq), Err: unwrapURLError(err)}
 	}
 	return checkResponse(resp, rq.method, expandPath(rq))
 }

@@ -209,7 +209,7 @@ func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, fresh *Diag
 	res.Changes[1].SchemeID = created.ID
 
 	if err := e.jira.AssignPermissionScheme(ctx, plan.ProjectKey, created.ID); err != nil {
-		err = needPermission(fmt.Sprintf("assign scheme %d to %s", created.ID, plan.ProjectKey), "Administer Jira", err)
+		err = onProject(plan.ProjectKey, needPermission(fmt.Sprintf("assign scheme %d to %s", created.ID, plan.ProjectKey), "Administer Jira", err))
 		res.Changes[1].Err = err
 		return err
 	}

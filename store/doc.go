@@ -48,8 +48,9 @@
 //
 // Errors start with "store: ". Test them with errors.Is against
 // [ErrNotFound] (a missing plan; Redis's redis.Nil never escapes) and
-// [ErrConflict] (a lost race, an existing ID, a disallowed transition). A
-// done context yields ctx.Err(), unwrapped if it was done on entry.
+// [ErrConflict] (a lost race, an existing ID, a disallowed transition), and
+// [ErrUnavailable] (Redis did not answer). A done context yields ctx.Err(),
+// unwrapped if it was done on entry.
 //
 // # Concurrency safety
 //

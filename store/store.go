@@ -23,6 +23,13 @@ var ErrNotFound = errors.New("store: not found")
 // with errors.Is.
 var ErrConflict = errors.New("store: conflict")
 
+// ErrUnavailable is wrapped by an error of a store whose backend did not
+// answer: Redis refused the connection, timed out or dropped it. It is
+// never wrapped around a failure caused by the caller's context ending, nor
+// around ErrNotFound or ErrConflict; test with errors.Is. The memory store
+// never returns it.
+var ErrUnavailable = errors.New("store: unavailable")
+
 // DefaultRetention is how long a store keeps a plan and its audit records
 // after they stop changing (see [Store] for the exact rule).
 const DefaultRetention = 7 * 24 * time.Hour
@@ -128,8 +135,9 @@ type AuditRecord struct {
 // All methods are safe for concurrent use. Each one first checks ctx and
 // returns ctx.Err() unchanged if it is done; an operation interrupted by ctx
 // ending returns an error (for Redis, whatever the client reports: usually
-// wrapping ctx.Err(), sometimes a network timeout). After Close, every method
-// returns an error.
+// wrapping ctx.Err(), sometimes a network timeout). A backend that does not
+// answer while ctx is live yields an error wrapping [ErrUnavailable]. After
+// Close, every method returns an error.
 //
 // Retention: a plan is kept until Retention (by default [DefaultRetention])
 // after the later of its ExpiresAt and its last save or transition; a plan's

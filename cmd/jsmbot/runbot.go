@@ -51,7 +51,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 		// Listen first, so that :0 works and a taken port fails at start;
 		// it serves beside the bot once Slack accepted the tokens.
 		if ops, err = listenOps(cfg.HTTPAddr, opsHandler(m, st)); err != nil {
-			return err
+			return repair.Mark(repair.KindListenFailed, err)
 		}
 		defer ops.close()
 		logger.Info("health listener", "addr", ops.Addr())

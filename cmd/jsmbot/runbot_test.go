@@ -198,4 +198,7 @@ func TestRunBotRedisDown(t *testing.T) {
 	if !strings.Contains(errOut.String(), "cannot reach Redis at "+addr) || strings.Contains(errOut.String(), "pw-secret") {
 		t.Errorf("stderr = %s", errOut.String())
 	}
+	if last := lastLine(errOut.String()); !strings.Contains(last, "Redis is not answering") || strings.Contains(last, "Jira") {
+		t.Errorf("last line %q, want it to name Redis and not Jira", last)
+	}
 }
