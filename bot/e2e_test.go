@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/store"
@@ -203,7 +204,7 @@ func assertAppliedOnce(t *testing.T, h *harness, report slacksim.Message) {
 	case "copy":
 		wantWrites = 2 // create the copy, assign it
 	default:
-		data, err := decodePlan(rec)
+		data, err := approval.Decode(rec)
 		if err != nil {
 			t.Fatal(err)
 		}

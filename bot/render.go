@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
@@ -307,7 +308,7 @@ func sharedWords(keys []string) string {
 // planView is a stored plan, for the messages that follow a decision.
 type planView struct {
 	Rec  store.PlanRecord
-	Data planData
+	Data approval.PlanData
 }
 
 func (v planView) title(what string) slack.Block {
