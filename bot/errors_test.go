@@ -93,8 +93,8 @@ func TestUserText(t *testing.T) {
 			return fmt.Errorf("save plan: %w", deadRedis(t).SavePlan(t.Context(), store.PlanRecord{ID: "p1", ExpiresAt: time.Now().Add(time.Hour)}))
 		}, want: "My state store (Redis) is not answering", notWant: "Jira"},
 		{name: "unreachable Slack", err: func(t *testing.T) error {
-			b := &Bot{slack: slack.New("xoxb-test", slack.OptionAPIURL("http://"+deadAddr()+"/api/"))}
-			_, err := b.post(t.Context(), "C1", "", message{text: "hi"})
+			x := executor{slack: slack.New("xoxb-test", slack.OptionAPIURL("http://"+deadAddr()+"/api/"))}
+			_, err := x.post(t.Context(), "C1", "", message{text: "hi"})
 			return err
 		}, want: "Slack did not take my message", notWant: "Jira"},
 		{name: "Slack rate limit", err: func(*testing.T) error {

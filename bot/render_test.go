@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/internal/golden"
@@ -95,7 +96,7 @@ func diagnoseSim(t *testing.T, key string) *repair.Diagnosis {
 
 func offersOf(t *testing.T, d *repair.Diagnosis) []offer {
 	t.Helper()
-	plans, err := offers(d)
+	plans, err := approval.Offers(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestRender(t *testing.T) {
 		Digest: nopaOffers[0].Plan.Digest, RequesterID: userRequester, ApproverID: userApprover,
 		ChannelID: channel, MessageTS: "1.000001", ExpiresAt: expires,
 	}
-	view := planView{Rec: rec, Data: planData{Plan: nopaOffers[0].Plan, Group: []string{rec.ID}, ProjectName: nopa.Snapshot.Project.Name, Roles: nopa.Snapshot.Roles}}
+	view := planView{Rec: rec, Data: approval.PlanData{Plan: nopaOffers[0].Plan, Group: []string{rec.ID}, ProjectName: nopa.Snapshot.Project.Name, Roles: nopa.Snapshot.Roles}}
 	var changes []repair.Change
 	for _, g := range nopaOffers[0].Plan.AddGrants {
 		changes = append(changes, repair.Change{Step: repair.StepAddGrant, SchemeID: 1, SchemeName: "NOPA scheme", Grant: g, Done: true})

@@ -23,6 +23,7 @@ const DefaultPrefix = "jsmbot:v1:"
 // Keys, under the prefix (default [DefaultPrefix]):
 //
 //	plan:<id>      string: the PlanRecord as JSON; TTL per the retention rule
+//	offer:<id>     string: the OfferRecord as JSON; TTL per the retention rule
 //	audit:<planID> list: AuditRecords as JSON, oldest first; TTL per the retention rule
 //	once:<key>     string "1": a MarkOnce marker; TTL = the marker's ttl
 //
@@ -55,12 +56,6 @@ func WithPrefix(p string) RedisOption {
 // time.Now, for plan expiry and for the lengths of the TTLs it sets.
 func WithRedisClock(now func() time.Time) RedisOption {
 	return func(s *Redis) { s.now = now }
-}
-
-// WithRedisRetention sets how long plans and audit records are kept after
-// they stop changing; the default is [DefaultRetention].
-func WithRedisRetention(d time.Duration) RedisOption {
-	return func(s *Redis) { s.retention = d }
 }
 
 // casScript replaces KEYS[1] with ARGV[2] (TTL ARGV[3] ms) only if it still
@@ -104,6 +99,7 @@ func NewRedis(rdb redis.UniversalClient, opts ...RedisOption) *Redis {
 }
 
 func (s *Redis) planKey(id string) string  { return s.prefix + "plan:" + id }
+func (s *Redis) offerKey(id string) string { return s.prefix + "offer:" + id }
 func (s *Redis) auditKey(id string) string { return s.prefix + "audit:" + id }
 func (s *Redis) onceKey(k string) string   { return s.prefix + "once:" + k }
 
@@ -273,6 +269,49 @@ func (s *Redis) MarkOnce(ctx context.Context, key string, ttl time.Duration) (bo
 		return false, fmt.Errorf("store: mark once: %w", unavailable(ctx, err))
 	}
 	return ok, nil
+}
+
+// SaveOffer implements [Store.SaveOffer] with SET NX.
+func (s *Redis) SaveOffer(ctx context.Context, o OfferRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := s.clock()
+	rec, err := newOffer(o, now)
+	if err != nil {
+		return err
+	}
+	data, err := encode(rec)
+	if err != nil {
+		return err
+	}
+	ok, err := s.rdb.SetNX(ctx, s.offerKey(rec.ID), data, ttlUntil(offerDeadline(rec, now, s.retention), now)).Result()
+	if err != nil {
+		return fmt.Errorf("store: save offer %s: %w", rec.ID, err)
+	}
+	if !ok {
+		return fmt.Errorf("store: save offer %s: already exists: %w", rec.ID, ErrConflict)
+	}
+	return nil
+}
+
+// Offer implements [Store.Offer].
+func (s *Redis) Offer(ctx context.Context, id string) (OfferRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return OfferRecord{}, err
+	}
+	data, err := s.rdb.Get(ctx, s.offerKey(id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return OfferRecord{}, fmt.Errorf("store: offer %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return OfferRecord{}, fmt.Errorf("store: offer %s: %w", id, err)
+	}
+	var rec OfferRecord
+	if err := decode(data, &rec); err != nil {
+		return OfferRecord{}, fmt.Errorf("store: offer %s: %w", id, err)
+	}
+	return normalizeOffer(rec), nil
 }
 
 // AppendAudit implements [Store.AppendAudit].
