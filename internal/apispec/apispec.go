@@ -2,10 +2,10 @@
 // documents for the Jira Cloud platform REST API v3 and the Jira Service
 // Management REST API, copied into testdata/ (see testdata/SOURCE.md).
 //
-// It is test support: tests of the jira client use [FindRoute] to prove that
-// every request the client sends hits a real operation of the specs, and
-// the simulator's conformance test uses [ValidateResponse] to prove that its
-// answers have the documented shape.
+// It is test support: tests of the jira client use [ValidateRequest] to prove
+// that every request the client sends hits a real operation of the specs
+// with valid parameters and body, and the simulator's conformance test uses
+// [ValidateResponse] to prove that its answers have the documented shape.
 //
 // Paths may be given with any prefix before "/rest/" (a site URL, the
 // api.atlassian.com gateway base path, the simulator's base path) and with a
@@ -140,21 +140,6 @@ func load(data []byte) (*spec, error) {
 	return &spec{doc: doc, router: router}, nil
 }
 
-// Doc returns the parsed document of api, for tests that need to inspect it
-// (read-only: it is shared).
-func Doc(tb testing.TB, api API) *openapi3.T {
-	tb.Helper()
-	all, err := specs()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sp, ok := all[api]
-	if !ok {
-		tb.Fatalf("apispec: unknown API %q", api)
-	}
-	return sp.doc
-}
-
 // SplitPath returns the API of a path and the path from "/rest/" on, with
 // anything before it (scheme, host, base path) and the query removed. It
 // accepts a full URL or a path.
@@ -215,17 +200,6 @@ func Lookup(method, path string) (Route, error) {
 		r.Experimental = v
 	}
 	return r, nil
-}
-
-// FindRoute is [Lookup] that fails the test when the request matches no
-// operation of the specs.
-func FindRoute(tb testing.TB, method, path string) Route {
-	tb.Helper()
-	r, err := Lookup(method, path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return r
 }
 
 // options are the openapi3filter options used everywhere (see the package

@@ -5,8 +5,8 @@
 //
 // # Usage
 //
-// [NewServer] starts an [httptest.Server] on loopback and registers its
-// Close with the test; point the code under test at [Server.URL], which
+// [NewServer] starts the simulator on a loopback port and registers its
+// Close with the test ([New] leaves closing to the caller); point the code under test at [Server.URL], which
 // already ends in a non-empty base path ([DefaultBasePath]) the way OAuth
 // gateway URLs (https://api.atlassian.com/ex/jira/{cloudId}) do. A request
 // that drops the base path gets a 404. Every request must carry Basic
@@ -48,7 +48,7 @@
 // Latency is implemented with a plain timer, so it runs on the fake clock
 // inside a testing/synctest bubble, provided the waiting happens in a bubble
 // goroutine. Requests through a real socket are served by goroutines of the
-// httptest server (outside any bubble) and a goroutine blocked on a socket is
+// simulator's HTTP server (outside any bubble) and a goroutine blocked on a socket is
 // never durably blocked; inside a bubble use [Server.Client], whose transport
 // serves requests in the calling goroutine without touching the network.
 //

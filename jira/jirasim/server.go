@@ -7,10 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -41,7 +39,7 @@ type Server struct {
 	// URL+"/rest/api/3", JSM under URL+"/rest/servicedeskapi".
 	URL string
 
-	ts  *httptest.Server
+	ln  *listener
 	cfg config
 	mux *http.ServeMux
 
@@ -103,9 +101,9 @@ func WithSeed(scenarios ...Scenario) Option {
 	return func(c *config) { c.scenarios = append([]Scenario(nil), scenarios...) }
 }
 
-// New starts a simulator on a loopback httptest server. The caller must
-// call [Server.Close]. It panics if a scenario name is unknown, like
-// httptest.NewServer panics when it cannot listen.
+// New starts a simulator on a loopback port of its own. The caller must
+// call [Server.Close]. It panics if it cannot listen or a scenario name is
+// unknown.
 func New(opts ...Option) *Server {
 	cfg := config{
 		basePath:  DefaultBasePath,
@@ -124,21 +122,33 @@ func New(opts ...Option) *Server {
 	s.mux = s.routes()
 	// Seed before serving: the URL (needed for self links) is known once the
 	// listener exists, and no request may see a half-built site.
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.ServeHTTP))
-	s.URL = "http://" + s.ts.Listener.Addr().String() + cfg.basePath
+	ln, err := newListener(http.HandlerFunc(s.ServeHTTP))
+	if err != nil {
+		panic("jirasim: " + err.Error())
+	}
+	s.ln = ln
+	s.URL = "http://" + ln.addr() + cfg.basePath
 	s.st = newState(s.URL, cfg.email)
 	for _, sc := range cfg.scenarios {
 		if err := s.st.seed(sc); err != nil {
-			s.ts.Close()
+			ln.close()
 			panic("jirasim: " + err.Error())
 		}
 	}
-	s.ts.Start()
+	ln.start()
 	return s
 }
 
+// TB is the part of testing.TB that [NewServer] uses; *testing.T and
+// *testing.B satisfy it. It is an interface of its own so that the
+// simulator does not import the testing package.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewServer is [New] plus tb.Cleanup(s.Close).
-func NewServer(tb testing.TB, opts ...Option) *Server {
+func NewServer(tb TB, opts ...Option) *Server {
 	tb.Helper()
 	s := New(opts...)
 	tb.Cleanup(s.Close)
@@ -146,8 +156,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 }
 
 // Close shuts the server down and blocks until all outstanding requests on
-// it have completed.
-func (s *Server) Close() { s.ts.Close() }
+// it have completed. Idle connections are closed at once. Calling it again
+// does nothing.
+func (s *Server) Close() { s.ln.close() }
 
 // SetLatency makes every request that arrives from now on wait d before it
 // is answered. The wait uses a plain timer (fake time inside a
@@ -167,7 +178,7 @@ func (s *Server) Client() *http.Client {
 	return &http.Client{Transport: inProcessTransport{h: s}}
 }
 
-// ServeHTTP serves one request exactly as the httptest server does. It lets
+// ServeHTTP serves one request exactly as the simulator's own listener does. It lets
 // tests mount the simulator in their own server or call it in-process.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
@@ -307,13 +318,11 @@ func (t inProcessTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	}
 	in.RequestURI = req.URL.RequestURI()
 	in.RemoteAddr = "127.0.0.1:1"
-	rec := httptest.NewRecorder()
+	rec := newRecorder()
 	t.h.ServeHTTP(rec, in)
 	in.Body.Close()
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
+	return rec.result(req), nil
 }
