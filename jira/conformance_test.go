@@ -8,6 +8,7 @@ import (
 
 	"github.com/jsmbot/jsmbot/internal/apispec"
 	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
 // TestRequestsMatchSpec sends every request the client can make and checks
@@ -31,6 +32,11 @@ func TestRequestsMatchSpec(t *testing.T) {
 		func() error { _, err := c.Myself(ctx); return err },
 		func() error { _, err := c.MyPermissions(ctx, "HELP", "ADMINISTER"); return err },
 		func() error { _, err := c.SearchUsers(ctx, "alice"); return err },
+		func() error {
+			help, _ := sim.Project("HELP")
+			_, err := c.CheckPermissions(ctx, jirasim.CustomerAliceID, []int64{help.ID}, []string{"BROWSE_PROJECTS", "CREATE_ISSUES"})
+			return err
+		},
 		func() error { _, err := c.ServiceDesk(ctx, "HELP"); return err },
 		func() error {
 			for _, err := range c.Projects(ctx, jira.ProjectSearch{TypeKeys: []string{jira.TypeServiceDesk}}) {
@@ -101,7 +107,7 @@ func TestRequestsMatchSpec(t *testing.T) {
 			t.Errorf("%s %s is experimental but was sent without X-ExperimentalApi: opt-in", r.Method, r.Path)
 		}
 	}
-	if len(seen) < 16 {
+	if len(seen) < 17 {
 		t.Errorf("only %d distinct operations were checked: %v", len(seen), seen)
 	}
 }

@@ -1,7 +1,9 @@
 // Package jirasim is an in-process simulator of the Jira Cloud platform REST
 // API (v3) and the Jira Service Management REST API, limited to the
 // operations jsmbot uses: projects, permission schemes and grants, project
-// roles, the caller's permissions, users, service desks and their customers.
+// roles, the caller's permissions, what an account may really do
+// (POST permissions/check, answered from the schemes: see check.go), users,
+// service desks and their customers.
 //
 // # Usage
 //
@@ -39,7 +41,10 @@
 //
 // [Server.FailNext] and [Server.RateLimit] inject error responses,
 // [Server.SetLatency] delays every answer, [Server.SetGlobalPermission] and
-// [Server.SetProjectPermission] take rights away from the caller, and
+// [Server.SetProjectPermission] take rights away from the caller,
+// [Server.SetUserActive] and [Server.SetAccountBlocked] make an account
+// denied although the scheme grants it (inactive, or blocked by a cause the
+// scheme does not show), and
 // [Server.Requests] returns every request received, in arrival order, with
 // the status it got.
 //

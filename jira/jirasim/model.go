@@ -123,6 +123,7 @@ type state struct {
 	roles    []role
 	global   map[string]bool
 	perms    map[string]bool // project permissions of the caller, site-wide
+	blocked  map[string]bool // accounts denied every project permission
 
 	nextSchemeID  int64
 	nextGrantID   int64
@@ -143,6 +144,7 @@ func newState(url, adminEmail string) *state {
 		nextDeskID:    1,
 		global:        map[string]bool{},
 		perms:         map[string]bool{},
+		blocked:       map[string]bool{},
 		roles: []role{
 			{RoleAdministrators, roleNameAdministrators, "A project role that represents administrators in a project"},
 			{RoleServiceDeskCustomers, roleNameServiceDeskCustomers, "Customers of a service project"},

@@ -35,6 +35,7 @@ func (s *Server) routes() *http.ServeMux {
 	// Platform: the caller and users.
 	m.Handle("GET "+p+"/myself", s.handle(s.myself))
 	m.Handle("GET "+p+"/mypermissions", s.handle(s.myPermissions))
+	m.Handle("POST "+p+"/permissions/check", s.handle(s.checkPermissions))
 	m.Handle("GET "+p+"/user/search", s.handle(s.searchUsers))
 
 	// JSM.
