@@ -78,6 +78,15 @@ func TestConformance(t *testing.T) {
 		{name: "scheme", method: "GET", path: "/rest/api/3/permissionscheme/0", want: 200},
 		{name: "scheme expanded", method: "GET", path: "/rest/api/3/permissionscheme/{nopa}?expand=all", want: 200},
 		{name: "scheme missing", method: "GET", path: "/rest/api/3/permissionscheme/4242", want: 404},
+		{name: "update scheme", method: "PUT", path: "/rest/api/3/permissionscheme/{nopa}", body: `{"name":"Renamed","description":"d"}`, want: 200},
+		{name: "update scheme grants", method: "PUT", path: "/rest/api/3/permissionscheme/{nopa}?expand=permissions", body: `{"name":"Renamed","permissions":[` + portalGrant + `]}`, want: 200},
+		{name: "update scheme taken name", method: "PUT", path: "/rest/api/3/permissionscheme/{nopa}", body: `{"name":"Shared Support Scheme"}`, want: 400},
+		{name: "update scheme forbidden", method: "PUT", path: "/rest/api/3/permissionscheme/{nopa}", body: `{"name":"X"}`, setup: noAdmin, want: 403},
+		{name: "update missing scheme", method: "PUT", path: "/rest/api/3/permissionscheme/4242", body: `{"name":"X"}`, want: 404},
+		{name: "delete scheme", method: "DELETE", path: "/rest/api/3/permissionscheme/{nopa}", want: 204},
+		{name: "delete default scheme", method: "DELETE", path: "/rest/api/3/permissionscheme/0", want: 400},
+		{name: "delete scheme forbidden", method: "DELETE", path: "/rest/api/3/permissionscheme/{nopa}", setup: noAdmin, want: 403},
+		{name: "delete missing scheme", method: "DELETE", path: "/rest/api/3/permissionscheme/4242", want: 404},
 
 		// Grants.
 		{name: "grants", method: "GET", path: "/rest/api/3/permissionscheme/{nopa}/permission", want: 200},
@@ -108,6 +117,11 @@ func TestConformance(t *testing.T) {
 		{name: "check permissions, no key", method: "POST", path: "/rest/api/3/permissions/check", body: `{"projectPermissions":[{"permissions":[""],"projects":[10000]}]}`, want: 400},
 		{name: "check permissions, unknown account", method: "POST", path: "/rest/api/3/permissions/check", body: `{"accountId":"qm:nobody","projectPermissions":[{"permissions":["BROWSE_PROJECTS"],"projects":[10000]}]}`, want: 400},
 		{name: "check permissions, other account forbidden", method: "POST", path: "/rest/api/3/permissions/check", body: `{"accountId":"` + jirasim.CustomerAliceID + `","projectPermissions":[{"permissions":["BROWSE_PROJECTS"],"projects":[10000]}]}`, setup: noAdmin, want: 403},
+		{name: "audit records", method: "GET", path: "/rest/api/3/auditing/record?offset=0&limit=10&filter=portal", setup: auditTrail, want: 200},
+		{name: "audit records by time", method: "GET", path: "/rest/api/3/auditing/record?from=2020-01-01T00:00:00.000%2B0000&to=2099-01-01", setup: auditTrail, want: 200},
+		{name: "audit records empty", method: "GET", path: "/rest/api/3/auditing/record", want: 200},
+		{name: "audit records forbidden", method: "GET", path: "/rest/api/3/auditing/record", setup: noAdmin, want: 403},
+		{name: "audit records free plan", method: "GET", path: "/rest/api/3/auditing/record", setup: func(s *jirasim.Server) { s.SetAuditLogAvailable(false) }, want: 403},
 		{name: "user search", method: "GET", path: "/rest/api/3/user/search?query=alice", want: 200},
 		{name: "user search without query", method: "GET", path: "/rest/api/3/user/search", want: 400},
 
@@ -177,7 +191,9 @@ func TestConformance(t *testing.T) {
 	// Every operation the simulator serves answered successfully at least
 	// once above.
 	want := []string{
+		"DELETE /rest/api/3/permissionscheme/{schemeId}",
 		"DELETE /rest/api/3/permissionscheme/{schemeId}/permission/{permissionId}",
+		"GET /rest/api/3/auditing/record",
 		"GET /rest/api/3/mypermissions",
 		"GET /rest/api/3/myself",
 		"GET /rest/api/3/permissionscheme",
@@ -198,6 +214,7 @@ func TestConformance(t *testing.T) {
 		"POST /rest/api/3/permissionscheme/{schemeId}/permission",
 		"POST /rest/servicedeskapi/customer",
 		"POST /rest/servicedeskapi/servicedesk/{serviceDeskId}/customer",
+		"PUT /rest/api/3/permissionscheme/{schemeId}",
 		"PUT /rest/api/3/project/{projectKeyOrId}/permissionscheme",
 	}
 	var got []string
@@ -208,6 +225,15 @@ func TestConformance(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("operations covered mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// auditTrail makes one change of every recorded kind behind the API's back.
+func auditTrail(s *jirasim.Server) {
+	id, _ := s.ProjectSchemeID("NOPA")
+	g := s.AddGrants(id, jirasim.Grant{HolderType: "sd.customer.portal.only", Permission: "BROWSE_PROJECTS"})
+	s.RemoveGrants(id, g[0].ID)
+	s.AddScheme("Audited", "d", jirasim.Grant{HolderType: "projectRole", HolderParameter: "10002", Permission: "ADMINISTER_PROJECTS"})
+	s.AssignScheme("NOPA", 0)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -43,11 +43,12 @@ type Server struct {
 	cfg config
 	mux *http.ServeMux
 
-	mu        sync.Mutex // guards everything below
-	st        *state
-	faults    []*fault
-	rateLimit rateLimit
-	log       []*Request
+	mu           sync.Mutex // guards everything below
+	changeAuthor string     // author of the helpers' changes
+	st           *state
+	faults       []*fault
+	rateLimit    rateLimit
+	log          []*Request
 
 	latency time.Duration
 }
@@ -60,6 +61,7 @@ type config struct {
 	latency   time.Duration
 	pageSize  int
 	scenarios []Scenario
+	now       func() time.Time
 }
 
 // Option configures a [Server] at construction.
@@ -94,6 +96,17 @@ func WithPageSize(n int) Option {
 	}
 }
 
+// WithClock makes the simulator read the time from now instead of
+// time.Now: the created time of audit records (and the refill of burst
+// limits). Pass a fake clock's Now so that tests need no sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
 // WithSeed replaces the default seed ([SeedAll]) with the given scenarios.
 // WithSeed() with no argument leaves an empty site: the admin account, the
 // site's project roles and the Default Permission Scheme only.
@@ -111,6 +124,7 @@ func New(opts ...Option) *Server {
 		token:     DefaultToken,
 		pageSize:  defaultPageSize,
 		scenarios: []Scenario{SeedAll},
+		now:       time.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -118,7 +132,7 @@ func New(opts ...Option) *Server {
 	if cfg.basePath == "/" {
 		cfg.basePath = ""
 	}
-	s := &Server{cfg: cfg, latency: cfg.latency}
+	s := &Server{cfg: cfg, latency: cfg.latency, changeAuthor: OwnerAccountID}
 	s.mux = s.routes()
 	// Seed before serving: the URL (needed for self links) is known once the
 	// listener exists, and no request may see a half-built site.
@@ -128,13 +142,14 @@ func New(opts ...Option) *Server {
 	}
 	s.ln = ln
 	s.URL = "http://" + ln.addr() + cfg.basePath
-	s.st = newState(s.URL, cfg.email)
+	s.st = newState(s.URL, cfg.email, cfg.now)
 	for _, sc := range cfg.scenarios {
 		if err := s.st.seed(sc); err != nil {
 			ln.close()
 			panic("jirasim: " + err.Error())
 		}
 	}
+	s.st.recording = true
 	ln.start()
 	return s
 }
