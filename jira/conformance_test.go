@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/jsmbot/jsmbot/internal/apispec"
 	"github.com/jsmbot/jsmbot/jira"
@@ -40,6 +41,15 @@ func TestRequestsMatchSpec(t *testing.T) {
 		func() error { _, err := c.ServiceDesk(ctx, "HELP"); return err },
 		func() error {
 			for _, err := range c.Projects(ctx, jira.ProjectSearch{TypeKeys: []string{jira.TypeServiceDesk}}) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func() error {
+			q := jira.AuditQuery{From: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Now(), Filter: "permission scheme"}
+			for _, err := range c.AuditRecords(ctx, q) {
 				if err != nil {
 					return err
 				}
@@ -107,7 +117,7 @@ func TestRequestsMatchSpec(t *testing.T) {
 			t.Errorf("%s %s is experimental but was sent without X-ExperimentalApi: opt-in", r.Method, r.Path)
 		}
 	}
-	if len(seen) < 17 {
+	if len(seen) < 18 {
 		t.Errorf("only %d distinct operations were checked: %v", len(seen), seen)
 	}
 }

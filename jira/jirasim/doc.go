@@ -2,8 +2,9 @@
 // API (v3) and the Jira Service Management REST API, limited to the
 // operations jsmbot uses: projects, permission schemes and grants, project
 // roles, the caller's permissions, what an account may really do
-// (POST permissions/check, answered from the schemes: see check.go), users,
-// service desks and their customers.
+// (POST permissions/check, answered from the schemes: see check.go), the
+// audit log of scheme changes (see audit.go), users, service desks and their
+// customers.
 //
 // # Usage
 //
@@ -19,6 +20,10 @@
 // recognise. Tests can seed their own sites with [Server.AddScheme],
 // [Server.AddProject], [Server.AddUser] and [Server.AddCustomers], and assert
 // on state with [Server.SchemeGrants], [Server.ProjectSchemeID] and friends.
+// [Server.RemoveGrants] and [Server.AssignScheme] change a site behind the
+// client's back; every change to schemes, through the API or the helpers,
+// lands in the audit log with its author ([Server.SetChangeAuthor]) and
+// time ([WithClock]).
 //
 // # Faithful on the wire
 //
