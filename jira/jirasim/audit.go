@@ -156,6 +156,9 @@ func removed(field, v string) wireChangedValue {
 // recordSchemeCreated writes the creation of sc (its grants follow as
 // recordGrant calls).
 func (st *state) recordSchemeCreated(sc *scheme) {
+	if !st.recording {
+		return
+	}
 	var cv []wireChangedValue
 	if sc.description != "" {
 		cv = append(cv, wireChangedValue{FieldName: "Description", ChangedTo: sc.description})
@@ -166,6 +169,9 @@ func (st *state) recordSchemeCreated(sc *scheme) {
 
 // recordGrant writes a grant added to (add) or removed from sc.
 func (st *state) recordGrant(sc *scheme, g Grant, add bool) {
+	if !st.recording {
+		return
+	}
 	typ, value := st.holderLabels(g)
 	perm := g.Permission
 	if def, ok := lookupPermission(g.Permission); ok {
@@ -186,6 +192,9 @@ func (st *state) recordGrant(sc *scheme, g Grant, add bool) {
 // recordAssignment writes a project moving from one scheme to another (old
 // nil: a new project).
 func (st *state) recordAssignment(p *project, old, now *scheme) {
+	if !st.recording {
+		return
+	}
 	if old != nil {
 		st.record(sumSchemeRemoved, projectItem(p), nil, schemeItem(old))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jsmbot/jsmbot/internal/apispec"
+	"github.com/jsmbot/jsmbot/internal/fakeclock"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
@@ -31,6 +32,8 @@ func TestConformance(t *testing.T) {
 		body   string
 		opts   []reqOpt
 		setup  func(*jirasim.Server)
+		// simOpts configure the simulator of the case.
+		simOpts []jirasim.Option
 		// invalidRequest marks requests that the spec itself rejects (the
 		// test sends them on purpose).
 		invalidRequest bool
@@ -148,6 +151,8 @@ func TestConformance(t *testing.T) {
 
 		// Injected faults keep the documented shapes.
 		{name: "JSM rate limited", method: "GET", path: "/rest/servicedeskapi/servicedesk/1", setup: func(s *jirasim.Server) { s.RateLimit(1, time.Second) }, want: 429},
+		{name: "burst limited", method: "GET", path: "/rest/api/3/project/HELP", simOpts: burstFrozen, setup: exhaustBurst("/rest/api/3/project/NOPA", 100), want: 429},
+		{name: "JSM burst limited", method: "GET", path: "/rest/servicedeskapi/servicedesk/HELP/customer", opts: []reqOpt{experimental}, simOpts: burstFrozen, setup: exhaustBurst("/rest/servicedeskapi/servicedesk/NOPA/customer", 5), want: 429},
 		{name: "rate limited", method: "GET", path: "/rest/api/3/project/HELP", setup: func(s *jirasim.Server) { s.RateLimit(1, time.Second) }, want: 429},
 		{name: "platform fault", method: "GET", path: "/rest/api/3/permissionscheme", setup: func(s *jirasim.Server) { s.FailNext("", "/rest/api/3/", 1, 503, http.Header{"Retry-After": {"5"}}) }, want: 503},
 		{name: "JSM fault", method: "GET", path: "/rest/servicedeskapi/servicedesk", setup: func(s *jirasim.Server) { s.FailNext("GET", "/rest/servicedeskapi", 1, 500, nil) }, want: 500},
@@ -161,7 +166,7 @@ func TestConformance(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				s := jirasim.NewServer(t)
+				s := jirasim.NewServer(t, tt.simOpts...)
 				if tt.setup != nil {
 					tt.setup(s)
 				}
@@ -224,6 +229,28 @@ func TestConformance(t *testing.T) {
 	slices.Sort(got)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("operations covered mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// burstFrozen enforces the burst limits on a clock that stands still, so
+// an emptied bucket stays empty.
+var burstFrozen = []jirasim.Option{jirasim.WithBurstLimits(), jirasim.WithClock(fakeclock.New().Now)}
+
+// exhaustBurst empties the bucket of path's endpoint with n requests.
+func exhaustBurst(path string, n int) func(*jirasim.Server) {
+	return func(s *jirasim.Server) {
+		c := s.Client()
+		for range n {
+			req, err := http.NewRequest("GET", s.URL+path, nil)
+			if err != nil {
+				panic(err)
+			}
+			req.SetBasicAuth(jirasim.DefaultEmail, jirasim.DefaultToken)
+			req.Header.Set("X-ExperimentalApi", "opt-in")
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
 	}
 }
 

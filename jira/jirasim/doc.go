@@ -17,7 +17,8 @@
 //
 // The site is seeded with named scenarios ([WithSeed]; all of them by
 // default), one Jira project per broken (or healthy) state the bot must
-// recognise. Tests can seed their own sites with [Server.AddScheme],
+// recognise, or with a fleet of up to thousands of projects on a few shared
+// schemes ([WithFleet], laid out deterministically: see [Fleet]). Tests can seed their own sites with [Server.AddScheme],
 // [Server.AddProject], [Server.AddUser] and [Server.AddCustomers], and assert
 // on state with [Server.SchemeGrants], [Server.ProjectSchemeID] and friends.
 // [Server.RemoveGrants] and [Server.AssignScheme] change a site behind the
@@ -44,7 +45,11 @@
 //
 // # Faults, latency and the request log
 //
-// [Server.FailNext] and [Server.RateLimit] inject error responses,
+// [WithBurstLimits] (or [Server.SetBurstLimits]) enforces Jira Cloud's
+// burst limits, a token bucket per endpoint and method answered with 429,
+// Retry-After and RateLimit-Reason: jira-burst-based (see burst.go); they
+// are off by default. [Server.FailNext] and [Server.RateLimit] inject error
+// responses,
 // [Server.SetLatency] delays every answer, [Server.SetGlobalPermission] and
 // [Server.SetProjectPermission] take rights away from the caller,
 // [Server.SetUserActive] and [Server.SetAccountBlocked] make an account
@@ -55,12 +60,22 @@
 //
 // # Time
 //
-// Latency is implemented with a plain timer, so it runs on the fake clock
+// [WithClock] gives the simulator a clock for audit record times and for
+// refilling the burst buckets, so tests advance a fake clock instead of
+// sleeping. Latency is implemented with a plain timer, so it runs on the fake clock
 // inside a testing/synctest bubble, provided the waiting happens in a bubble
 // goroutine. Requests through a real socket are served by goroutines of the
 // simulator's HTTP server (outside any bubble) and a goroutine blocked on a socket is
 // never durably blocked; inside a bubble use [Server.Client], whose transport
 // serves requests in the calling goroutine without touching the network.
+//
+// # Where new things go
+//
+// A new operation is a handler next to its kind (platform.go, jsm.go, or a
+// file of its own such as check.go and audit.go), one line in routes.go,
+// and success and error cases in conformance_test.go, whose list of covered
+// operations must name it. A new seeded state is a [Scenario] in
+// scenarios.go; a new fault, a method in faults.go.
 //
 // # Concurrency
 //

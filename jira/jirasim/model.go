@@ -61,6 +61,10 @@ type Project struct {
 	// ServiceDeskID is the service desk id ("1", "2", …); empty means
 	// "assign the next one". Ignored unless Desk is set.
 	ServiceDeskID string
+	// Unreadable makes GET project/{key}/permissionscheme answer 403 for
+	// this project alone, as for a project whose permissions the caller may
+	// not administer although it may administer the others.
+	Unreadable bool
 }
 
 // Grant is a permission grant of a permission scheme.
@@ -120,6 +124,9 @@ type state struct {
 	url      string // site URL including the base path
 	schemes  map[int64]*scheme
 	projects []*project // in creation order
+	byKey    map[string]*project
+	byID     map[int64]*project
+	byDesk   map[string]*project // by service desk id
 	users    []*User
 	roles    []role
 	global   map[string]bool
@@ -151,6 +158,9 @@ func newState(url, adminEmail string, now func() time.Time) *state {
 		nextAuditID:    10000,
 		auditAvailable: true,
 		schemes:        map[int64]*scheme{},
+		byKey:          map[string]*project{},
+		byID:           map[int64]*project{},
+		byDesk:         map[string]*project{},
 		nextSchemeID:   10000,
 		nextGrantID:    10000,
 		nextProjectID:  10000,
@@ -268,8 +278,16 @@ func (st *state) addProject(p Project) (*project, error) {
 	} else if n, err := strconv.Atoi(p.ServiceDeskID); err == nil && n >= st.nextDeskID {
 		st.nextDeskID = n + 1
 	}
+	if p.Desk && st.byDesk[p.ServiceDeskID] != nil {
+		return nil, fmt.Errorf("project %s: service desk %s exists", p.Key, p.ServiceDeskID)
+	}
 	pr := &project{Project: p}
 	st.projects = append(st.projects, pr)
+	st.byKey[p.Key] = pr
+	st.byID[p.ID] = pr
+	if p.Desk {
+		st.byDesk[p.ServiceDeskID] = pr
+	}
 	if !p.TeamManaged {
 		st.recordAssignment(pr, nil, st.schemes[p.SchemeID])
 	}
@@ -337,23 +355,9 @@ func generatedAccountID(email string, seq int, customer bool) string {
 	return fmt.Sprintf("qm:%s-%s-4%s-a%s-%s:%s", h[0:8], h[8:12], h[13:16], h[17:20], h[20:32], h[32:55])
 }
 
-func (st *state) projectByKey(key string) *project {
-	for _, p := range st.projects {
-		if p.Key == key {
-			return p
-		}
-	}
-	return nil
-}
+func (st *state) projectByKey(key string) *project { return st.byKey[key] }
 
-func (st *state) projectByID(id int64) *project {
-	for _, p := range st.projects {
-		if p.ID == id {
-			return p
-		}
-	}
-	return nil
-}
+func (st *state) projectByID(id int64) *project { return st.byID[id] }
 
 // projectByIDOrKey resolves a {projectIdOrKey} path parameter.
 func (st *state) projectByIDOrKey(s string) *project {
@@ -376,11 +380,7 @@ func (st *state) projectByDesk(s string) *project {
 		}
 	default:
 		id := strings.TrimPrefix(s, "serviceDeskId:")
-		for _, q := range st.projects {
-			if q.Desk && q.ServiceDeskID == id {
-				p = q
-			}
-		}
+		p = st.byDesk[id]
 		if p == nil && id == s {
 			p = st.projectByKey(s)
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Handlers of the platform API (/rest/api/3). They run under Server.mu and
@@ -294,7 +295,7 @@ func (s *Server) getProjectScheme(r *http.Request) reply {
 	if rep != nil {
 		return *rep
 	}
-	if !st.adminProjects() {
+	if !st.adminProjects() || p.Unreadable {
 		return platformErr(http.StatusForbidden, msgNoPermission)
 	}
 	if p.TeamManaged {
@@ -528,13 +529,18 @@ func cmpOr(a, b string) string {
 
 // lookupPermission finds a permission in the catalogue.
 func lookupPermission(key string) (permissionDef, bool) {
-	for _, p := range permissionCatalogue() {
-		if p.Key == key {
-			return p, true
-		}
-	}
-	return permissionDef{}, false
+	p, ok := catalogueByKey()[key]
+	return p, ok
 }
+
+// catalogueByKey indexes the catalogue once; it is read-only after.
+var catalogueByKey = sync.OnceValue(func() map[string]permissionDef {
+	m := map[string]permissionDef{}
+	for _, p := range permissionCatalogue() {
+		m[p.Key] = p
+	}
+	return m
+})
 
 // GET /permissionscheme/{schemeId}
 func (s *Server) getScheme(r *http.Request) reply {

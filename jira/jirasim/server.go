@@ -48,6 +48,7 @@ type Server struct {
 	st           *state
 	faults       []*fault
 	rateLimit    rateLimit
+	burst        burstLimiter
 	log          []*Request
 
 	latency time.Duration
@@ -61,7 +62,9 @@ type config struct {
 	latency   time.Duration
 	pageSize  int
 	scenarios []Scenario
+	fleet     *Fleet
 	now       func() time.Time
+	burst     bool
 }
 
 // Option configures a [Server] at construction.
@@ -109,9 +112,13 @@ func WithClock(now func() time.Time) Option {
 
 // WithSeed replaces the default seed ([SeedAll]) with the given scenarios.
 // WithSeed() with no argument leaves an empty site: the admin account, the
-// site's project roles and the Default Permission Scheme only.
+// owner account ([OwnerAccountID]), the site's project roles and the
+// Default Permission Scheme only. It replaces any [WithFleet].
 func WithSeed(scenarios ...Scenario) Option {
-	return func(c *config) { c.scenarios = append([]Scenario(nil), scenarios...) }
+	return func(c *config) {
+		c.scenarios = append([]Scenario(nil), scenarios...)
+		c.fleet = nil
+	}
 }
 
 // New starts a simulator on a loopback port of its own. The caller must
@@ -133,6 +140,7 @@ func New(opts ...Option) *Server {
 		cfg.basePath = ""
 	}
 	s := &Server{cfg: cfg, latency: cfg.latency, changeAuthor: OwnerAccountID}
+	s.burst = burstLimiter{on: cfg.burst, buckets: map[string]*bucket{}}
 	s.mux = s.routes()
 	// Seed before serving: the URL (needed for self links) is known once the
 	// listener exists, and no request may see a half-built site.
@@ -145,6 +153,12 @@ func New(opts ...Option) *Server {
 	s.st = newState(s.URL, cfg.email, cfg.now)
 	for _, sc := range cfg.scenarios {
 		if err := s.st.seed(sc); err != nil {
+			ln.close()
+			panic("jirasim: " + err.Error())
+		}
+	}
+	if cfg.fleet != nil {
+		if err := s.st.seedFleet(*cfg.fleet); err != nil {
 			ln.close()
 			panic("jirasim: " + err.Error())
 		}
@@ -226,6 +240,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) {
 		// The JSM document gives its 401s the ErrorResponse body; the
 		// platform's is the ErrorCollection.
 		apiErr(path, http.StatusUnauthorized, msgNotAuthenticated, "sd.jirasim.not.authenticated").write(w)
+		return
+	}
+	if s.limitBurst(w, r, path) {
 		return
 	}
 	if s.injectFault(w, r.Method, path) {
