@@ -487,6 +487,13 @@ func (s *Server) WaitConnected(ctx context.Context, n int) error {
 	return err
 }
 
+// WaitDisconnected waits until no socket is open: every client has closed
+// its connection (a bot that stopped) or the server dropped it.
+func (s *Server) WaitDisconnected(ctx context.Context) error {
+	_, err := waitFor(ctx, s, func() (struct{}, bool) { return struct{}{}, len(s.allConns) == 0 })
+	return err
+}
+
 // Pongs returns how many WebSocket pongs the clients sent in answer to the
 // server's pings.
 func (s *Server) Pongs() int {
