@@ -103,6 +103,7 @@ type Problem struct {
 // Error lists every configuration problem at once.
 type Error struct{ Problems []Problem }
 
+// Error lists the messages, "configuration: " first.
 func (e *Error) Error() string {
 	msgs := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
