@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/internal/ops"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
@@ -59,7 +60,7 @@ func TestDescribe(t *testing.T) {
 			return fmt.Errorf("cannot reach Redis at x (REDIS_URL): %w", st.Ping(t.Context()))
 		}, want: "Redis is not answering: cannot reach Redis at x (REDIS_URL): store: ping: ", notWant: "Jira"},
 		{name: "busy listen address", err: func(t *testing.T) error {
-			_, err := listenOps(busyAddr(t), nil)
+			_, err := ops.Listen(busyAddr(t), nil)
 			return repair.Mark(repair.KindListenFailed, err)
 		}, want: "the ops HTTP listener cannot start (is the address in use?): listen on JSMBOT_HTTP_ADDR: ", notWant: "Jira"},
 		{name: "unreachable Slack", err: func(t *testing.T) error {
