@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/jsmbot/jsmbot/internal/fakeclock"
 	"github.com/jsmbot/jsmbot/store"
 	"github.com/jsmbot/jsmbot/store/storetest"
 )
@@ -37,7 +38,7 @@ func newTestClient(t *testing.T, addr string) *redis.Client {
 
 // newMiniredis returns a store on a fresh miniredis whose clock and TTLs
 // move together, plus the server.
-func newMiniredis(t *testing.T) (*store.Redis, *miniredis.Miniredis, *fakeClock) {
+func newMiniredis(t *testing.T) (*store.Redis, *miniredis.Miniredis, *fakeclock.Clock) {
 	t.Helper()
 	mr := miniredis.RunT(t)
 	clock := newTestClock(t)

@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/slack-go/slack"
+
+	"github.com/jsmbot/jsmbot/internal/fakeclock"
 )
 
 func newAPI(sim *Server, token string) *slack.Client {
@@ -276,7 +278,7 @@ func TestViews(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
+			clock := fakeclock.At(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 			sim := NewServer(t, WithClock(clock.Now))
 			api := newAPI(sim, DefaultBotToken)
 			trig := triggerOf(t, sim)
