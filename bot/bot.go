@@ -436,7 +436,7 @@ func (b *Bot) work(ctx context.Context, j job) {
 	}
 	if err := b.route(ctx, log, j, ackOnce); err != nil {
 		text, ref := userText(err)
-		log.Error("handler failed", "ref", ref, "err", err)
+		log.Log(ctx, failureLevel(err), "request failed", "ref", ref, "kind", repair.KindOf(err).String(), "err", err)
 		b.tell(ctx, who, text)
 	}
 }

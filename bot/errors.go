@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -128,4 +129,21 @@ func (b *Bot) tell(ctx context.Context, who request, text string) {
 	if _, err := b.slack.PostEphemeralContext(ctx, who.channelID, who.userID, slack.MsgOptionText(text, false)); err != nil {
 		b.log.Warn("could not tell the user", "user_id", who.userID, "channel_id", who.channelID, "err", err)
 	}
+}
+
+// failureLevel is the log level of a request that failed: the cause
+// decides. A user's typo (a project that does not exist, one jsmbot does
+// not repair, a plan overtaken by a change) is ordinary, an outage of a
+// component the bot depends on is a warning, and only what the bot does
+// not understand is an error an operator must look at.
+func failureLevel(err error) slog.Level {
+	switch repair.KindOf(err) {
+	case repair.KindNotFound, repair.KindNotApplicable, repair.KindStale, repair.KindCancelled:
+		return slog.LevelInfo
+	case repair.KindForbidden, repair.KindUnauthenticated, repair.KindRateLimited,
+		repair.KindJiraUnavailable, repair.KindJiraTimeout, repair.KindJiraUnreachable,
+		repair.KindRedisUnavailable, repair.KindSlackUnavailable, repair.KindSlackRateLimited:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }
