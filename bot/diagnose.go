@@ -30,6 +30,15 @@ func (b *Bot) offer(ctx context.Context, req request, threadTS, intro string, d 
 	if err != nil {
 		return err
 	}
+	if len(plans) > 0 && len(b.cfg.Approvers) == 0 {
+		// Deny by default: with nobody allowed to approve, show what the
+		// fix would change and say why there is no button.
+		v := reportView{D: d, RequesterID: req.userID, Intro: intro, ReadOnly: true}
+		for _, p := range plans {
+			v.Offers = append(v.Offers, offer{Plan: p})
+		}
+		return b.exec.run(ctx, req.log, []effect{post{step: step{fail: abort, record: record}, channel: req.channelID, thread: threadTS, msg: renderReport(v)}})
+	}
 	ids := make([]string, len(plans))
 	for i := range plans {
 		if ids[i], err = store.NewID(); err != nil {

@@ -113,6 +113,14 @@ type reportView struct {
 	Preparing bool
 	// Intro, when set, opens the message (e.g. why a fresh diagnosis).
 	Intro string
+	// ReadOnly shows what the fixes would change without buttons: the bot
+	// has no approvers, so a button nobody may use is not offered.
+	ReadOnly bool
+}
+
+// readOnlyNote replaces the buttons of a bot without approvers.
+func readOnlyNote(key string) string {
+	return fmt.Sprintf(":lock: I am read-only here: nobody may approve a repair because jsmbot's approver list (JSMBOT_APPROVERS) is empty. An admin can apply the fix with `jsmbot fix %s`, or ask whoever runs jsmbot to set the approvers.", escape(key))
 }
 
 // renderReport renders a diagnosis: header, status and scheme, findings
@@ -181,6 +189,10 @@ func renderReport(v reportView) message {
 		for _, o := range v.Offers {
 			lines := planLines(o.Plan, d.Snapshot.Roles, d.Snapshot.SharedWith)
 			blocks = append(blocks, section(fmt.Sprintf("*%s*\n%s", modeTitle(o.Plan.Mode), strings.Join(lines, "\n"))))
+		}
+		if v.ReadOnly {
+			blocks = append(blocks, contextLine(requestedByText(v.RequesterID)), contextLine(readOnlyNote(p.Key)))
+			return message{text, clamp(blocks)}
 		}
 		note := requestedByText(v.RequesterID)
 		if !v.ExpiresAt.IsZero() {
