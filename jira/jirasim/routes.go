@@ -27,6 +27,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("GET "+p+"/permissionscheme", s.handle(s.listSchemes))
 	m.Handle("POST "+p+"/permissionscheme", s.handle(s.createScheme))
 	m.Handle("GET "+p+"/permissionscheme/{sid}", s.handle(s.getScheme))
+	m.Handle("DELETE "+p+"/permissionscheme/{sid}", s.handle(s.deleteScheme))
 	m.Handle("GET "+p+"/permissionscheme/{sid}/permission", s.handle(s.listGrants))
 	m.Handle("POST "+p+"/permissionscheme/{sid}/permission", s.handle(s.createGrant))
 	m.Handle("GET "+p+"/permissionscheme/{sid}/permission/{gid}", s.handle(s.getGrant))
