@@ -34,6 +34,7 @@ type Engine struct {
 	jira     *jira.Client
 	log      *slog.Logger
 	cacheTTL time.Duration
+	check    PermissionCheck // nil: customers are not checked (verify.go)
 
 	mu    sync.Mutex
 	share *shareIndex // project key → scheme id, from the last scan
@@ -55,6 +56,7 @@ func New(c *jira.Client, opts ...Option) *Engine {
 		jira:     c,
 		log:      slog.New(slog.DiscardHandler),
 		cacheTTL: DefaultShareCacheTTL,
+		check:    jiraPermissionCheck(c),
 	}
 	for _, o := range opts {
 		o(e)
