@@ -1,6 +1,7 @@
 package repair_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -292,4 +293,363 @@ func (tn *takeNameFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return tn.next.RoundTrip(r)
+}
+
+// TestFailedAssignmentDeletesCopy: when Jira refuses to assign the copy,
+// the copy is deleted again; when that delete fails too, the reconciler
+// finds the orphan by its plan and deletes it.
+func TestFailedAssignmentDeletesCopy(t *testing.T) {
+	t.Parallel()
+	for _, deleteFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("deleteFails=%v", deleteFails), func(t *testing.T) {
+			t.Parallel()
+			sim := jirasim.NewServer(t)
+			e, other := newLifecycle(t, sim, nil)
+			plan := mustPlan(t, e, "SHRA", diagnosis.ModeCopy)
+			before, _ := sim.ProjectSchemeID("SHRA")
+			sim.FailNext(http.MethodPut, "/rest/api/3/project/SHRA/permissionscheme", 1, http.StatusForbidden, nil)
+			if deleteFails {
+				sim.FailNext(http.MethodDelete, "/rest/api/3/permissionscheme/", 1, http.StatusForbidden, nil)
+			}
+			res, err := e.Apply(t.Context(), plan, repair.WithPlanID("plan-x"))
+			if err == nil {
+				t.Fatal("Apply succeeded, want the refused assignment")
+			}
+			wantDelete := map[bool]repair.Outcome{false: repair.Made, true: repair.Failed}[deleteFails]
+			want := []string{"create-scheme made", "assign-scheme failed", "delete-scheme " + string(wantDelete)}
+			if diff := cmp.Diff(want, outcomes(res.Changes)); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+			if id, _ := sim.ProjectSchemeID("SHRA"); id != before {
+				t.Errorf("SHRA uses scheme %d, want the original %d", id, before)
+			}
+			left := schemesNaming(t, other, "plan-x")
+			if !deleteFails {
+				if len(left) != 0 {
+					t.Errorf("schemes naming the plan: %v, want none", left)
+				}
+				return
+			}
+			orphans, err := e.OrphanCopies(t.Context(), "plan-x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(orphans) != 1 || orphans[0].SchemeID != left[0] {
+				t.Fatalf("OrphanCopies = %+v, want the copy %v", orphans, left)
+			}
+			c, err := e.DeleteOrphanCopy(t.Context(), "plan-x", orphans[0].SchemeID)
+			if err != nil || c.Outcome != repair.Made {
+				t.Fatalf("DeleteOrphanCopy = %+v, %v; want made", c, err)
+			}
+			if left := schemesNaming(t, other, "plan-x"); len(left) != 0 {
+				t.Errorf("schemes naming the plan after the reconcile: %v, want none", left)
+			}
+		})
+	}
+}
+
+// TestDeleteOrphanCopyRefuses: the reconciler's delete re-reads and leaves
+// alone a scheme that is not the plan's copy, and a copy a project uses.
+func TestDeleteOrphanCopyRefuses(t *testing.T) {
+	t.Parallel()
+	sim := jirasim.NewServer(t)
+	e, _ := newLifecycle(t, sim, nil)
+	plan := mustPlan(t, e, "SHRA", diagnosis.ModeCopy)
+	res, err := e.Apply(t.Context(), plan, repair.WithPlanID("plan-y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyID := res.Changes[0].SchemeID
+	shared, _ := sim.ProjectSchemeID("SHRB")
+	tests := []struct {
+		name     string
+		schemeID int64
+		want     error
+	}{
+		{name: "assigned copy", schemeID: copyID, want: repair.ErrInUse},
+		{name: "not a copy", schemeID: shared, want: repair.ErrNotACopy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim.ResetRequests()
+			if _, err := e.DeleteOrphanCopy(t.Context(), "plan-y", tt.schemeID); !errors.Is(err, tt.want) {
+				t.Errorf("DeleteOrphanCopy = %v, want %v", err, tt.want)
+			}
+			if w := writes(sim); len(w) != 0 {
+				t.Errorf("wrote %v", w)
+			}
+		})
+	}
+	if orphans, err := e.OrphanCopies(t.Context(), "plan-y"); err != nil || len(orphans) != 0 {
+		t.Errorf("OrphanCopies = %v, %v; want none (the copy is assigned)", orphans, err)
+	}
+}
+
+// TestUndoInPlace: undo deletes exactly the grants the repair created, by
+// id, re-creates the ones it removed, and leaves a grant someone else
+// added to the same scheme; a second undo finds nothing left to do.
+func TestUndoInPlace(t *testing.T) {
+	t.Parallel()
+	sim := jirasim.NewServer(t)
+	e, _ := newLifecycle(t, sim, nil)
+	id, _ := sim.ProjectSchemeID("CUST")
+	original := grantSet(sim, id)
+	plan := mustPlan(t, e, "CUST", diagnosis.ModeInPlace)
+	res, err := e.Apply(t.Context(), plan, repair.WithPlanID("plan-u"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := roundTrip(t, res.Record())
+	someone := sim.AddGrants(id, jirasim.Grant{HolderType: "group", HolderParameter: "jira-servicedesk-users", Permission: "MANAGE_WATCHERS"})[0]
+
+	sim.ResetRequests()
+	u, err := e.Undo(t.Context(), rec)
+	if err != nil {
+		t.Fatalf("Undo: %v", err)
+	}
+	var want []string
+	for _, c := range slices.Backward(res.Changes) {
+		if c.Step == repair.StepAddGrant {
+			want = append(want, fmt.Sprintf("DELETE /rest/api/3/permissionscheme/%d/permission/%d", id, c.Grant.ID))
+		} else {
+			want = append(want, fmt.Sprintf("POST /rest/api/3/permissionscheme/%d/permission", id))
+		}
+	}
+	if diff := cmp.Diff(want, writes(sim)); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	wantSteps := []string{
+		"add-grant CREATE_ISSUES made", "add-grant BROWSE_PROJECTS made", "add-grant ADD_COMMENTS made",
+		"delete-grant CREATE_ISSUES made", "delete-grant BROWSE_PROJECTS made",
+	}
+	if diff := cmp.Diff(wantSteps, undoSteps(u.Steps)); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	// The scheme is as before, with new ids for the re-created grants,
+	// plus the grant someone else added.
+	var got []string
+	for _, g := range grantSet(sim, id) {
+		got = append(got, g[:strings.LastIndex(g, " #")])
+	}
+	var wantGrants []string
+	for _, g := range append(original, fmt.Sprintf("group/jira-servicedesk-users MANAGE_WATCHERS #%d", someone.ID)) {
+		wantGrants = append(wantGrants, g[:strings.LastIndex(g, " #")])
+	}
+	slices.Sort(wantGrants)
+	if diff := cmp.Diff(wantGrants, got); diff != "" {
+		t.Errorf("grants after the undo (-want +got):\n%s", diff)
+	}
+	if u.After == nil || u.After.Report.Healthy {
+		t.Errorf("After = %v; want CUST's problems back", u.After)
+	}
+
+	sim.ResetRequests()
+	again, err := e.Undo(t.Context(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := writes(sim); len(w) != 0 {
+		t.Errorf("a second undo wrote %v", w)
+	}
+	wantSteps = []string{
+		"add-grant CREATE_ISSUES skipped/already-back", "add-grant BROWSE_PROJECTS skipped/already-back", "add-grant ADD_COMMENTS skipped/already-back",
+		"delete-grant CREATE_ISSUES skipped/gone", "delete-grant BROWSE_PROJECTS skipped/gone",
+	}
+	if diff := cmp.Diff(wantSteps, undoSteps(again.Steps)); diff != "" {
+		t.Errorf("second undo (-want +got):\n%s", diff)
+	}
+}
+
+// TestUndoSkips: undo leaves alone a created grant someone removed and
+// replaced with an identical one, and a grant that was already there.
+func TestUndoSkips(t *testing.T) {
+	t.Parallel()
+	sim := jirasim.NewServer(t)
+	e, other := newLifecycle(t, sim, nil)
+	id, _ := sim.ProjectSchemeID("NOPA")
+	plan := mustPlan(t, e, "NOPA", diagnosis.ModeInPlace)
+	res, err := e.Apply(t.Context(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := res.Record()
+	// Someone deletes the created BROWSE_PROJECTS grant and adds it again:
+	// same holder and permission, another id, not the repair's.
+	if err := other.DeleteGrant(t.Context(), id, res.Changes[0].Grant.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.AddGrant(t.Context(), id, jira.Grant{Holder: jira.Holder{Type: portal}, Permission: "BROWSE_PROJECTS"}); err != nil {
+		t.Fatal(err)
+	}
+	// And the record says CREATE_ISSUES was already there.
+	rec.Changes[1].Outcome = repair.AlreadyThere
+
+	sim.ResetRequests()
+	u, err := e.Undo(t.Context(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := writes(sim); len(w) != 0 {
+		t.Errorf("undo wrote %v", w)
+	}
+	want := []string{"delete-grant CREATE_ISSUES skipped/not-ours", "delete-grant BROWSE_PROJECTS skipped/gone"}
+	if diff := cmp.Diff(want, undoSteps(u.Steps)); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+}
+
+// TestUndoCopy: undo of a copy assigns the original scheme back and
+// deletes the copy; a copy someone assigned to another project meanwhile
+// is kept, and the undo says who uses it.
+func TestUndoCopy(t *testing.T) {
+	t.Parallel()
+	for _, sharedLater := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sharedLater=%v", sharedLater), func(t *testing.T) {
+			t.Parallel()
+			sim := jirasim.NewServer(t)
+			e, other := newLifecycle(t, sim, nil)
+			original, _ := sim.ProjectSchemeID("SHRA")
+			plan := mustPlan(t, e, "SHRA", diagnosis.ModeCopy)
+			res, err := e.Apply(t.Context(), plan, repair.WithPlanID("plan-c"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			copyID := res.Changes[0].SchemeID
+			if sharedLater {
+				if err := other.AssignPermissionScheme(t.Context(), "SHRB", copyID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sim.ResetRequests()
+			u, err := e.Undo(t.Context(), roundTrip(t, res.Record()))
+			if err != nil {
+				t.Fatalf("Undo: %v", err)
+			}
+			want := []string{"PUT /rest/api/3/project/SHRA/permissionscheme", fmt.Sprintf("DELETE /rest/api/3/permissionscheme/%d", copyID)}
+			wantSteps := []string{"assign-original made", "delete-copy made"}
+			if sharedLater {
+				want = want[:1]
+				wantSteps[1] = "delete-copy skipped/in-use"
+			}
+			if diff := cmp.Diff(want, writes(sim)); diff != "" {
+				t.Errorf("writes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantSteps, undoSteps(u.Steps)); diff != "" {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+			if sharedLater && !slices.Equal(u.Steps[1].UsedBy, []string{"SHRB"}) {
+				t.Errorf("UsedBy = %v, want [SHRB]", u.Steps[1].UsedBy)
+			}
+			if id, _ := sim.ProjectSchemeID("SHRA"); id != original {
+				t.Errorf("SHRA uses %d, want the original %d", id, original)
+			}
+			if got := slices.Contains(sim.SchemeIDs(), copyID); got != sharedLater {
+				t.Errorf("copy exists = %v, want %v", got, sharedLater)
+			}
+		})
+	}
+}
+
+// schemeCheck is a permission check that answers as Jira would for a
+// portal-only customer of the project key: the permissions the project's
+// scheme grants to Portal Access. denied makes it deny everything, as
+// Jira does when something other than the scheme blocks the customer.
+func schemeCheck(sim *jirasim.Server, key string, denied bool, asked *[]string) repair.PermissionCheck {
+	return func(_ context.Context, accountID string, projectID int64, keys []string) ([]string, error) {
+		p, _ := sim.Project(key)
+		if p.ID != projectID {
+			return nil, fmt.Errorf("asked about project %d, want %s's %d", projectID, key, p.ID)
+		}
+		*asked = append(*asked, accountID)
+		if denied {
+			return nil, nil
+		}
+		var held []string
+		id, _ := sim.ProjectSchemeID(key)
+		for _, g := range sim.SchemeGrants(id) {
+			if g.HolderType == portal && slices.Contains(keys, g.Permission) {
+				held = append(held, g.Permission)
+			}
+		}
+		return held, nil
+	}
+}
+
+// TestVerifiedForCustomer: after a repair and after its undo the engine
+// asks Jira about one real customer of the desk and reads the answer
+// against the grants.
+func TestVerifiedForCustomer(t *testing.T) {
+	t.Parallel()
+	t.Run("verified, then denied after the undo", func(t *testing.T) {
+		t.Parallel()
+		sim := jirasim.NewServer(t)
+		var asked []string
+		e, _ := newLifecycle(t, sim, nil, repair.WithPermissionCheck(schemeCheck(sim, "NOPA", false, &asked)))
+		res, err := e.Apply(t.Context(), mustPlan(t, e, "NOPA", diagnosis.ModeInPlace))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &repair.CustomerCheck{Verdict: repair.VerdictVerified, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer", Allowed: true}
+		if diff := cmp.Diff(want, res.Customer); diff != "" {
+			t.Errorf("after the repair (-want +got):\n%s", diff)
+		}
+		u, err := e.Undo(t.Context(), res.Record())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = &repair.CustomerCheck{Verdict: repair.VerdictDenied, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer", Missing: repair.CustomerPermissions}
+		if diff := cmp.Diff(want, u.Customer); diff != "" {
+			t.Errorf("after the undo (-want +got):\n%s", diff)
+		}
+		if !slices.Equal(asked, []string{jirasim.CustomerAliceID, jirasim.CustomerAliceID}) {
+			t.Errorf("asked about %v, want Alice twice", asked)
+		}
+	})
+	t.Run("grants present, customer still denied", func(t *testing.T) {
+		t.Parallel()
+		sim := jirasim.NewServer(t)
+		var asked []string
+		e, _ := newLifecycle(t, sim, nil, repair.WithPermissionCheck(schemeCheck(sim, "NOPA", true, &asked)))
+		res, err := e.Apply(t.Context(), mustPlan(t, e, "NOPA", diagnosis.ModeInPlace))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &repair.CustomerCheck{
+			Verdict: repair.VerdictStillDenied, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer",
+			Missing: repair.CustomerPermissions, Causes: []repair.Cause{repair.CauseCustomerAccess, repair.CauseAccountState},
+		}
+		if diff := cmp.Diff(want, res.Customer); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("no customer", func(t *testing.T) {
+		t.Parallel()
+		sim := jirasim.NewServer(t)
+		id, _ := sim.ProjectSchemeID("NOPA")
+		sim.AddProject(jirasim.Project{Key: "LONE", Name: "Lonely Desk", SchemeID: id, Desk: true})
+		var asked []string
+		e, _ := newLifecycle(t, sim, nil, repair.WithPermissionCheck(schemeCheck(sim, "LONE", false, &asked)))
+		d, err := e.Diagnose(t.Context(), "LONE")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &repair.CustomerCheck{Verdict: repair.VerdictNoCustomer, NoCustomer: true}
+		if diff := cmp.Diff(want, e.VerifyCustomer(t.Context(), d)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if len(asked) != 0 {
+			t.Errorf("asked Jira about %v, want no one", asked)
+		}
+	})
+	t.Run("no check configured", func(t *testing.T) {
+		t.Parallel()
+		e, _ := newEngine(t)
+		d, err := e.Diagnose(t.Context(), "HELP")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.VerifyCustomer(t.Context(), d); got != nil {
+			t.Errorf("VerifyCustomer = %+v, want nil until the engine can ask Jira", got)
+		}
+	})
 }
