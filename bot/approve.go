@@ -4,25 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 )
 
-// Words for the outcomes written into plans and audit records.
-const (
-	auditApplied   = "applied"
-	auditFailed    = "failed"
-	auditStale     = "stale"
-	auditDenied    = "denied"
-	auditDismissed = "dismissed"
-	auditExpired   = "expired"
-)
+// This file is the Slack side of the approval lifecycle (package approval
+// holds its decisions): the Approve and Dismiss buttons. Each handler reads
+// what it needs, wins the compare-and-sets its decision turns on, and
+// hands the rest to the executor as effects built by the pure functions
+// below (denied, approved, finished, dismissed, expired), which the value
+// tests in approve_test.go pin.
 
 // approve handles a click on an Approve button. Nothing reaches Jira
 // unless the clicker may approve, the plan is pending, this is the first
@@ -37,20 +34,18 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		c.log.Warn("button mode does not match the plan", "button_mode", c.mode, "plan_mode", rec.Mode)
 		return &friendlyError{text: "That button does not match its plan, so I did nothing."}
 	}
-	allowed, why, err := b.authorize(ctx, c.userID, rec.RequesterID, true)
+	refusal, err := b.policy.Authorize(ctx, b.directory, c.userID, rec.RequesterID, approval.Approve)
 	if err != nil {
 		return &friendlyError{text: "I couldn't check the approver list with Slack, so nothing was changed. Try again in a moment.", err: err}
 	}
-	if !allowed {
-		b.deny(ctx, c, rec, why)
-		return nil
+	if refusal != approval.Allowed {
+		c.log.Info("click refused", "why", refusalText(refusal))
+		return b.exec.run(ctx, c.log, denied(c, rec, refusal, b.cfg.Now()))
 	}
 	if ok, err := b.claim(ctx, c, data); err != nil || !ok {
 		return err
 	}
-	rec, err = b.store.Transition(ctx, rec.ID, store.StatePending, store.StateApplying, func(p *store.PlanRecord) {
-		p.ApproverID = c.userID
-	})
+	rec, err = b.exec.transition(ctx, approval.Approval(rec, c.userID))
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 		return b.explainCurrent(ctx, c)
 	}
@@ -60,123 +55,41 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		return &friendlyError{text: fmt.Sprintf("I couldn't record your approval, so nothing was applied. Run `%s diagnose %s` again in a moment for a fresh diagnosis to approve.", slashCommand, escape(data.Plan.ProjectKey)), err: err}
 	}
 	c.log.Info("plan approved", "project", rec.ProjectKey, "mode", rec.Mode)
-	for _, id := range data.Group {
-		if id == rec.ID {
-			continue
-		}
-		_, err := b.store.Transition(ctx, id, store.StatePending, store.StateDismissed, func(p *store.PlanRecord) {
-			p.ApproverID = c.userID
-			p.Result = fmt.Sprintf("superseded: %s approved the %s fix", c.userID, rec.Mode)
-		})
-		if err != nil && !errors.Is(err, store.ErrConflict) {
-			c.log.Warn("could not retire the other offered plan", "other_plan_id", id, "err", err)
-		}
-	}
-
 	v := planView{Rec: rec, Data: data}
-	if err := b.update(ctx, rec.ChannelID, rec.MessageTS, renderApplying(v)); err != nil {
-		c.log.Warn("could not show applying", "err", err)
+	if err := b.exec.run(ctx, c.log, approved(v, c.userID)); err != nil {
+		return err
 	}
+
 	res, applyErr := b.engine.Apply(ctx, data.Plan)
-
-	// The outcome is recorded even when ctx ended while applying: the
-	// plan must not stay in applying, and the message must say what Jira
-	// holds.
-	after, cancel := afterwards(ctx)
-	defer cancel()
-	b.finish(after, c, v, res, applyErr)
-
-	// A report of failed invites is finished by adding its customers
-	// again, once the fix is verified.
-	if applyErr == nil && res != nil && res.Verified && data.Report != nil && len(data.Report.Emails) > 0 {
-		b.retryInvites(ctx, c, planView{Rec: rec, Data: data})
-	}
-	return nil
-}
-
-// afterwards returns a context for recording an outcome: detached from
-// ctx's cancellation, with a short budget of its own.
-func afterwards(ctx context.Context) (context.Context, context.CancelFunc) {
-	budget := 5 * time.Second
-	if ctx.Err() != nil {
-		budget = time.Second // shutting down or out of time: be quick
-	}
-	return context.WithTimeout(context.WithoutCancel(ctx), budget)
-}
-
-// finish records how an applied plan ended: the plan's final state, the
-// message, the audit record and its summary in the thread, and, when the
-// project had changed, a fresh diagnosis.
-func (b *Bot) finish(ctx context.Context, c click, v planView, res *repair.Result, applyErr error) {
-	rec := v.Rec
-	var stale *repair.StaleError
-	var (
-		to      = store.StateApplied
-		action  = auditApplied
-		result  string
-		msg     message
-		failure string
-	)
-	switch {
-	case errors.As(applyErr, &stale):
-		to, action = store.StateFailed, auditStale
-		result = "not applied: the project changed after the diagnosis; nothing was changed"
-		msg = renderStale(v)
-	case applyErr != nil:
-		text, ref := userText(applyErr)
+	var failure, ref string
+	if applyErr != nil && !errors.Is(applyErr, repair.ErrStale) {
+		failure, ref = userText(applyErr)
 		c.log.Error("repair failed", "ref", ref, "err", applyErr)
-		to, action, failure = store.StateFailed, auditFailed, text
-		done := 0
-		if res != nil {
-			done = len(res.Applied())
-		}
-		result = fmt.Sprintf("failed after %d change(s) (ref %s)", done, ref)
-		msg = renderResult(v, res, failure)
-	default:
-		result = "applied; verified healthy"
-		if !res.Verified {
-			result = "applied; not verified: problems remain"
-		}
-		msg = renderResult(v, res, "")
 	}
+	o := approval.Decide(res, applyErr, ref)
+	// The outcome's steps record on budgets of their own, even when ctx
+	// ended while applying: the plan must not stay in applying, and the
+	// message must say what Jira holds.
+	_ = b.exec.run(ctx, c.log, finished(v, c.userID, res, o, failure, b.cfg.Now()))
+	c.log.Info("repair finished", "project", rec.ProjectKey, "action", o.Action, "result", o.Result)
 
-	final, err := b.store.Transition(ctx, rec.ID, store.StateApplying, to, func(p *store.PlanRecord) { p.Result = result })
-	if err != nil {
-		c.log.Error("could not record the outcome", "state", to, "err", err)
-	} else {
-		v.Rec = final
-	}
-	if err := b.update(ctx, rec.ChannelID, rec.MessageTS, msg); err != nil {
-		c.log.Warn("could not show the outcome", "err", err)
-	}
-	audit := store.AuditRecord{
-		PlanID: rec.ID, RequesterID: rec.RequesterID, ApproverID: c.userID,
-		ProjectKey: rec.ProjectKey, Digest: rec.Digest, Action: action, Result: result,
-	}
-	if res != nil {
-		for _, ch := range res.Applied() {
-			if ch.Step == repair.StepRemoveGrant {
-				audit.Removed = append(audit.Removed, changeWords(v.Data.Roles, ch))
-			} else {
-				audit.Created = append(audit.Created, changeWords(v.Data.Roles, ch))
-			}
-			if ch.Step == repair.StepCreateScheme {
-				audit.Created = append(audit.Created, copyDetails(v.Data.Plan, v.Data.Roles)...)
-			}
-		}
-	}
-	b.audit(ctx, c, rec, audit)
-	c.log.Info("repair finished", "project", rec.ProjectKey, "action", action, "result", result)
-
-	if stale != nil && stale.Fresh != nil {
+	if o.Stale != nil && o.Stale.Fresh != nil {
+		// The project changed: offer what Jira holds now, in the thread.
 		req := request{userID: rec.RequesterID, channelID: rec.ChannelID, log: c.log}
 		intro := fmt.Sprintf("Fresh diagnosis of %s, made when %s's approval found that the project had changed:", escape(rec.ProjectKey), mention(c.userID))
-		if err := b.postDiagnosis(ctx, req, threadOf(rec), intro, stale.Fresh, v.Data.Report); err != nil {
+		if err := b.offer(ctx, req, threadOf(rec), intro, o.Stale.Fresh, data.Report, true); err != nil {
 			text, ref := userText(err)
 			c.log.Error("could not post the fresh diagnosis", "ref", ref, "err", err)
 			b.tell(ctx, c.request, text)
 		}
 	}
+
+	// A report of failed invites is finished by adding its customers
+	// again, once the fix is verified.
+	if applyErr == nil && res != nil && res.Verified && data.Report != nil && len(data.Report.Emails) > 0 {
+		b.retryInvites(ctx, c, v)
+	}
+	return nil
 }
 
 // threadOf is the thread replies about a plan's message go to.
@@ -187,21 +100,85 @@ func threadOf(rec store.PlanRecord) string {
 	return rec.MessageTS
 }
 
-// audit appends an audit record and posts its readable form in the
-// message's thread.
-func (b *Bot) audit(ctx context.Context, c click, rec store.PlanRecord, r store.AuditRecord) {
-	if r.Time.IsZero() {
-		r.Time = b.cfg.Now()
+// announce is the audit record's readable form, posted in the message's
+// thread; refusals are not announced in the channel.
+func announce(rec store.PlanRecord, r store.AuditRecord, s step) []effect {
+	if r.Action == approval.Denied || rec.ChannelID == "" {
+		return nil
 	}
-	if err := b.store.AppendAudit(ctx, r); err != nil {
-		c.log.Error("could not write the audit record", "action", r.Action, "err", err)
+	s.what = "post the audit summary"
+	return []effect{post{step: s, channel: rec.ChannelID, thread: threadOf(rec),
+		msg: message{text: "Audit: " + r.Action, blocks: []slack.Block{section(auditText(r))}}}}
+}
+
+// audited is an audit record and its announcement.
+func audited(rec store.PlanRecord, r store.AuditRecord, s step) []effect {
+	s.what = "write the audit record"
+	return append([]effect{audit{step: s, rec: r}}, announce(rec, r, s)...)
+}
+
+// denied is a refused click: the clicker is told why, and the refusal is
+// audited. Nothing else changes.
+func denied(c click, rec store.PlanRecord, r approval.Refusal, now time.Time) []effect {
+	why := refusalText(r)
+	return append([]effect{ephemeral{who: c.request, text: why}},
+		audited(rec, approval.Audit(rec, c.userID, approval.Denied, why, now), step{})...)
+}
+
+// refusalText words a refusal of the approval policy.
+func refusalText(r approval.Refusal) string {
+	switch r {
+	case approval.NoApprovers:
+		return "Nobody may approve repairs yet: jsmbot's approver list is empty. Ask whoever runs jsmbot to set JSMBOT_APPROVERS to the Slack user IDs or user-group IDs of the approvers. Nothing was changed."
+	case approval.SelfApproval:
+		return "You asked for this diagnosis, so another approver must approve its fix (self-approval is turned off). Nothing was changed."
+	case approval.NotRequesterOrApprover:
+		return "Only the person who asked for this diagnosis or an approver may dismiss it. Nothing was changed."
 	}
-	if r.Action == auditDenied || rec.ChannelID == "" {
-		return // refusals are not announced in the channel
+	return "Only jsmbot's approvers may approve a repair, and you are not one of them. Nothing was changed."
+}
+
+// approved follows a won approval: the other offered plans are retired
+// and the message shows "applying".
+func approved(v planView, approver string) []effect {
+	var effs []effect
+	for _, t := range approval.Supersede(v.Data, v.Rec, approver) {
+		effs = append(effs, transition{step: step{what: "retire the other offered plan"}, t: t})
 	}
-	if _, err := b.post(ctx, rec.ChannelID, threadOf(rec), message{text: "Audit: " + r.Action, blocks: []slack.Block{section(auditText(r))}}); err != nil {
-		c.log.Warn("could not post the audit summary", "err", err)
+	return append(effs, update{step: step{what: "show applying"}, channel: v.Rec.ChannelID, ts: v.Rec.MessageTS, msg: renderApplying(v)})
+}
+
+// finished records how an applied plan ended: its final state, the
+// message, the audit record and its summary in the thread. Every step
+// records an outcome, on a budget of its own. failure is the user text of
+// the error that stopped the apply ("" when none).
+func finished(v planView, approver string, res *repair.Result, o approval.Outcome, failure string, now time.Time) []effect {
+	rec := v.Rec
+	var msg message
+	switch {
+	case o.Stale != nil:
+		msg = renderStale(v)
+	default:
+		msg = renderResult(v, res, failure)
 	}
+	r := approval.Audit(rec, approver, o.Action, o.Result, now)
+	if res != nil {
+		for _, ch := range res.Applied() {
+			if ch.Step == repair.StepRemoveGrant {
+				r.Removed = append(r.Removed, changeWords(v.Data.Roles, ch))
+			} else {
+				r.Created = append(r.Created, changeWords(v.Data.Roles, ch))
+			}
+			if ch.Step == repair.StepCreateScheme {
+				r.Created = append(r.Created, copyDetails(v.Data.Plan, v.Data.Roles)...)
+			}
+		}
+	}
+	rs := step{record: true}
+	return append([]effect{
+		transition{step: step{what: "record the outcome", record: true}, t: o.Transition(rec)},
+		update{step: step{what: "show the outcome", record: true}, channel: rec.ChannelID, ts: rec.MessageTS, msg: msg},
+	}, audited(rec, r, rs)...)
 }
 
 // dismiss handles a click on Dismiss: the requester or an approver retires
@@ -211,69 +188,71 @@ func (b *Bot) dismiss(ctx context.Context, c click) error {
 	if err != nil || !ok {
 		return err
 	}
-	allowed := c.userID == rec.RequesterID
-	if !allowed {
-		allowed, err = b.isApprover(ctx, c.userID)
-		if err != nil {
-			return &friendlyError{text: "I couldn't check the approver list with Slack, so nothing was changed. Try again in a moment.", err: err}
-		}
+	refusal, err := b.policy.Authorize(ctx, b.directory, c.userID, rec.RequesterID, approval.Dismiss)
+	if err != nil {
+		return &friendlyError{text: "I couldn't check the approver list with Slack, so nothing was changed. Try again in a moment.", err: err}
 	}
-	if !allowed {
-		b.deny(ctx, c, rec, "Only the person who asked for this diagnosis or an approver may dismiss it. Nothing was changed.")
-		return nil
+	if refusal != approval.Allowed {
+		c.log.Info("click refused", "why", refusalText(refusal))
+		return b.exec.run(ctx, c.log, denied(c, rec, refusal, b.cfg.Now()))
 	}
 	if ok, err := b.claim(ctx, c, data); err != nil || !ok {
 		return err
 	}
-	var won *store.PlanRecord
-	for _, id := range data.Group {
-		r, err := b.store.Transition(ctx, id, store.StatePending, store.StateDismissed, func(p *store.PlanRecord) {
-			p.ApproverID = c.userID
-			p.Result = "dismissed by " + c.userID
-		})
-		switch {
-		case err == nil && id == rec.ID:
+	var (
+		won  *store.PlanRecord
+		rest []effect
+	)
+	for _, t := range approval.Dismissal(data, c.userID) {
+		if t.PlanID != rec.ID {
+			rest = append(rest, transition{step: step{what: "dismiss the other offered plan"}, t: t})
+			continue
+		}
+		if r, err := b.exec.transition(ctx, t); err == nil {
 			won = &r
-		case err != nil && !errors.Is(err, store.ErrConflict):
-			c.log.Warn("could not dismiss plan", "other_plan_id", id, "err", err)
 		}
 	}
 	if won == nil {
 		return b.explainCurrent(ctx, c)
 	}
-	v := planView{Rec: *won, Data: data}
-	if err := b.update(ctx, rec.ChannelID, rec.MessageTS, renderClosed(v, store.StateDismissed, c.userID)); err != nil {
-		c.log.Warn("could not show the dismissal", "err", err)
-	}
-	b.audit(ctx, c, *won, store.AuditRecord{
-		PlanID: rec.ID, RequesterID: rec.RequesterID, ApproverID: c.userID, ProjectKey: rec.ProjectKey,
-		Digest: rec.Digest, Action: auditDismissed, Result: "nothing was changed",
-	})
 	c.log.Info("plans dismissed", "project", rec.ProjectKey)
-	return nil
+	return b.exec.run(ctx, c.log, dismissed(planView{Rec: *won, Data: data}, rest, c.userID, b.cfg.Now()))
+}
+
+// dismissed follows a won dismissal: the other plans, the message, the
+// audit record.
+func dismissed(v planView, others []effect, by string, now time.Time) []effect {
+	rec := v.Rec
+	effs := append(others, update{step: step{what: "show the dismissal"}, channel: rec.ChannelID, ts: rec.MessageTS, msg: renderClosed(v, store.StateDismissed, by)})
+	return append(effs, audited(rec, approval.Audit(rec, by, approval.Dismissed, "nothing was changed", now), step{})...)
 }
 
 // claim sets the marker that makes the first decision on a message the
 // only one: of an approval of either offered mode and a dismissal, exactly
 // one proceeds, across replicas. ok is false when someone else was first
 // (the clicker has been told).
-func (b *Bot) claim(ctx context.Context, c click, data planData) (bool, error) {
-	first, err := b.store.MarkOnce(ctx, data.groupKey(), 2*b.cfg.PlanTTL)
+func (b *Bot) claim(ctx context.Context, c click, data approval.PlanData) (bool, error) {
+	first, err := b.exec.claim(ctx, data.ClaimKey(), approval.ClaimTTL(b.cfg.PlanTTL))
 	if err != nil {
 		return false, &friendlyError{text: "I couldn't record your decision, so nothing was changed. Try again in a moment.", err: err}
 	}
 	if !first {
 		c.log.Info("decision already taken by another click")
-		b.tell(ctx, c.request, b.handledBy(ctx, data))
+		var recs []store.PlanRecord
+		for _, id := range data.Group {
+			if r, err := b.store.Plan(ctx, id); err == nil {
+				recs = append(recs, r)
+			}
+		}
+		_ = b.exec.run(ctx, c.log, []effect{ephemeral{who: c.request, text: handledBy(recs)}})
 	}
 	return first, nil
 }
 
 // handledBy says who is already deciding on a message's plans.
-func (b *Bot) handledBy(ctx context.Context, data planData) string {
-	for _, id := range data.Group {
-		r, err := b.store.Plan(ctx, id)
-		if err != nil || r.ApproverID == "" {
+func handledBy(group []store.PlanRecord) string {
+	for _, r := range group {
+		if r.ApproverID == "" {
 			continue
 		}
 		switch r.State {
@@ -282,7 +261,7 @@ func (b *Bot) handledBy(ctx context.Context, data planData) string {
 		case store.StateApplied, store.StateFailed:
 			return fmt.Sprintf("%s already approved a fix for this diagnosis. Nothing more to do.", mention(r.ApproverID))
 		case store.StateDismissed:
-			if strings.HasPrefix(r.Result, "dismissed") {
+			if r.SupersededBy == "" {
 				return fmt.Sprintf("%s already dismissed this diagnosis. Nothing was changed.", mention(r.ApproverID))
 			}
 		}
@@ -290,47 +269,86 @@ func (b *Bot) handledBy(ctx context.Context, data planData) string {
 	return "Someone else is already handling this diagnosis. Nothing more to do."
 }
 
-// pendingPlan loads the plan a button names. ok is false (and the clicker
-// has been told why) when it is unknown or no longer pending.
-func (b *Bot) pendingPlan(ctx context.Context, c click) (store.PlanRecord, planData, bool, error) {
-	var rec store.PlanRecord
-	err := store.ErrNotFound // a value that is not a plan ID is not looked up
-	if store.ValidID(c.planID) {
-		rec, err = b.store.Plan(ctx, c.planID)
+// clicked is what the store says about the plan a button names.
+type clicked struct {
+	rec  store.PlanRecord
+	err  error // from the store; ErrNotFound for an unknown or invalid ID
+	data approval.PlanData
+	// offer is true when the ID is a report offer's, not a plan's.
+	offer bool
+}
+
+// loadClicked reads the plan a button names. A value that is not a plan
+// ID is not looked up.
+func (b *Bot) loadClicked(ctx context.Context, c click) (clicked, error) {
+	if !store.ValidID(c.planID) {
+		return clicked{err: store.ErrNotFound}, nil
 	}
+	rec, err := b.store.Plan(ctx, c.planID)
 	if errors.Is(err, store.ErrNotFound) {
+		_, oerr := b.store.Offer(ctx, c.planID)
+		return clicked{err: err, offer: oerr == nil}, nil
+	}
+	if err != nil {
+		return clicked{err: err}, nil
+	}
+	data, err := approval.Decode(rec)
+	if err != nil {
+		return clicked{}, err
+	}
+	return clicked{rec: rec, data: data}, nil
+}
+
+// gated is the decision on a click before any policy.
+type gated struct {
+	// ok: the plan may be decided on. Otherwise tell says why.
+	ok   bool
+	tell string
+	// warn, when set, is logged: the click was suspicious.
+	warn string
+	// expire: the plan was found past its expiry, which is recorded once.
+	expire bool
+}
+
+// gate decides on a click before any policy. err is for a store that
+// cannot say.
+func gate(c click, s clicked) (gated, error) {
+	switch {
+	case s.offer:
+		// A report token is not a plan; its button is Diagnose.
+		return gated{warn: "plan button carries a report token", tell: "That button does not match its plan, so I did nothing."}, nil
+	case errors.Is(s.err, store.ErrNotFound):
 		// A forged or long-forgotten plan ID: there is no plan to audit,
 		// so the log is the record.
-		c.log.Warn("click on an unknown plan")
-		b.tell(ctx, c.request, "I don't know that plan: it may be too old, or the button was not made by me. Nothing was changed. Run `/jsm diagnose KEY` for a fresh diagnosis.")
-		return rec, planData{}, false, nil
+		return gated{warn: "click on an unknown plan", tell: "I don't know that plan: it may be too old, or the button was not made by me. Nothing was changed. Run `/jsm diagnose KEY` for a fresh diagnosis."}, nil
+	case s.err != nil:
+		return gated{}, &friendlyError{text: "I can't read my records right now, so nothing was changed. Try again in a moment.", err: s.err}
+	case s.rec.ChannelID != "" && c.channelID != "" && s.rec.ChannelID != c.channelID:
+		return gated{warn: "click on a plan from another channel", tell: "That button belongs to a message in another channel, so I did nothing."}, nil
+	case !approval.Usable(s.rec):
+		return gated{tell: stateText(s.rec), expire: s.rec.State == store.StateExpired}, nil
 	}
+	return gated{ok: true}, nil
+}
+
+// pendingPlan loads the plan a button names. ok is false (and the clicker
+// has been told why) when it is unknown or no longer pending.
+func (b *Bot) pendingPlan(ctx context.Context, c click) (store.PlanRecord, approval.PlanData, bool, error) {
+	s, err := b.loadClicked(ctx, c)
 	if err != nil {
-		return rec, planData{}, false, &friendlyError{text: "I can't read my records right now, so nothing was changed. Try again in a moment.", err: err}
+		return s.rec, s.data, false, err
 	}
-	if rec.Mode == reportOfferMode {
-		// A report token is not a plan; its button is Diagnose.
-		c.log.Warn("plan button carries a report token")
-		b.tell(ctx, c.request, "That button does not match its plan, so I did nothing.")
-		return rec, planData{}, false, nil
+	g, err := gate(c, s)
+	if err != nil || g.ok {
+		return s.rec, s.data, g.ok, err
 	}
-	data, err := decodePlan(rec)
-	if err != nil {
-		return rec, data, false, err
+	if g.warn != "" {
+		c.log.Warn(g.warn, "plan_channel", s.rec.ChannelID)
 	}
-	if rec.ChannelID != "" && c.channelID != "" && rec.ChannelID != c.channelID {
-		c.log.Warn("click on a plan from another channel", "plan_channel", rec.ChannelID)
-		b.tell(ctx, c.request, "That button belongs to a message in another channel, so I did nothing.")
-		return rec, data, false, nil
+	if g.expire {
+		b.expire(ctx, c, s.rec, s.data)
 	}
-	if rec.State == store.StateExpired {
-		b.expire(ctx, c, rec, data)
-	}
-	if rec.State != store.StatePending {
-		b.tell(ctx, c.request, stateText(rec))
-		return rec, data, false, nil
-	}
-	return rec, data, true, nil
+	return s.rec, s.data, false, b.exec.run(ctx, c.log, []effect{ephemeral{who: c.request, text: g.tell}})
 }
 
 // explainCurrent re-reads a plan after a lost race and tells the clicker
@@ -340,8 +358,7 @@ func (b *Bot) explainCurrent(ctx context.Context, c click) error {
 	if err != nil {
 		return &friendlyError{text: "Someone else decided on this plan first. Nothing more to do.", err: err}
 	}
-	b.tell(ctx, c.request, stateText(rec))
-	return nil
+	return b.exec.run(ctx, c.log, []effect{ephemeral{who: c.request, text: stateText(rec)}})
 }
 
 // stateText tells a clicker why a plan that is not pending can't be used.
@@ -351,7 +368,7 @@ func stateText(rec store.PlanRecord) string {
 	case store.StateExpired:
 		return fmt.Sprintf("This diagnosis expired at %s without approval, so nothing was changed. %s", rec.ExpiresAt.UTC().Format("15:04 UTC"), again)
 	case store.StateDismissed:
-		if rec.ApproverID != "" && !strings.HasPrefix(rec.Result, "dismissed") {
+		if rec.SupersededBy != "" {
 			return fmt.Sprintf("This fix was not chosen: %s approved the other one. Nothing more to do.", mention(rec.ApproverID))
 		}
 		return fmt.Sprintf("This diagnosis was dismissed by %s; nothing was changed. %s", mention(rec.ApproverID), again)
@@ -369,78 +386,52 @@ func stateText(rec store.PlanRecord) string {
 
 // expire records, once, that a message's plans expired: the first clicker
 // after the deadline updates the message and writes the audit record.
-func (b *Bot) expire(ctx context.Context, c click, rec store.PlanRecord, data planData) {
-	var won *store.PlanRecord
-	for _, id := range data.Group {
-		r, err := b.store.Transition(ctx, id, store.StatePending, store.StateExpired, nil)
-		if err == nil && id == rec.ID {
+func (b *Bot) expire(ctx context.Context, c click, rec store.PlanRecord, data approval.PlanData) {
+	var (
+		won  *store.PlanRecord
+		rest []effect
+	)
+	for _, t := range approval.Expiry(data) {
+		if t.PlanID != rec.ID {
+			rest = append(rest, transition{step: step{what: "record the expiry of the other offered plan"}, t: t})
+			continue
+		}
+		if r, err := b.exec.transition(ctx, t); err == nil {
 			won = &r
 		}
 	}
 	if won == nil {
-		return
+		return // someone else recorded it
 	}
-	if err := b.update(ctx, rec.ChannelID, rec.MessageTS, renderClosed(planView{Rec: *won, Data: data}, store.StateExpired, "")); err != nil {
-		c.log.Warn("could not show the expiry", "err", err)
-	}
-	b.audit(ctx, c, *won, store.AuditRecord{
-		PlanID: rec.ID, RequesterID: rec.RequesterID, ProjectKey: rec.ProjectKey, Digest: rec.Digest,
-		Action: auditExpired, Result: "expired unapproved; nothing was changed",
-	})
+	_ = b.exec.run(ctx, c.log, expired(planView{Rec: *won, Data: data}, rest, b.cfg.Now()))
 }
 
-// deny refuses a click: the clicker is told why, and the refusal is
-// audited. Nothing else changes.
-func (b *Bot) deny(ctx context.Context, c click, rec store.PlanRecord, why string) {
-	c.log.Info("click refused", "why", why)
-	b.tell(ctx, c.request, why)
-	b.audit(ctx, c, rec, store.AuditRecord{
-		PlanID: rec.ID, RequesterID: rec.RequesterID, ApproverID: c.userID, ProjectKey: rec.ProjectKey,
-		Digest: rec.Digest, Action: auditDenied, Result: why,
-	})
+// expired follows a recorded expiry: the other plans, the message, the
+// audit record.
+func expired(v planView, others []effect, now time.Time) []effect {
+	rec := v.Rec
+	effs := append(others, update{step: step{what: "show the expiry"}, channel: rec.ChannelID, ts: rec.MessageTS, msg: renderClosed(v, store.StateExpired, "")})
+	return append(effs, audited(rec, approval.Audit(rec, "", approval.Expired, "expired unapproved; nothing was changed", now), step{})...)
 }
 
-// authorize applies the approval policy: deny by default, approvers only,
-// and no self-approval unless allowed. why is the refusal to show.
-func (b *Bot) authorize(ctx context.Context, userID, requesterID string, approving bool) (ok bool, why string, err error) {
-	if len(b.cfg.Approvers) == 0 {
-		return false, "Nobody may approve repairs yet: jsmbot's approver list is empty. Ask whoever runs jsmbot to set JSMBOT_APPROVERS to the Slack user IDs or user-group IDs of the approvers. Nothing was changed.", nil
-	}
-	if approving && userID == requesterID && !b.cfg.AllowSelfApproval {
-		return false, "You asked for this diagnosis, so another approver must approve its fix (self-approval is turned off). Nothing was changed.", nil
-	}
-	is, err := b.isApprover(ctx, userID)
-	if err != nil {
-		return false, "", err
-	}
-	if !is {
-		return false, "Only jsmbot's approvers may approve a repair, and you are not one of them. Nothing was changed.", nil
-	}
-	return true, "", nil
+// slackDirectory is the approval policy's directory: Slack user groups.
+type slackDirectory struct{ slack Poster }
+
+// GroupMembers implements [approval.Directory] with usergroups.users.list.
+func (d slackDirectory) GroupMembers(ctx context.Context, group string) ([]string, error) {
+	return d.slack.GetUserGroupMembersContext(ctx, group)
 }
 
-// isApprover reports whether a user is listed, directly or through one of
-// the listed user groups (IDs starting with S).
-func (b *Bot) isApprover(ctx context.Context, userID string) (bool, error) {
-	if userID == "" {
-		return false, nil
-	}
-	if slices.Contains(b.cfg.Approvers, userID) {
-		return true, nil
-	}
-	var errs []error
-	for _, id := range b.cfg.Approvers {
-		if !strings.HasPrefix(id, "S") {
-			continue
-		}
-		members, err := b.slack.GetUserGroupMembersContext(ctx, id)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("members of user group %s: %w", id, err))
-			continue
-		}
-		if slices.Contains(members, userID) {
-			return true, nil
+// policyOf splits the configured approvers into users and user groups
+// (IDs starting with S).
+func policyOf(cfg Config) approval.Policy {
+	p := approval.Policy{AllowSelfApproval: cfg.AllowSelfApproval}
+	for _, id := range cfg.Approvers {
+		if strings.HasPrefix(id, "S") {
+			p.Groups = append(p.Groups, id)
+		} else {
+			p.Users = append(p.Users, id)
 		}
 	}
-	return false, errors.Join(errs...)
+	return p
 }

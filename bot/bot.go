@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 )
@@ -124,6 +125,12 @@ type Bot struct {
 	// submissions, see lane.go). Run closes both.
 	jobs, fast chan job
 	desks      deskCache
+
+	// exec carries out what handlers decide (exec.go); policy and
+	// directory are the approval policy and its user groups.
+	exec      executor
+	policy    approval.Policy
+	directory approval.Directory
 }
 
 // New returns a bot. It does no I/O; it returns an error if a required
@@ -171,12 +178,15 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{
+	b := &Bot{
 		cfg: cfg, events: deps.Events, ack: deps.Ack, slack: deps.Slack,
 		engine: deps.Engine, store: observeStore(deps.Store, deps.Observer), log: log,
 		obs:  deps.Observer,
 		jobs: make(chan job, cfg.Workers*32), fast: make(chan job, fastQueue),
-	}, nil
+		policy: policyOf(cfg), directory: slackDirectory{deps.Slack},
+	}
+	b.exec = executor{slack: b.slack, store: b.store, tell: b.tell}
+	return b, nil
 }
 
 // cleanIDs trims, drops empty entries and de-duplicates.

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,10 +18,6 @@ import (
 // report token: the ID of a record in the store holding what the message
 // said, so nothing in the button is trusted.
 
-// reportOfferMode marks a store record that is a report token, not a
-// repair plan. Plan buttons refuse it.
-const reportOfferMode = "report-offer"
-
 // Lifetimes of the detector's state.
 const (
 	// detectTTL is how long a message is remembered as answered; Slack
@@ -31,13 +26,6 @@ const (
 	// offerTTL is how long the Diagnose button works.
 	offerTTL = 24 * time.Hour
 )
-
-// reportOffer is the content of a report token's record.
-type reportOffer struct {
-	Emails   []string `json:"emails"`
-	PortalID string   `json:"portalId,omitempty"`
-	Error    string   `json:"error,omitempty"`
-}
 
 // detect answers a channel message that carries Atlassian's error, at most
 // once per message across redeliveries and replicas. It ignores bots
@@ -54,7 +42,7 @@ func (b *Bot) detect(ctx context.Context, log *slog.Logger, e slackevents.Events
 		return nil
 	}
 	log = log.With("channel_id", m.Channel, "message_ts", m.TimeStamp)
-	first, err := b.store.MarkOnce(ctx, "detect:"+m.Channel+":"+m.TimeStamp, detectTTL)
+	first, err := b.exec.claim(ctx, "detect:"+m.Channel+":"+m.TimeStamp, detectTTL)
 	if err != nil {
 		// Saying nothing beats answering twice: the shortcut still works.
 		log.Warn("report detected but de-duplication is unavailable; not answering", "err", err)
@@ -80,23 +68,22 @@ func (b *Bot) detect(ctx context.Context, log *slog.Logger, e slackevents.Events
 	if err != nil {
 		return fmt.Errorf("new report token: %w", err)
 	}
-	data, err := json.Marshal(reportOffer{Emails: f.Emails, PortalID: f.PortalID, Error: f.Error})
-	if err != nil {
-		return fmt.Errorf("encode report offer: %w", err)
-	}
-	rec := store.PlanRecord{
-		ID: token, ProjectKey: f.Key, Mode: reportOfferMode, Plan: data, RequesterID: m.User,
+	o := store.OfferRecord{
+		ID: token, ProjectKey: f.Key, PortalID: f.PortalID, Emails: f.Emails, Error: f.Error, RequesterID: m.User,
 		ChannelID: m.Channel, MessageTS: m.TimeStamp, ThreadTS: thread, ExpiresAt: b.cfg.Now().Add(offerTTL),
 	}
-	if err := b.store.SavePlan(ctx, rec); err != nil {
-		log.Warn("could not keep the report; not answering", "err", err)
-		return nil
+	log.Info("report detected; offering to diagnose", "project", f.Key, "customers", len(f.Emails))
+	return b.exec.run(ctx, log, detected(o))
+}
+
+// detected is the answer to a detected report: keep the offer, then post
+// the reply whose Diagnose button carries its ID. Saying nothing beats a
+// button that leads nowhere, so a failed save ends it.
+func detected(o store.OfferRecord) []effect {
+	return []effect{
+		saveOffer{step: step{what: "keep the report; not answering", fail: stop}, rec: o},
+		post{step: step{fail: abort}, channel: o.ChannelID, thread: o.ThreadTS, msg: renderDetected(o.ProjectKey, len(o.Emails), o.ID)},
 	}
-	if _, err := b.post(ctx, m.Channel, thread, renderDetected(f.Key, len(f.Emails), token)); err != nil {
-		return err
-	}
-	log.Info("report detected; offered to diagnose", "project", f.Key, "customers", len(f.Emails))
-	return nil
 }
 
 // isSelf reports whether userID is the bot's own user: configured, or named
@@ -116,37 +103,41 @@ func (b *Bot) isSelf(e slackevents.EventsAPIEvent, userID string) bool {
 }
 
 // diagnoseDetected handles the detector's Diagnose button: it opens the
-// report form, filled in from the token's record. Anyone in the channel
-// may click; nothing changes in Jira without an approver.
+// report form, filled in from the offer. Anyone in the channel may click;
+// nothing changes in Jira without an approver.
 func (b *Bot) diagnoseDetected(ctx context.Context, c click) error {
 	// A value that cannot be a token is refused before the store is asked,
 	// as Approve and Dismiss do.
 	var (
-		rec store.PlanRecord
+		o   store.OfferRecord
 		err = store.ErrNotFound
 	)
 	if store.ValidID(c.planID) {
-		rec, err = b.store.Plan(ctx, c.planID)
+		o, err = b.store.Offer(ctx, c.planID)
 	}
+	tell, warn, err := offerGate(c, o, err, b.cfg.Now())
+	if warn != "" {
+		c.log.Warn(warn, "token_channel", o.ChannelID)
+	}
+	if err != nil || tell != "" {
+		return errors.Join(err, b.exec.run(ctx, c.log, []effect{ephemeral{who: c.request, text: tell}}))
+	}
+	f := reportForm{Key: o.ProjectKey, PortalID: o.PortalID, Emails: o.Emails, Error: o.Error}
+	return b.openReportForm(ctx, c.request, f, reportMeta{Channel: o.ChannelID, Thread: o.ThreadTS, User: c.userID})
+}
+
+// offerGate decides on a click of Diagnose: tell, when set, is why the
+// form does not open; warn is logged. err is for a store that cannot say.
+func offerGate(c click, o store.OfferRecord, err error, now time.Time) (tell, warn string, _ error) {
 	switch {
-	case errors.Is(err, store.ErrNotFound) || err == nil && rec.Mode != reportOfferMode:
-		c.log.Warn("diagnose button with an unknown report token")
-		b.tell(ctx, c.request, "I don't know that report any more. Use the message's *Customer invite failed* shortcut, or `"+slashCommand+" report`.")
-		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return "I don't know that report any more. Use the message's *Customer invite failed* shortcut, or `" + slashCommand + " report`.", "diagnose button with an unknown report token", nil
 	case err != nil:
-		return &friendlyError{text: "I can't read my records right now. Try again in a moment.", err: err}
-	case rec.ChannelID != c.channelID:
-		c.log.Warn("report token from another channel", "token_channel", rec.ChannelID)
-		b.tell(ctx, c.request, "That button belongs to a message in another channel, so I did nothing.")
-		return nil
-	case rec.State == store.StateExpired:
-		b.tell(ctx, c.request, "This offer has expired. Use the message's *Customer invite failed* shortcut, or `"+slashCommand+" report`.")
-		return nil
+		return "", "", &friendlyError{text: "I can't read my records right now. Try again in a moment.", err: err}
+	case o.ChannelID != c.channelID:
+		return "That button belongs to a message in another channel, so I did nothing.", "report token from another channel", nil
+	case !now.Before(o.ExpiresAt):
+		return "This offer has expired. Use the message's *Customer invite failed* shortcut, or `" + slashCommand + " report`.", "", nil
 	}
-	var offer reportOffer
-	if err := json.Unmarshal(rec.Plan, &offer); err != nil {
-		return fmt.Errorf("decode report offer %s: %w", rec.ID, err)
-	}
-	f := reportForm{Key: rec.ProjectKey, PortalID: offer.PortalID, Emails: offer.Emails, Error: offer.Error}
-	return b.openReportForm(ctx, c.request, f, reportMeta{Channel: rec.ChannelID, Thread: rec.ThreadTS, User: c.userID})
+	return "", "", nil
 }

@@ -52,6 +52,48 @@
 // [repair.Engine] and [store.Store], with no change to repair, diagnosis or
 // store.
 //
+// # Deciding and doing
+//
+// Handlers decide; one executor acts (exec.go). A handler reads what it
+// needs (the plan a button names, a diagnosis, a user group's members),
+// wins the compare-and-sets its decision turns on (the claim on a
+// message, the plan's move to applying), and returns everything else as a
+// list of effects: posts, updates, ephemerals, view opens, plan and offer
+// saves, state transitions and audit records. Pure functions build those
+// lists (offered, finished, dismissed, expired, denied, detected…), so
+// tests compare them as values without Slack; the executor carries them
+// out, in order, with each step's failure policy (go on, stop, abort, or
+// run something else instead) and budget. A step that needs an earlier
+// post's ts names it, which keeps "no button before its plan is stored"
+// in one list: post without buttons, save the plans with that ts, add
+// the buttons. Steps that record an outcome run on a budget of their own
+// each, detached from the handler's context; retries of such steps belong
+// in the executor too.
+//
+// The approval lifecycle's decisions themselves (the policy, the offered
+// plans and their records, the claim, the transitions, the outcome of an
+// apply, the audit records) are platform-neutral and live in package
+// approval; this package is their Slack front end: Block Kit rendering,
+// Slack's IDs and the executor.
+//
+// # Where new things go
+//
+//   - A slash subcommand, a button, a message shortcut or a modal: one
+//     entry in commands.go's tables, with its handler. The handler reads,
+//     decides with a pure function returning []effect, and hands the list
+//     to b.exec.run; the pure function gets a value test beside the
+//     others (values_test.go).
+//   - A new kind of effect: a type in exec.go and its case in
+//     executor.do; nothing else calls Slack or writes the store.
+//   - A diagnosis rule: package diagnosis (rules.go); the bot renders
+//     every finding it returns.
+//   - A rule about who may approve, or a new outcome of an apply:
+//     package approval.
+//   - A second chat front end (Microsoft Teams): a package of its own
+//     beside bot that uses repair.Engine, package approval and store.Store
+//     as this one does, with its own rendering and executor; repair,
+//     diagnosis and store need no change.
+//
 // # Reports of failed invites
 //
 // The message shortcut "Customer invite failed", /jsm report and the
@@ -77,6 +119,10 @@
 // once. Envelopes slack-go cannot decode are acknowledged by their raw id.
 //
 // # Approval
+//
+// A detected report's Diagnose button carries the ID of a
+// [store.OfferRecord], which holds what the message said; it is not a
+// plan, and a plan's button given its ID does nothing.
 //
 // A diagnosis that finds a broken scheme is posted with an Approve button
 // per repair mode (both in-place and copy when the scheme is shared) and a

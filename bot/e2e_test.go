@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/store"
@@ -203,7 +204,7 @@ func assertAppliedOnce(t *testing.T, h *harness, report slacksim.Message) {
 	case "copy":
 		wantWrites = 2 // create the copy, assign it
 	default:
-		data, err := decodePlan(rec)
+		data, err := approval.Decode(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,73 +252,6 @@ func TestStalePlanIsNotApplied(t *testing.T) {
 	h.click(userApprover, fresh, ActionApproveInPlace)
 	if !h.healthy("NOPA") {
 		t.Error("NOPA is not healthy after approving the fresh plan")
-	}
-}
-
-// TestUnusablePlans: an expired, a dismissed and a forged plan cannot be
-// applied, and each clicker is told why.
-func TestUnusablePlans(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		prepare func(h *harness, report slacksim.Message)
-		value   func(t *testing.T, report slacksim.Message) string
-		want    string
-		state   store.State
-	}{
-		{
-			name:    "expired",
-			prepare: func(h *harness, _ slacksim.Message) { h.clock.Advance(DefaultPlanTTL + time.Second) },
-			want:    "expired",
-			state:   store.StateExpired,
-		},
-		{
-			name: "dismissed",
-			prepare: func(h *harness, report slacksim.Message) {
-				h.click(userRequester, report, ActionDismiss)
-			},
-			want:  "dismissed",
-			state: store.StateDismissed,
-		},
-		{
-			name:  "forged",
-			value: func(*testing.T, slacksim.Message) string { return "aaaaaaaaaaaaaaaaaaaaaaaaaa" },
-			want:  "I don't know that plan",
-			state: store.StatePending,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t)
-			report := h.diagnose(userRequester, "NOPA")
-			planID := buttonValue(t, report, ActionApproveInPlace)
-			if tt.prepare != nil {
-				tt.prepare(h, report)
-			}
-			value := planID
-			if tt.value != nil {
-				value = tt.value(t, report)
-			}
-			id, err := h.slack.Click(h.ctx(), slacksim.Click{UserID: userApprover, ChannelID: channel, MessageTS: report.TS,
-				ActionID: ActionApproveInPlace, BlockID: blockIDActions, Value: value})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.track.wait(t, id, 1)
-			if got := h.lastEphemeral(userApprover); !strings.Contains(got, tt.want) {
-				t.Errorf("ephemeral %q, want it to contain %q", got, tt.want)
-			}
-			if w := h.writes(); len(w) != 0 {
-				t.Errorf("Jira writes: %+v", w)
-			}
-			if got := h.plan(planID).State; got != tt.state {
-				t.Errorf("plan state %s, want %s", got, tt.state)
-			}
-			if h.healthy("NOPA") {
-				t.Error("NOPA was repaired")
-			}
-		})
 	}
 }
 
@@ -372,54 +306,6 @@ func TestCommands(t *testing.T) {
 				t.Errorf("%s: no message with %q", tt.name, tt.postWant)
 			}
 		}
-	}
-}
-
-// TestDismissNeedsRequesterOrApprover: an outsider cannot dismiss.
-func TestDismissNeedsRequesterOrApprover(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	report := h.diagnose(userRequester, "NOPA")
-	planID := buttonValue(t, report, ActionDismiss)
-	h.click(userOutsider, report, ActionDismiss)
-	if got := h.lastEphemeral(userOutsider); !strings.Contains(got, "may dismiss") {
-		t.Errorf("outsider's dismiss: ephemeral %q", got)
-	}
-	if got := h.plan(planID).State; got != store.StatePending {
-		t.Errorf("plan is %s after an outsider's dismiss", got)
-	}
-	h.click(userApprover, report, ActionDismiss)
-	if got := h.plan(planID).State; got != store.StateDismissed {
-		t.Errorf("plan is %s after an approver's dismiss", got)
-	}
-	if got := slacksim.RenderBlocks(h.message(report).Blocks); !strings.Contains(got, "Dismissed by") {
-		t.Errorf("message after dismiss:\n%s", got)
-	}
-}
-
-// TestNoApprovers: with an empty approver list nobody may approve, and the
-// refusal says how to configure it.
-func TestNoApprovers(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, withConfig(func(c *Config) { c.Approvers = nil }))
-	report := h.diagnose(userRequester, "NOPA")
-	h.click(userApprover, report, ActionApproveInPlace)
-	if got := h.lastEphemeral(userApprover); !strings.Contains(got, "JSMBOT_APPROVERS") {
-		t.Errorf("ephemeral %q, want it to say how to configure approvers", got)
-	}
-	if w := h.writes(); len(w) != 0 {
-		t.Errorf("Jira writes: %+v", w)
-	}
-}
-
-// TestSelfApprovalAllowed: the switch lets the requester approve.
-func TestSelfApprovalAllowed(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, withConfig(func(c *Config) { c.AllowSelfApproval = true }))
-	report := h.diagnose(userRequester, "NOPA")
-	h.click(userRequester, report, ActionApproveInPlace)
-	if !h.healthy("NOPA") {
-		t.Error("self-approved repair did not happen")
 	}
 }
 

@@ -5,25 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
 
-	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 )
-
-// projectError ties an error to the project it was about, so the message
-// can name the project without quoting Jira's error text.
-type projectError struct {
-	key string
-	err error
-}
-
-func (e *projectError) Error() string { return e.key + ": " + e.err.Error() }
-func (e *projectError) Unwrap() error { return e.err }
 
 // friendlyError carries the text a user sees for an error the bot already
 // understands; the wrapped error is for the log.
@@ -56,50 +44,72 @@ func genericText(ref string) string {
 }
 
 // userText turns any error into the words a user sees, with a reference id
-// for the log. It never includes err.Error(), which may carry URLs.
+// for the log. It never includes err.Error(), which may carry URLs. What
+// failed is decided by [repair.Classify]; this only says it in Slack's words.
 func userText(err error) (text, ref string) {
 	ref = newRef()
-	var (
-		fe  *friendlyError
-		pe  *repair.PermissionError
-		ae  *jira.APIError
-		ke  *projectError
-		ne  net.Error
-		rle *slack.RateLimitedError
-	)
-	project := "the project"
-	if errors.As(err, &ke) {
-		project = "project " + escape(ke.key)
+	if fe := (*friendlyError)(nil); errors.As(err, &fe) {
+		return fmt.Sprintf("%s (ref %s)", fe.text, ref), ref
 	}
-	switch {
-	case errors.As(err, &fe):
-		text = fe.text
-	case errors.As(err, &pe):
-		text = fmt.Sprintf("Jira refused to let me %s: my Jira account needs the *%s* permission.", escape(pe.Op), escape(pe.Permission))
-	case errors.Is(err, jira.ErrUnauthorized):
-		text = "Jira rejected my credentials. Ask the operator to check the Jira email and API token jsmbot uses."
-	case errors.Is(err, jira.ErrRateLimited):
-		when := "in a minute"
-		if errors.As(err, &ae) && ae.RetryAfter > 0 {
-			when = "in " + ae.RetryAfter.Round(time.Second).String()
-		}
-		text = "Jira is throttling my requests and the retries ran out; try again " + when + "."
-	case errors.Is(err, jira.ErrNotFound) && errors.As(err, &ae) && strings.Contains(ae.Path, "/project/"):
-		text = fmt.Sprintf("I can't find %s, or my Jira account can't see it.", project)
-	case errors.Is(err, jira.ErrForbidden):
+	f := repair.Classify(err)
+	project := "the project"
+	if f.Project != "" {
+		project = "project " + escape(f.Project)
+	}
+	switch f.Kind {
+	case repair.KindForbidden:
 		text = fmt.Sprintf("Jira refused my request about %s: my Jira account lacks a permission for it.", project)
-	case errors.As(err, &ae) && ae.Retryable():
+		if f.Permission != "" {
+			text = fmt.Sprintf("Jira refused to let me %s: my Jira account needs the *%s* permission.", escape(f.Op), escape(f.Permission))
+		}
+	case repair.KindUnauthenticated:
+		text = "Jira rejected my credentials. Ask the operator to check the Jira email and API token jsmbot uses."
+	case repair.KindRateLimited:
+		text = "Jira is throttling my requests and the retries ran out; try again " + inWhile(f.RetryAfter) + "."
+	case repair.KindNotFound:
+		text = fmt.Sprintf("I can't find %s, or my Jira account can't see it.", project)
+	case repair.KindJiraUnavailable:
 		text = "Jira is unavailable right now and the retries ran out; try again later."
-	case errors.As(err, &rle):
-		text = fmt.Sprintf("Slack is rate limiting me; try again in %s.", rle.RetryAfter.Round(time.Second))
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+	case repair.KindJiraTimeout:
 		text = "Jira did not answer in time; try again in a moment."
-	case errors.As(err, &ne):
+	case repair.KindJiraUnreachable:
 		text = "I can't reach Jira right now; try again in a moment."
+	case repair.KindRedisUnavailable:
+		text = "My state store (Redis) is not answering, so I couldn't finish. Try again in a moment; if it keeps happening, tell the operator."
+	case repair.KindSlackUnavailable:
+		text = "Slack did not take my message, so part of my answer may be missing. Try again in a moment."
+	case repair.KindSlackRateLimited:
+		text = fmt.Sprintf("Slack is rate limiting me; try again in %s.", f.RetryAfter.Round(time.Second))
 	default:
 		return genericText(ref), ref
 	}
 	return fmt.Sprintf("%s (ref %s)", text, ref), ref
+}
+
+// inWhile says when to try again after a wait Jira asked for.
+func inWhile(wait time.Duration) string {
+	if wait <= 0 {
+		return "in a minute"
+	}
+	return "in " + wait.Round(time.Second).String()
+}
+
+// slackFailed names Slack as what failed when a Slack Web API call got no
+// answer or a 5xx, so that userText does not blame anything else. Slack's
+// refusals (not_in_channel, …) and cancelled calls are left as they are; a
+// *slack.RateLimitedError speaks for itself.
+func slackFailed(err error) error {
+	var (
+		ne  net.Error
+		sce slack.StatusCodeError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err
+	case errors.As(err, &ne), errors.As(err, &sce) && sce.Code >= 500:
+		return repair.Mark(repair.KindSlackUnavailable, err)
+	}
+	return err
 }
 
 // tell sends a user an ephemeral message where they spoke; failures are

@@ -300,14 +300,16 @@ func (b *Bot) openReportForm(ctx context.Context, req request, f reportForm, met
 			f.Desks = nil
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, openBudget)
-	defer cancel()
-	if _, err := b.slack.OpenViewContext(ctx, req.triggerID, reportModal(f, meta)); err != nil {
-		req.log.Warn("could not open the report form", "err", err)
-		b.tell(ctx, req, fmt.Sprintf("I couldn't open the report form in time. Try again, or type `%s report KEY email…`.", slashCommand))
-		return nil
+	return b.exec.run(ctx, req.log, reportFormOpened(req, f, meta))
+}
+
+// reportFormOpened opens the form within the trigger's life; when Slack
+// does not open it in time the user is told how else to report.
+func reportFormOpened(req request, f reportForm, meta reportMeta) []effect {
+	tell := func(string) []effect {
+		return []effect{ephemeral{who: req, text: fmt.Sprintf("I couldn't open the report form in time. Try again, or type `%s report KEY email…`.", slashCommand)}}
 	}
-	return nil
+	return []effect{openView{step: step{what: "open the report form", budget: openBudget, orElse: tell}, trigger: req.triggerID, view: reportModal(f, meta)}}
 }
 
 // inviteFailedShortcut handles the "Customer invite failed" shortcut: the
@@ -368,7 +370,7 @@ func (b *Bot) submitReport(ctx context.Context, vs viewCall) error {
 		// The form is already closed: without a word the report would
 		// vanish.
 		vs.log.Warn("no worker took the report before its deadline")
-		b.tell(ctx, r.request, fmt.Sprintf("I'm too busy or restarting, so I couldn't start on your report. Nothing was changed; submit it again in a moment, or type `%s report KEY email…`.", slashCommand))
+		return b.exec.run(ctx, vs.log, []effect{ephemeral{who: r.request, text: fmt.Sprintf("I'm too busy or restarting, so I couldn't start on your report. Nothing was changed; submit it again in a moment, or type `%s report KEY email…`.", slashCommand)}})
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ type Observer struct {
 	Activity func()
 	// Transition is told about every plan state change the bot records:
 	// from "" to pending when a plan is offered, then each compare-and-set
-	// that succeeded.
+	// that succeeded. Report offers are not plans and are not counted.
 	Transition func(from, to store.State)
 }
 

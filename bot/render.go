@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
@@ -294,7 +295,7 @@ func planLines(p diagnosis.Plan, roles map[string]string, shared []string) []str
 // planView is a stored plan, for the messages that follow a decision.
 type planView struct {
 	Rec  store.PlanRecord
-	Data planData
+	Data approval.PlanData
 }
 
 func (v planView) title(what string) slack.Block {

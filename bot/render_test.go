@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/internal/golden"
@@ -95,7 +96,7 @@ func diagnoseSim(t *testing.T, key string) *repair.Diagnosis {
 
 func offersOf(t *testing.T, d *repair.Diagnosis) []offer {
 	t.Helper()
-	plans, err := offers(d)
+	plans, err := approval.Offers(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestRender(t *testing.T) {
 		Digest: nopaOffers[0].Plan.Digest, RequesterID: userRequester, ApproverID: userApprover,
 		ChannelID: channel, MessageTS: "1.000001", ExpiresAt: expires,
 	}
-	view := planView{Rec: rec, Data: planData{Plan: nopaOffers[0].Plan, Group: []string{rec.ID}, ProjectName: nopa.Snapshot.Project.Name, Roles: nopa.Snapshot.Roles}}
+	view := planView{Rec: rec, Data: approval.PlanData{Plan: nopaOffers[0].Plan, Group: []string{rec.ID}, ProjectName: nopa.Snapshot.Project.Name, Roles: nopa.Snapshot.Roles}}
 	var changes []repair.Change
 	for _, g := range nopaOffers[0].Plan.AddGrants {
 		changes = append(changes, repair.Change{Step: repair.StepAddGrant, SchemeID: 1, SchemeName: "NOPA scheme", Grant: g, Done: true})
@@ -230,32 +231,6 @@ func TestEscapeAndTruncate(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
-		}
-	}
-}
-
-func TestUserText(t *testing.T) {
-	t.Parallel()
-	notFound := &jira.APIError{StatusCode: 404, Method: "GET", Path: "/rest/api/3/project/NOPE", Messages: []string{"No project https://x.atlassian.net"}}
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"not found", &projectError{key: "NOPE", err: notFound}, "I can't find project NOPE"},
-		{"rate limited", &jira.APIError{StatusCode: 429, Path: "/x", RetryAfter: 30 * time.Second}, "try again in 30s"},
-		{"unauthorized", &jira.APIError{StatusCode: 401, Path: "/x"}, "Jira rejected my credentials"},
-		{"permission", &repair.PermissionError{Op: "add a grant", Permission: "Administer Jira"}, "*Administer Jira* permission"},
-		{"friendly", &friendlyError{text: "Nope.", err: errors.New("secret https://x")}, "Nope."},
-		{"other", errors.New("dial tcp https://token@host"), "Something went wrong (ref "},
-	}
-	for _, tt := range tests {
-		got, ref := userText(tt.err)
-		if !strings.Contains(got, tt.want) || !strings.Contains(got, ref) || len(ref) != 8 {
-			t.Errorf("%s: got %q (ref %q), want it to contain %q and the ref", tt.name, got, ref, tt.want)
-		}
-		if strings.Contains(got, "http") {
-			t.Errorf("%s: user text carries a URL: %q", tt.name, got)
 		}
 	}
 }

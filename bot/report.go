@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
@@ -22,15 +24,6 @@ import (
 // invites (retryInvites, called from approve); when they do not, post what
 // the API can tell about each customer and a checklist of the causes it
 // cannot see, and offer no repair.
-
-// auditInvited is the audit action of retried invites.
-const auditInvited = "invited"
-
-// inviteReport is what a report's plans remember beyond the repair: the
-// customers to add again once it is applied and verified.
-type inviteReport struct {
-	Emails []string `json:"emails"`
-}
 
 // reportRequest is one report of failed invites, from any entry point.
 type reportRequest struct {
@@ -73,25 +66,24 @@ func (b *Bot) runReport(ctx context.Context, r reportRequest) error {
 	log := r.log.With("project", r.key, "customers", len(r.emails))
 	d, err := b.engine.Diagnose(ctx, r.key)
 	if err != nil {
-		return b.reportError(ctx, r, &projectError{key: r.key, err: fmt.Errorf("diagnose: %w", err)})
+		return b.reportError(ctx, r, fmt.Errorf("diagnose: %w", err))
 	}
 	if explains(d) && d.Plan != nil {
 		log.Info("report explained by the permission scheme")
 		intro := reportIntro(r.userID, r.key, r.emails)
-		return b.postDiagnosis(ctx, r.request, r.threadTS, intro, d, &inviteReport{Emails: r.emails})
+		return b.offer(ctx, r.request, r.threadTS, intro, d, &approval.Report{Emails: r.emails}, false)
 	}
 	v := checkView{D: d, RequesterID: r.userID, Emails: r.emails}
 	if len(r.emails) > 0 {
 		v.Customers, err = b.engine.LookupCustomers(ctx, r.key, r.emails)
 		if err != nil {
-			text, ref := userText(&projectError{key: r.key, err: err})
+			text, ref := userText(err)
 			log.Error("could not look the customers up", "ref", ref, "err", err)
 			v.LookupFailed = text
 		}
 	}
 	log.Info("report not explained by the permission scheme; posting the checklist")
-	_, err = b.post(ctx, r.channelID, r.threadTS, renderCheck(v))
-	return err
+	return b.exec.run(ctx, log, []effect{post{step: step{fail: abort}, channel: r.channelID, thread: r.threadTS, msg: renderCheck(v)}})
 }
 
 // reportError answers a report that could not be diagnosed, in its thread
@@ -102,11 +94,15 @@ func (b *Bot) reportError(ctx context.Context, r reportRequest, err error) error
 	}
 	text, ref := userText(err)
 	r.log.Error("report failed", "ref", ref, "err", err)
-	if _, perr := b.post(ctx, r.channelID, r.threadTS, message{text: text, blocks: []slack.Block{section(":x: " + text), requestedBy(r.userID)}}); perr != nil {
-		r.log.Warn("could not post the failure in the thread", "err", perr)
-		b.tell(ctx, r.request, text)
-	}
-	return nil
+	return b.exec.run(ctx, r.log, reportFailed(r, text))
+}
+
+// reportFailed is a report's failure in its thread, told to the requester
+// when the thread cannot have it.
+func reportFailed(r reportRequest, text string) []effect {
+	tell := func(string) []effect { return []effect{ephemeral{who: r.request, text: text}} }
+	return []effect{post{step: step{what: "post the failure in the thread", orElse: tell}, channel: r.channelID, thread: r.threadTS,
+		msg: message{text: text, blocks: []slack.Block{section(":x: " + text), requestedBy(r.userID)}}}}
 }
 
 // retryInvites adds the reported customers again after a verified repair
@@ -115,8 +111,6 @@ func (b *Bot) reportError(ctx context.Context, r reportRequest, err error) error
 func (b *Bot) retryInvites(ctx context.Context, c click, v planView) {
 	rec, emails := v.Rec, v.Data.Report.Emails
 	invites, err := b.engine.Invite(ctx, rec.ProjectKey, emails)
-	after, cancel := afterwards(ctx)
-	defer cancel()
 	iv := invitesView{Key: rec.ProjectKey, ProjectName: v.Data.ProjectName, RequesterID: rec.RequesterID, ApproverID: c.userID}
 	for i, inv := range invites {
 		line := inviteLine{Invite: inv}
@@ -132,25 +126,28 @@ func (b *Bot) retryInvites(ctx context.Context, c click, v planView) {
 		c.log.Error("invites interrupted", "ref", ref, "err", err)
 		iv.Interrupted = text
 	}
-	if _, err := b.post(after, rec.ChannelID, threadOf(rec), renderInvites(iv)); err != nil {
-		c.log.Warn("could not post the invite results", "err", err)
-	}
+	effs, added := invited(rec, iv, len(emails), b.cfg.Now())
+	_ = b.exec.run(ctx, c.log, effs)
+	c.log.Info("invites retried", "project", rec.ProjectKey, "added", added, "of", len(emails))
+}
+
+// invited records retried invites: one line per customer in the thread,
+// and an audit record of their own. Both are outcomes, recorded even when
+// the handler ran out of time.
+func invited(rec store.PlanRecord, iv invitesView, asked int, now time.Time) ([]effect, int) {
 	added := 0
-	audit := store.AuditRecord{
-		PlanID: rec.ID, RequesterID: rec.RequesterID, ApproverID: c.userID, ProjectKey: rec.ProjectKey,
-		Digest: rec.Digest, Action: auditInvited, Time: b.cfg.Now(),
-	}
+	r := approval.Audit(rec, iv.ApproverID, approval.Invited, "", now)
 	for _, l := range iv.Lines {
 		if l.Added {
 			added++
 		}
-		audit.Created = append(audit.Created, l.Email+": "+l.outcome())
+		r.Created = append(r.Created, l.Email+": "+l.outcome())
 	}
-	audit.Result = fmt.Sprintf("%d of %d customer(s) added", added, len(emails))
-	if err := b.store.AppendAudit(after, audit); err != nil {
-		c.log.Error("could not write the audit record", "action", auditInvited, "err", err)
-	}
-	c.log.Info("invites retried", "project", rec.ProjectKey, "added", added, "of", len(emails))
+	r.Result = fmt.Sprintf("%d of %d customer(s) added", added, asked)
+	return []effect{
+		post{step: step{what: "post the invite results", record: true}, channel: rec.ChannelID, thread: threadOf(rec), msg: renderInvites(iv)},
+		audit{step: step{what: "write the audit record", record: true}, rec: r},
+	}, added
 }
 
 // reportIntro opens a report whose permissions explain the failure.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
@@ -206,7 +207,7 @@ func TestReportFlowFromShortcut(t *testing.T) {
 			t.Errorf("results lack %q:\n%s", want, rendered)
 		}
 	}
-	if diff := cmp.Diff([]string{"applied", auditInvited}, h.actions(planID)); diff != "" {
+	if diff := cmp.Diff([]string{"applied", approval.Invited}, h.actions(planID)); diff != "" {
 		t.Errorf("audit actions (-want +got):\n%s", diff)
 	}
 }

@@ -151,7 +151,8 @@ func projectFromURL(raw string) (key, portalID string) {
 	if err != nil || u.Host == "" {
 		return "", ""
 	}
-	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	// The path's segments, empty ones (doubled or trailing slashes) dropped.
+	parts := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' })
 	for i := 0; i+1 < len(parts); i++ {
 		next := parts[i+1]
 		switch parts[i] {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/store"
@@ -69,7 +70,7 @@ func TestSocketFaultsMidFlow(t *testing.T) {
 				t.Errorf("audit actions (-want +got):\n%s", diff)
 			}
 			rec := h.plan(planID)
-			data, err := decodePlan(rec)
+			data, err := approval.Decode(rec)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,69 +7,7 @@ import (
 
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
-	"github.com/jsmbot/jsmbot/store"
 )
-
-// TestTamperedButtonValues: a button's value is a plan ID and nothing else;
-// anything else, or a real ID clicked from another channel, is refused and
-// changes nothing.
-func TestTamperedButtonValues(t *testing.T) {
-	t.Parallel()
-	const otherChannel = "C0OTHER"
-	other, err := store.NewID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		value   func(planID string) string
-		channel string
-		want    string
-	}{
-		{"unknown plan ID", func(string) string { return other }, channel, "I don't know that plan"},
-		{"extra text", func(id string) string { return id + " <!channel>" }, channel, "I don't know that plan"},
-		{"trailing newline", func(id string) string { return id + "\n" }, channel, "I don't know that plan"},
-		{"upper case", strings.ToUpper, channel, "I don't know that plan"},
-		{"key injection", func(id string) string { return id[:20] + ":plan:*" }, channel, "I don't know that plan"},
-		{"long", func(id string) string { return strings.Repeat(id, 80) }, channel, "I don't know that plan"},
-		{"another channel's message", func(id string) string { return id }, otherChannel, "belongs to a message in another channel"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, withSlackOptions(slacksim.WithChannel(otherChannel, "elsewhere")))
-			report := h.diagnose(userRequester, "NOPA")
-			planID := buttonValue(t, report, ActionApproveInPlace)
-			id, err := h.slack.Click(h.ctx(), slacksim.Click{UserID: userApprover, ChannelID: tt.channel, MessageTS: report.TS,
-				ActionID: ActionApproveInPlace, BlockID: blockIDActions, Value: tt.value(planID)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.track.wait(t, id, 1)
-			var told string
-			for _, m := range h.slack.Messages(tt.channel) {
-				if m.Ephemeral && m.VisibleTo == userApprover {
-					told = m.Text
-				}
-			}
-			if !strings.Contains(told, tt.want) || !strings.Contains(told, "Nothing was changed") && !strings.Contains(told, "I did nothing") {
-				t.Errorf("ephemeral %q, want %q and that nothing changed", told, tt.want)
-			}
-			if w := h.writes(); len(w) != 0 {
-				t.Errorf("Jira writes: %+v", w)
-			}
-			if got := h.plan(planID).State; got != store.StatePending {
-				t.Errorf("plan is %s, want pending", got)
-			}
-			if got := h.message(report); string(got.Blocks) != string(report.Blocks) {
-				t.Errorf("the report changed:\n%s", slacksim.RenderBlocks(got.Blocks))
-			}
-			if a := h.actions(planID); len(a) != 0 {
-				t.Errorf("audit actions %q for a click that named no usable plan", a)
-			}
-		})
-	}
-}
 
 // hostileText is text a Jira admin or a Slack user controls, full of mrkdwn
 // control sequences: broadcasts, a user mention, a spoofed link, a

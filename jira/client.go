@@ -13,7 +13,10 @@ import (
 	"github.com/go-resty/resty/v2"
 )
 
-// Defaults applied by [NewClient]; each can be changed with an [Option].
+// Defaults applied by [NewClient]. DefaultMaxRetries and DefaultTimeout can
+// be changed with an [Option]; DefaultMaxWait is the longest wait before one
+// retry: when Jira's Retry-After asks for more, the client gives up at once
+// and reports when to retry instead of waiting.
 const (
 	DefaultMaxRetries = 4
 	DefaultMaxWait    = 30 * time.Second
@@ -29,7 +32,6 @@ const (
 // Client talks to one Jira Cloud site. Create it with [NewClient].
 type Client struct {
 	r        *resty.Client
-	base     string
 	log      *slog.Logger
 	policy   retryPolicy
 	observer Observer
@@ -42,7 +44,6 @@ type options struct {
 	httpClient *http.Client
 	maxRetries int
 	minWait    time.Duration
-	maxWait    time.Duration
 	timeout    time.Duration
 	logger     *slog.Logger
 	observer   Observer
@@ -55,11 +56,6 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpCl
 // WithMaxRetries sets how many times a request is retried after the first
 // attempt (default [DefaultMaxRetries]). Zero disables retries.
 func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = max(n, 0) } }
-
-// WithMaxWait sets the longest wait before one retry (default
-// [DefaultMaxWait]). When Jira's Retry-After asks for more, the client
-// gives up at once and reports when to retry instead of waiting.
-func WithMaxWait(d time.Duration) Option { return func(o *options) { o.maxWait = d } }
 
 // WithTimeout bounds each HTTP attempt (default [DefaultTimeout]).
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
@@ -125,7 +121,6 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 	o := options{
 		maxRetries: DefaultMaxRetries,
 		minWait:    500 * time.Millisecond,
-		maxWait:    DefaultMaxWait,
 		timeout:    DefaultTimeout,
 	}
 	for _, opt := range opts {
@@ -142,9 +137,8 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 	hc.Timeout = o.timeout
 
 	c := &Client{
-		base:     base,
 		log:      o.logger,
-		policy:   retryPolicy{maxRetries: o.maxRetries, maxWait: o.maxWait},
+		policy:   retryPolicy{maxRetries: o.maxRetries, maxWait: DefaultMaxWait},
 		observer: o.observer,
 	}
 	c.r = resty.NewWithClient(hc).
@@ -159,16 +153,12 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		// resty clamps every wait, Retry-After included, to this maximum
 		// (2 s by default). Raise it past our own budget so the header is
 		// honoured; retryPolicy.retry refuses waits beyond the budget.
-		SetRetryMaxWaitTime(o.maxWait + time.Second).
+		SetRetryMaxWaitTime(DefaultMaxWait + time.Second).
 		SetRetryAfter(c.policy.wait).
 		AddRetryCondition(c.policy.retry).
 		AddRetryHook(c.logRetry)
 	return c, nil
 }
-
-// BaseURL returns the site URL the client was created with, without a
-// trailing slash.
-func (c *Client) BaseURL() string { return c.base }
 
 func parseBaseURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
@@ -206,7 +196,8 @@ type request struct {
 
 // do sends one request and decodes a 2xx JSON body into out (when out is
 // not nil). Every other outcome is an error: an [*APIError] for a Jira
-// answer, ctx.Err() when the context ended, or a wrapped transport error.
+// answer, or a [*TransportError] wrapping ctx.Err() when the context ended
+// or the transport's error.
 func (c *Client) do(ctx context.Context, rq request, out any) error {
 	start := time.Now()
 	ctx = context.WithValue(ctx, endpointKey{}, rq.path)
@@ -223,12 +214,14 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 	resp, err := r.Execute(rq.method, rq.path)
 	c.observeCall(rq, resp, start)
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return ctxErr
+		// Wrapped, so that a caller can tell Jira kept it waiting from
+		// its own deadline passing elsewhere; errors.Is still matches.
+		return &TransportError{Method: rq.method, Path: expandPath(rq), Err: ctxErr}
 	}
 	if err != nil {
 		// resty's transport errors quote the full URL; it carries no
 		// secrets (auth is a header), but the path is what matters.
-		return fmt.Errorf("jira: %s %s: %w", rq.method, expandPath(rq), unwrapURLError(err))
+		return &TransportError{Method: rq.method, Path: expandPath(rq), Err: unwrapURLError(err)}
 	}
 	return checkResponse(resp, rq.method, expandPath(rq))
 }

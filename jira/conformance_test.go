@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/jsmbot/jsmbot/internal/apispec"
 	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
 // TestRequestsMatchSpec sends every request the client can make and checks
@@ -31,9 +33,23 @@ func TestRequestsMatchSpec(t *testing.T) {
 		func() error { _, err := c.Myself(ctx); return err },
 		func() error { _, err := c.MyPermissions(ctx, "HELP", "ADMINISTER"); return err },
 		func() error { _, err := c.SearchUsers(ctx, "alice"); return err },
+		func() error {
+			help, _ := sim.Project("HELP")
+			_, err := c.CheckPermissions(ctx, jirasim.CustomerAliceID, []int64{help.ID}, []string{"BROWSE_PROJECTS", "CREATE_ISSUES"})
+			return err
+		},
 		func() error { _, err := c.ServiceDesk(ctx, "HELP"); return err },
 		func() error {
 			for _, err := range c.Projects(ctx, jira.ProjectSearch{TypeKeys: []string{jira.TypeServiceDesk}}) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func() error {
+			q := jira.AuditQuery{From: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Now(), Filter: "permission scheme"}
+			for _, err := range c.AuditRecords(ctx, q) {
 				if err != nil {
 					return err
 				}
@@ -101,7 +117,7 @@ func TestRequestsMatchSpec(t *testing.T) {
 			t.Errorf("%s %s is experimental but was sent without X-ExperimentalApi: opt-in", r.Method, r.Path)
 		}
 	}
-	if len(seen) < 16 {
+	if len(seen) < 18 {
 		t.Errorf("only %d distinct operations were checked: %v", len(seen), seen)
 	}
 }

@@ -3,9 +3,11 @@ package jira_test
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 
+	"github.com/jsmbot/jsmbot/internal/apispec"
 	"github.com/jsmbot/jsmbot/jira"
 )
 
@@ -40,6 +42,13 @@ func TestDeletePermissionScheme(t *testing.T) {
 			for _, r := range sim.Requests() {
 				if r.Method == http.MethodDelete {
 					deletes++
+					u := &url.URL{Scheme: "http", Host: "jira.test", Path: r.Path}
+					req, err := http.NewRequest(r.Method, u.String(), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					req.Header = r.Header.Clone()
+					apispec.ValidateRequest(t, req, nil)
 				}
 			}
 			if deletes != 1 {

@@ -16,8 +16,10 @@
 // method and path, Jira's errorMessages and errors map (or JSM's
 // errorMessage), and the rate-limit headers. errors.Is works against
 // [ErrNotFound], [ErrUnauthorized], [ErrForbidden], [ErrRateLimited] and
-// [ErrBadRequest]; errors.As gives the detail. When the context ends, the
-// context's error is returned.
+// [ErrBadRequest]; errors.As gives the detail. A request that got no answer
+// (the connection failed, the timeout passed, or the context ended) returns
+// a [*TransportError]; errors.Is(err, context.Canceled) and the like see the
+// cause through it.
 //
 // # Rate limits and retries
 //

@@ -42,6 +42,28 @@ type APIError struct {
 	RateLimitReason string
 }
 
+// TransportError is a request that got no answer from Jira: the connection
+// could not be made or broke, the client's timeout passed, or ctx ended. It
+// tells a caller that the failure was Jira's side of the wire and not
+// another component's; errors.Is and errors.As see the cause (a net.Error,
+// context.DeadlineExceeded, context.Canceled) through it.
+type TransportError struct {
+	// Method and Path name the request as for [APIError].
+	Method string
+	Path   string
+	// Err is the cause.
+	Err error
+}
+
+// Error reads like "jira: GET /rest/api/3/myself: dial tcp 127.0.0.1:1:
+// connect: connection refused".
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("jira: %s %s: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
 // Error reads like "jira: GET /rest/api/3/project/X: 404 Not Found: No
 // project could be found with key 'X'.".
 func (e *APIError) Error() string {

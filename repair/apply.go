@@ -341,11 +341,11 @@ func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, fresh *Diag
 		return nil
 	case rerr != nil && mayHaveLanded(err):
 		// The project may use the copy: it must not be deleted.
-		err = unknownOutcome(op, err)
+		err = onProject(plan.ProjectKey, unknownOutcome(op, err))
 		assign.set(Unknown, err)
 		return err
 	}
-	err = needPermission(op, "Administer Jira", err)
+	err = onProject(plan.ProjectKey, needPermission(op, "Administer Jira", err))
 	assign.set(Failed, err)
 	del := Change{Step: StepDeleteScheme, SchemeID: created.ID, SchemeName: created.Name, Outcome: NotAttempted}
 	_ = e.deleteScheme(ctx, &del) // if it fails, the reconciler finds the orphan by its description

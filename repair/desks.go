@@ -47,7 +47,7 @@ func (e *Engine) ServiceDesk(ctx context.Context, idOrKey string) (*jira.Service
 func (e *Engine) Project(ctx context.Context, key string) (*jira.Project, error) {
 	p, err := e.jira.Project(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("get project %s: %w", key, err)
+		return nil, onProject(key, fmt.Errorf("get project %s: %w", key, err))
 	}
 	return p, nil
 }

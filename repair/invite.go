@@ -29,7 +29,7 @@ type Customer struct {
 // LookupCustomers reports, for each email, whether an account exists, is
 // active, and is already a customer of the project's desk. It changes
 // nothing. An email that Jira's privacy settings hide looks like a missing
-// account; callers should say so.
+// account; callers should say so. Errors are a [*ProjectError].
 func (e *Engine) LookupCustomers(ctx context.Context, projectKey string, emails []string) ([]Customer, error) {
 	out := make([]Customer, len(emails))
 	g, gctx := errgroup.WithContext(ctx)
@@ -42,7 +42,7 @@ func (e *Engine) LookupCustomers(ctx context.Context, projectKey string, emails 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, aboutProject(projectKey, err)
 	}
 	return out, nil
 }

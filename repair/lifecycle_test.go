@@ -1,7 +1,6 @@
 package repair_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -550,74 +549,59 @@ func TestUndoCopy(t *testing.T) {
 	}
 }
 
-// schemeCheck is a permission check that answers as Jira would for a
-// portal-only customer of the project key: the permissions the project's
-// scheme grants to Portal Access. denied makes it deny everything, as
-// Jira does when something other than the scheme blocks the customer.
-func schemeCheck(sim *jirasim.Server, key string, denied bool, asked *[]string) repair.PermissionCheck {
-	return func(_ context.Context, accountID string, projectID int64, keys []string) ([]string, error) {
-		p, _ := sim.Project(key)
-		if p.ID != projectID {
-			return nil, fmt.Errorf("asked about project %d, want %s's %d", projectID, key, p.ID)
+// checks lists the accounts the simulator was asked to check, in order.
+func checks(sim *jirasim.Server) []string {
+	var out []string
+	for _, r := range sim.Requests() {
+		if r.Path == "/rest/api/3/permissions/check" {
+			var body struct{ AccountID string }
+			_ = json.Unmarshal(r.Body, &body)
+			out = append(out, body.AccountID)
 		}
-		*asked = append(*asked, accountID)
-		if denied {
-			return nil, nil
-		}
-		var held []string
-		id, _ := sim.ProjectSchemeID(key)
-		for _, g := range sim.SchemeGrants(id) {
-			if g.HolderType == portal && slices.Contains(keys, g.Permission) {
-				held = append(held, g.Permission)
-			}
-		}
-		return held, nil
 	}
+	return out
 }
 
 // TestVerifiedForCustomer: after a repair and after its undo the engine
-// asks Jira about one real customer of the desk and reads the answer
-// against the grants.
+// asks Jira (POST permissions/check) about one real customer of the desk
+// and reads the answer against the grants.
 func TestVerifiedForCustomer(t *testing.T) {
 	t.Parallel()
+	alice := func(v repair.Verdict, missing []string, causes ...repair.Cause) *repair.CustomerCheck {
+		return &repair.CustomerCheck{Verdict: v, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer", Allowed: missing == nil, Missing: missing, Causes: causes}
+	}
 	t.Run("verified, then denied after the undo", func(t *testing.T) {
 		t.Parallel()
 		sim := jirasim.NewServer(t)
-		var asked []string
-		e, _ := newLifecycle(t, sim, nil, repair.WithPermissionCheck(schemeCheck(sim, "NOPA", false, &asked)))
+		e, _ := newLifecycle(t, sim, nil)
 		res, err := e.Apply(t.Context(), mustPlan(t, e, "NOPA", diagnosis.ModeInPlace))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &repair.CustomerCheck{Verdict: repair.VerdictVerified, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer", Allowed: true}
-		if diff := cmp.Diff(want, res.Customer); diff != "" {
+		if diff := cmp.Diff(alice(repair.VerdictVerified, nil), res.Customer); diff != "" {
 			t.Errorf("after the repair (-want +got):\n%s", diff)
 		}
 		u, err := e.Undo(t.Context(), res.Record())
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = &repair.CustomerCheck{Verdict: repair.VerdictDenied, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer", Missing: repair.CustomerPermissions}
-		if diff := cmp.Diff(want, u.Customer); diff != "" {
+		if diff := cmp.Diff(alice(repair.VerdictDenied, repair.CustomerPermissions), u.Customer); diff != "" {
 			t.Errorf("after the undo (-want +got):\n%s", diff)
 		}
-		if !slices.Equal(asked, []string{jirasim.CustomerAliceID, jirasim.CustomerAliceID}) {
-			t.Errorf("asked about %v, want Alice twice", asked)
+		if got := checks(sim); !slices.Equal(got, []string{jirasim.CustomerAliceID, jirasim.CustomerAliceID}) {
+			t.Errorf("checked %v, want Alice twice", got)
 		}
 	})
 	t.Run("grants present, customer still denied", func(t *testing.T) {
 		t.Parallel()
 		sim := jirasim.NewServer(t)
-		var asked []string
-		e, _ := newLifecycle(t, sim, nil, repair.WithPermissionCheck(schemeCheck(sim, "NOPA", true, &asked)))
+		sim.SetAccountBlocked(jirasim.CustomerAliceID, true)
+		e, _ := newLifecycle(t, sim, nil)
 		res, err := e.Apply(t.Context(), mustPlan(t, e, "NOPA", diagnosis.ModeInPlace))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &repair.CustomerCheck{
-			Verdict: repair.VerdictStillDenied, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer",
-			Missing: repair.CustomerPermissions, Causes: []repair.Cause{repair.CauseCustomerAccess, repair.CauseAccountState},
-		}
+		want := alice(repair.VerdictStillDenied, repair.CustomerPermissions, repair.CauseCustomerAccess, repair.CauseAccountState)
 		if diff := cmp.Diff(want, res.Customer); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
@@ -627,8 +611,7 @@ func TestVerifiedForCustomer(t *testing.T) {
 		sim := jirasim.NewServer(t)
 		id, _ := sim.ProjectSchemeID("NOPA")
 		sim.AddProject(jirasim.Project{Key: "LONE", Name: "Lonely Desk", SchemeID: id, Desk: true})
-		var asked []string
-		e, _ := newLifecycle(t, sim, nil, repair.WithPermissionCheck(schemeCheck(sim, "LONE", false, &asked)))
+		e, _ := newLifecycle(t, sim, nil)
 		d, err := e.Diagnose(t.Context(), "LONE")
 		if err != nil {
 			t.Fatal(err)
@@ -637,19 +620,20 @@ func TestVerifiedForCustomer(t *testing.T) {
 		if diff := cmp.Diff(want, e.VerifyCustomer(t.Context(), d)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
-		if len(asked) != 0 {
-			t.Errorf("asked Jira about %v, want no one", asked)
+		if got := checks(sim); len(got) != 0 {
+			t.Errorf("checked %v, want no one", got)
 		}
 	})
-	t.Run("no check configured", func(t *testing.T) {
+	t.Run("check turned off", func(t *testing.T) {
 		t.Parallel()
-		e, _ := newEngine(t)
+		sim := jirasim.NewServer(t)
+		e, _ := newLifecycle(t, sim, nil, repair.WithPermissionCheck(nil))
 		d, err := e.Diagnose(t.Context(), "HELP")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := e.VerifyCustomer(t.Context(), d); got != nil {
-			t.Errorf("VerifyCustomer = %+v, want nil until the engine can ask Jira", got)
+			t.Errorf("VerifyCustomer = %+v, want nil", got)
 		}
 	})
 }

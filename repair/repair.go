@@ -5,6 +5,12 @@
 // The bot, the command line and the demo only translate its results. It
 // lives apart from jira (which knows nothing of rules) and diagnosis (which
 // does no I/O) because it is the one place that joins the two.
+//
+// It is also the one place that decides what kind of failure an error is
+// ([Classify], [KindOf], in kind.go): front ends switch over the [Kind] and
+// choose words, and never inspect an error themselves. A new kind of
+// failure is a constant and a case there; a component repair does not own
+// tags its errors with [Mark].
 package repair
 
 import (
@@ -34,7 +40,7 @@ type Engine struct {
 	jira     *jira.Client
 	log      *slog.Logger
 	cacheTTL time.Duration
-	check    PermissionCheck // nil: customers are not checked (verify.go)
+	check    PermissionCheck // how customers are checked (verify.go); nil: not at all
 
 	mu    sync.Mutex
 	share *shareIndex // project key → scheme id, from the last scan
@@ -85,8 +91,9 @@ type Diagnosis struct {
 // diagnosis costs about two Jira round trips, not one per call.
 //
 // A project that is not a company-managed service project is not an error:
-// its Report says it is not applicable. Errors are Jira's (wrapped, with
-// errors.Is support for jira's sentinels) or a [*PermissionError].
+// its Report says it is not applicable. Errors are a [*ProjectError]
+// wrapping Jira's (with errors.Is support for jira's sentinels) or a
+// [*PermissionError].
 func (e *Engine) Diagnose(ctx context.Context, projectKey string) (*Diagnosis, error) {
 	// The scan starts first and runs beside the snapshot's reads; it is
 	// cancelled as soon as the snapshot shows it is not needed.
@@ -105,13 +112,13 @@ func (e *Engine) Diagnose(ctx context.Context, projectKey string) (*Diagnosis, e
 	}
 	wg.Wait()
 	if err != nil {
-		return nil, err
+		return nil, aboutProject(projectKey, err)
 	}
 	if !repairable {
 		return e.diagnose(*snap, nil, nil), nil
 	}
 	if scanErr != nil {
-		return nil, scanErr
+		return nil, aboutProject(projectKey, scanErr)
 	}
 	return e.diagnose(*snap, scheme, idx), nil
 }
@@ -149,14 +156,14 @@ func (e *Engine) snapshot(ctx context.Context, key string) (*diagnosis.Snapshot,
 	wg.Wait()
 
 	if projectErr != nil {
-		return nil, nil, fmt.Errorf("read project %s: %w", key, projectErr)
+		return nil, nil, onProject(key, fmt.Errorf("read project %s: %w", key, projectErr))
 	}
 	snap := &diagnosis.Snapshot{Project: toProject(project), Roles: map[string]string{}}
 	if diagnosis.ApplicabilityOf(snap.Project) != diagnosis.Applicable {
 		return snap, nil, nil
 	}
 	if schemeErr != nil {
-		return nil, nil, needPermission("read the permission scheme of "+key, "Administer Projects (or Administer Jira)", schemeErr)
+		return nil, nil, onProject(key, needPermission("read the permission scheme of "+key, "Administer Projects (or Administer Jira)", schemeErr))
 	}
 	if rolesErr != nil {
 		// Jira answers 401 or 404 here, not 403, to an account without
@@ -231,4 +238,41 @@ func needPermission(op, permission string, err error) error {
 		return &PermissionError{Op: op, Permission: permission, Err: err}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// ProjectError is an error about one project. Key names the project, so a
+// front end can say which one without reading Jira's text; [Classify]
+// reports it as Failure.Project. [Engine.Diagnose] and
+// [Engine.LookupCustomers] return their errors as one.
+type ProjectError struct {
+	// Key is the project's key as the caller gave it.
+	Key string
+	// Missing is true when Jira answered 404 for the project itself or
+	// one of its own resources: the project does not exist, or the
+	// account may not see it. [KindOf] then says [KindNotFound].
+	Missing bool
+	// Err is what failed.
+	Err error
+}
+
+// Error is Err's text, which already names the project.
+func (e *ProjectError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *ProjectError) Unwrap() error { return e.Err }
+
+// onProject wraps err, from a request for one of project key's own
+// resources (the project, its scheme), as a [*ProjectError]; a 404 there
+// means the project is missing.
+func onProject(key string, err error) error {
+	return &ProjectError{Key: key, Missing: errors.Is(err, jira.ErrNotFound), Err: err}
+}
+
+// aboutProject ties err to project key, unless it already names a project.
+func aboutProject(key string, err error) error {
+	var pe *ProjectError
+	if err == nil || errors.As(err, &pe) {
+		return err
+	}
+	return &ProjectError{Key: key, Err: err}
 }

@@ -280,9 +280,9 @@ func (e *Engine) assignBack(ctx context.Context, p diagnosis.Plan, s *UndoStep) 
 		s.Outcome = Made
 		return nil
 	case rerr != nil && mayHaveLanded(err):
-		s.Outcome, s.Err = Unknown, unknownOutcome(op, err)
+		s.Outcome, s.Err = Unknown, onProject(p.ProjectKey, unknownOutcome(op, err))
 		return s.Err
 	}
-	s.Outcome, s.Err = Failed, needPermission(op, "Administer Jira", err)
+	s.Outcome, s.Err = Failed, onProject(p.ProjectKey, needPermission(op, "Administer Jira", err))
 	return s.Err
 }

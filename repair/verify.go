@@ -20,18 +20,20 @@ var CustomerPermissions = []string{diagnosis.PermBrowseProjects, diagnosis.PermC
 type PermissionCheck func(ctx context.Context, accountID string, projectID int64, keys []string) ([]string, error)
 
 // WithPermissionCheck sets how the engine asks Jira about a customer's
-// permissions (default: through the engine's Jira client); nil turns the
+// permissions (default: the Jira client's CheckPermissions); nil turns the
 // customer check off.
 func WithPermissionCheck(f PermissionCheck) Option { return func(e *Engine) { e.check = f } }
 
-// jiraPermissionCheck is the seam to the Jira client's permission check.
-//
-// TODO(issue 9): return c.CheckPermissions, adapted to one project, once
-// jira.Client.CheckPermissions (branch h-jirasim) is on main. Until then
-// the engine checks customers only when given [WithPermissionCheck].
+// jiraPermissionCheck asks through c's POST permissions/check, for one
+// project.
 func jiraPermissionCheck(c *jira.Client) PermissionCheck {
-	_ = c
-	return nil
+	return func(ctx context.Context, accountID string, projectID int64, keys []string) ([]string, error) {
+		held, err := c.CheckPermissions(ctx, accountID, []int64{projectID}, keys)
+		if err != nil {
+			return nil, err
+		}
+		return held[projectID], nil
+	}
 }
 
 // Verdict is what a customer check found.

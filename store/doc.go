@@ -1,6 +1,6 @@
 // Package store keeps jsmbot's state: repair plans waiting for approval,
-// de-duplication markers for Slack envelopes, and the audit trail of every
-// decision.
+// offers to diagnose a reported problem, de-duplication markers for Slack
+// envelopes, and the audit trail of every decision.
 //
 // [Store] is the contract. Two implementations ship: [Memory], for a single
 // replica, the CLI, the demo and tests, and [Redis], shared by several
@@ -26,6 +26,19 @@
 //		// someone else was first, or the plan expired or was dismissed
 //	}
 //
+// Of the plans offered together (both repair modes of a shared scheme),
+// approving one dismisses the others; such a plan records the approved
+// plan's ID in SupersededBy, so "not chosen" and "dismissed by a person"
+// are told apart by a field, not by words in Result.
+//
+// # Offers
+//
+// An [OfferRecord] is not a plan: the detector's reply to a message about
+// customers who could not be added carries an offer's ID, and the offer
+// holds what the message said. It has no state; [Store.SaveOffer] stores
+// it once and [Store.Offer] reads it back, past its ExpiresAt too, until
+// its retention ends.
+//
 // # Expiry
 //
 // A pending plan expires at its ExpiresAt (now >= ExpiresAt, on the store's
@@ -39,17 +52,19 @@
 //
 // # Retention
 //
-// Nothing is kept forever. A plan is forgotten [DefaultRetention] after the
-// later of its ExpiresAt and its last write, an audit list the same time
-// after its last append, and a [Store.MarkOnce] marker when its TTL passes.
+// Nothing is kept forever. A plan (or an offer) is forgotten
+// [DefaultRetention] after the later of its ExpiresAt and its last write,
+// an audit list the same time after its last append, and a
+// [Store.MarkOnce] marker when its TTL passes.
 // In Redis these are key TTLs; [Memory] drops entries lazily and sweeps.
 //
 // # Errors
 //
 // Errors start with "store: ". Test them with errors.Is against
 // [ErrNotFound] (a missing plan; Redis's redis.Nil never escapes) and
-// [ErrConflict] (a lost race, an existing ID, a disallowed transition). A
-// done context yields ctx.Err(), unwrapped if it was done on entry.
+// [ErrConflict] (a lost race, an existing ID, a disallowed transition), and
+// [ErrUnavailable] (Redis did not answer). A done context yields ctx.Err(),
+// unwrapped if it was done on entry.
 //
 // # Concurrency safety
 //

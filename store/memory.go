@@ -29,6 +29,7 @@ type Memory struct {
 	mu        sync.Mutex
 	closed    bool
 	plans     map[string]memPlan
+	offers    map[string]memOffer
 	audits    map[string]memAudit
 	marks     map[string]time.Time // key → deadline
 	lastSweep time.Time
@@ -36,6 +37,11 @@ type Memory struct {
 
 type memPlan struct {
 	rec      PlanRecord
+	deadline time.Time
+}
+
+type memOffer struct {
+	rec      OfferRecord
 	deadline time.Time
 }
 
@@ -53,18 +59,13 @@ func WithClock(now func() time.Time) MemoryOption {
 	return func(s *Memory) { s.now = now }
 }
 
-// WithRetention sets how long a Memory keeps plans and audit records after
-// they stop changing; the default is [DefaultRetention].
-func WithRetention(d time.Duration) MemoryOption {
-	return func(s *Memory) { s.retention = d }
-}
-
 // NewMemory returns an empty in-memory store.
 func NewMemory(opts ...MemoryOption) *Memory {
 	s := &Memory{
 		now:       time.Now,
 		retention: DefaultRetention,
 		plans:     make(map[string]memPlan),
+		offers:    make(map[string]memOffer),
 		audits:    make(map[string]memAudit),
 		marks:     make(map[string]time.Time),
 	}
@@ -99,6 +100,11 @@ func (s *Memory) sweep(now time.Time) {
 	for k, p := range s.plans {
 		if !now.Before(p.deadline) {
 			delete(s.plans, k)
+		}
+	}
+	for k, o := range s.offers {
+		if !now.Before(o.deadline) {
+			delete(s.offers, k)
 		}
 	}
 	for k, a := range s.audits {
@@ -205,6 +211,38 @@ func (s *Memory) MarkOnce(ctx context.Context, key string, ttl time.Duration) (b
 	return true, nil
 }
 
+// SaveOffer implements [Store.SaveOffer].
+func (s *Memory) SaveOffer(ctx context.Context, o OfferRecord) error {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	rec, err := newOffer(o, now)
+	if err != nil {
+		return err
+	}
+	if cur, ok := s.offers[rec.ID]; ok && now.Before(cur.deadline) {
+		return fmt.Errorf("store: save offer %s: already exists: %w", rec.ID, ErrConflict)
+	}
+	s.offers[rec.ID] = memOffer{rec: rec, deadline: offerDeadline(rec, now, s.retention)}
+	return nil
+}
+
+// Offer implements [Store.Offer].
+func (s *Memory) Offer(ctx context.Context, id string) (OfferRecord, error) {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return OfferRecord{}, err
+	}
+	defer s.mu.Unlock()
+	o, ok := s.offers[id]
+	if !ok || !now.Before(o.deadline) {
+		return OfferRecord{}, fmt.Errorf("store: offer %s: %w", id, ErrNotFound)
+	}
+	return normalizeOffer(o.rec), nil
+}
+
 // AppendAudit implements [Store.AppendAudit].
 func (s *Memory) AppendAudit(ctx context.Context, r AuditRecord) error {
 	now, err := s.begin(ctx)
@@ -259,6 +297,6 @@ func (s *Memory) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.plans, s.audits, s.marks = nil, nil, nil
+	s.plans, s.offers, s.audits, s.marks = nil, nil, nil, nil
 	return nil
 }

@@ -23,6 +23,7 @@ const DefaultPrefix = "jsmbot:v1:"
 // Keys, under the prefix (default [DefaultPrefix]):
 //
 //	plan:<id>      string: the PlanRecord as JSON; TTL per the retention rule
+//	offer:<id>     string: the OfferRecord as JSON; TTL per the retention rule
 //	audit:<planID> list: AuditRecords as JSON, oldest first; TTL per the retention rule
 //	once:<key>     string "1": a MarkOnce marker; TTL = the marker's ttl
 //
@@ -55,12 +56,6 @@ func WithPrefix(p string) RedisOption {
 // time.Now, for plan expiry and for the lengths of the TTLs it sets.
 func WithRedisClock(now func() time.Time) RedisOption {
 	return func(s *Redis) { s.now = now }
-}
-
-// WithRedisRetention sets how long plans and audit records are kept after
-// they stop changing; the default is [DefaultRetention].
-func WithRedisRetention(d time.Duration) RedisOption {
-	return func(s *Redis) { s.retention = d }
 }
 
 // casScript replaces KEYS[1] with ARGV[2] (TTL ARGV[3] ms) only if it still
@@ -104,6 +99,7 @@ func NewRedis(rdb redis.UniversalClient, opts ...RedisOption) *Redis {
 }
 
 func (s *Redis) planKey(id string) string  { return s.prefix + "plan:" + id }
+func (s *Redis) offerKey(id string) string { return s.prefix + "offer:" + id }
 func (s *Redis) auditKey(id string) string { return s.prefix + "audit:" + id }
 func (s *Redis) onceKey(k string) string   { return s.prefix + "once:" + k }
 
@@ -128,6 +124,34 @@ func decode(data string, v any) error {
 	return nil
 }
 
+// unavailable marks an error of the Redis client as [ErrUnavailable] when it
+// says Redis did not answer: the connection was refused, timed out or
+// broke, the pool had no connection to give, or Redis replied that it
+// cannot serve yet (loading, no master, cluster down). It leaves alone
+// anything after ctx ended, a cancellation, the client having been closed
+// by us, and Redis's other error replies (a failed script): those are no
+// outage.
+func unavailable(ctx context.Context, err error) error {
+	var reply redis.Error
+	switch {
+	case ctx.Err() != nil, errors.Is(err, context.Canceled), errors.Is(err, redis.ErrClosed):
+		return err
+	case errors.As(err, &reply):
+		if !redis.IsLoadingError(err) && !redis.IsMasterDownError(err) && !redis.IsClusterDownError(err) && !redis.IsTryAgainError(err) {
+			return err
+		}
+	}
+	return &unavailableError{err: err}
+}
+
+// unavailableError adds [ErrUnavailable] to an error without changing its
+// text.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string        { return e.err.Error() }
+func (e *unavailableError) Unwrap() error        { return e.err }
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
+
 // ttlUntil is the TTL that makes a key expire at deadline, rounded up to
 // Redis's millisecond and at least 1 ms.
 func ttlUntil(deadline, now time.Time) time.Duration {
@@ -150,7 +174,7 @@ func (s *Redis) SavePlan(ctx context.Context, p PlanRecord) error {
 	}
 	ok, err := s.rdb.SetNX(ctx, s.planKey(rec.ID), data, ttlUntil(planDeadline(rec, now, s.retention), now)).Result()
 	if err != nil {
-		return fmt.Errorf("store: save plan %s: %w", rec.ID, err)
+		return fmt.Errorf("store: save plan %s: %w", rec.ID, unavailable(ctx, err))
 	}
 	if !ok {
 		return fmt.Errorf("store: save plan %s: already exists: %w", rec.ID, ErrConflict)
@@ -165,7 +189,7 @@ func (s *Redis) get(ctx context.Context, op, id string) (PlanRecord, string, err
 		return PlanRecord{}, "", fmt.Errorf("store: %s %s: %w", op, id, ErrNotFound)
 	}
 	if err != nil {
-		return PlanRecord{}, "", fmt.Errorf("store: %s %s: %w", op, id, err)
+		return PlanRecord{}, "", fmt.Errorf("store: %s %s: %w", op, id, unavailable(ctx, err))
 	}
 	var rec PlanRecord
 	if err := decode(data, &rec); err != nil {
@@ -215,7 +239,7 @@ func (s *Redis) Transition(ctx context.Context, id string, from, to State, mutat
 	ttl := ttlUntil(planDeadline(next, now, s.retention), now)
 	res, err := s.cas.Run(ctx, s.rdb, []string{s.planKey(id)}, old, data, ttl.Milliseconds()).Int64()
 	if err != nil {
-		return PlanRecord{}, fmt.Errorf("store: transition plan %s: %w", id, err)
+		return PlanRecord{}, fmt.Errorf("store: transition plan %s: %w", id, unavailable(ctx, err))
 	}
 	switch res {
 	case 1:
@@ -242,9 +266,52 @@ func (s *Redis) MarkOnce(ctx context.Context, key string, ttl time.Duration) (bo
 	// both exact, since checkTTL rounded it to a millisecond.
 	ok, err := s.rdb.SetNX(ctx, s.onceKey(key), "1", ttl).Result()
 	if err != nil {
-		return false, fmt.Errorf("store: mark once: %w", err)
+		return false, fmt.Errorf("store: mark once: %w", unavailable(ctx, err))
 	}
 	return ok, nil
+}
+
+// SaveOffer implements [Store.SaveOffer] with SET NX.
+func (s *Redis) SaveOffer(ctx context.Context, o OfferRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := s.clock()
+	rec, err := newOffer(o, now)
+	if err != nil {
+		return err
+	}
+	data, err := encode(rec)
+	if err != nil {
+		return err
+	}
+	ok, err := s.rdb.SetNX(ctx, s.offerKey(rec.ID), data, ttlUntil(offerDeadline(rec, now, s.retention), now)).Result()
+	if err != nil {
+		return fmt.Errorf("store: save offer %s: %w", rec.ID, err)
+	}
+	if !ok {
+		return fmt.Errorf("store: save offer %s: already exists: %w", rec.ID, ErrConflict)
+	}
+	return nil
+}
+
+// Offer implements [Store.Offer].
+func (s *Redis) Offer(ctx context.Context, id string) (OfferRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return OfferRecord{}, err
+	}
+	data, err := s.rdb.Get(ctx, s.offerKey(id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return OfferRecord{}, fmt.Errorf("store: offer %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return OfferRecord{}, fmt.Errorf("store: offer %s: %w", id, err)
+	}
+	var rec OfferRecord
+	if err := decode(data, &rec); err != nil {
+		return OfferRecord{}, fmt.Errorf("store: offer %s: %w", id, err)
+	}
+	return normalizeOffer(rec), nil
 }
 
 // AppendAudit implements [Store.AppendAudit].
@@ -263,7 +330,7 @@ func (s *Redis) AppendAudit(ctx context.Context, r AuditRecord) error {
 	}
 	ttl := ttlUntil(now.Add(s.retention), now)
 	if err := s.append.Run(ctx, s.rdb, []string{s.auditKey(r.PlanID)}, data, ttl.Milliseconds()).Err(); err != nil {
-		return fmt.Errorf("store: append audit of plan %s: %w", r.PlanID, err)
+		return fmt.Errorf("store: append audit of plan %s: %w", r.PlanID, unavailable(ctx, err))
 	}
 	return nil
 }
@@ -275,7 +342,7 @@ func (s *Redis) Audit(ctx context.Context, planID string) ([]AuditRecord, error)
 	}
 	items, err := s.rdb.LRange(ctx, s.auditKey(planID), 0, -1).Result()
 	if err != nil {
-		return nil, fmt.Errorf("store: audit of plan %s: %w", planID, err)
+		return nil, fmt.Errorf("store: audit of plan %s: %w", planID, unavailable(ctx, err))
 	}
 	out := make([]AuditRecord, 0, len(items))
 	for _, item := range items {
@@ -295,7 +362,7 @@ func (s *Redis) Ping(ctx context.Context) error {
 		return err
 	}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
+		return fmt.Errorf("store: ping: %w", unavailable(ctx, err))
 	}
 	return nil
 }

@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,9 +26,10 @@ const redisAddrVar = "JSMBOT_TEST_REDIS_ADDR"
 func newTestClient(t *testing.T, addr string) *redis.Client {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{
-		Addr:        addr,
-		MaxRetries:  -1,
-		DialTimeout: 2 * time.Second,
+		Addr:          addr,
+		MaxRetries:    -1,
+		DialerRetries: 1,
+		DialTimeout:   2 * time.Second,
 	})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
@@ -279,6 +282,9 @@ func TestRedisDead(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), "store: ") {
 			t.Errorf("%s on a dead Redis: err = %q, want the prefix \"store: \"", name, err)
 		}
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s on a dead Redis: err = %v, want ErrUnavailable", name, err)
+		}
 	}
 	check("Ping", s.Ping(ctx))
 	check("SavePlan", s.SavePlan(ctx, store.PlanRecord{ID: mustNewID(t), ExpiresAt: clock.Now().Add(time.Hour)}))
@@ -294,4 +300,93 @@ func TestRedisDead(t *testing.T) {
 	// Close of a client whose server is gone is fine either way; it must
 	// not panic.
 	_ = s.Close()
+}
+
+// deadStore returns a store whose every connection attempt fails at once
+// through dial, with no retries, so no test waits on a real timeout.
+func deadStore(t *testing.T, dial func(ctx context.Context) error) *store.Redis {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{
+		Addr:          "redis.invalid:6379",
+		MaxRetries:    -1,
+		DialerRetries: 1,
+		Dialer: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return nil, dial(ctx)
+		},
+	})
+	s := store.NewRedis(rdb)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestRedisUnavailable: a Redis that does not answer is ErrUnavailable from
+// every method, so the bot can name it; a caller's cancelled context is
+// not, and neither is a closed store.
+func TestRedisUnavailable(t *testing.T) {
+	t.Parallel()
+	refused := func(context.Context) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	timedOut := func(context.Context) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	}
+	calls := []struct {
+		name string
+		call func(ctx context.Context, s *store.Redis) error
+	}{
+		{"Ping", func(ctx context.Context, s *store.Redis) error { return s.Ping(ctx) }},
+		{"SavePlan", func(ctx context.Context, s *store.Redis) error {
+			return s.SavePlan(ctx, store.PlanRecord{ID: "p1", ExpiresAt: time.Now().Add(time.Hour)})
+		}},
+		{"Plan", func(ctx context.Context, s *store.Redis) error { _, err := s.Plan(ctx, "p1"); return err }},
+		{"Transition", func(ctx context.Context, s *store.Redis) error {
+			_, err := s.Transition(ctx, "p1", store.StatePending, store.StateApplying, nil)
+			return err
+		}},
+		{"MarkOnce", func(ctx context.Context, s *store.Redis) error {
+			_, err := s.MarkOnce(ctx, "k", time.Minute)
+			return err
+		}},
+		{"AppendAudit", func(ctx context.Context, s *store.Redis) error {
+			return s.AppendAudit(ctx, store.AuditRecord{PlanID: "p1", Action: "applied"})
+		}},
+		{"Audit", func(ctx context.Context, s *store.Redis) error { _, err := s.Audit(ctx, "p1"); return err }},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			for _, dial := range []struct {
+				name string
+				fn   func(context.Context) error
+			}{{"refused", refused}, {"timed out", timedOut}} {
+				err := c.call(t.Context(), deadStore(t, dial.fn))
+				if !errors.Is(err, store.ErrUnavailable) {
+					t.Errorf("%s: err = %v, want ErrUnavailable", dial.name, err)
+				}
+				if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+					t.Errorf("%s: err = %v, want neither ErrNotFound nor ErrConflict", dial.name, err)
+				}
+			}
+
+			// The caller gives up while the dial is under way.
+			ctx, cancel := context.WithCancel(t.Context())
+			err := c.call(ctx, deadStore(t, func(context.Context) error {
+				cancel()
+				return &net.OpError{Op: "dial", Net: "tcp", Err: context.Canceled}
+			}))
+			if err == nil || errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("cancelled during the call: err = %v, want an error that is not ErrUnavailable", err)
+			}
+			// The context was done before the call.
+			if err := c.call(ctx, deadStore(t, refused)); !errors.Is(err, context.Canceled) || errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("cancelled before the call: err = %v, want context.Canceled and not ErrUnavailable", err)
+			}
+			// The store was closed by its owner.
+			closed := deadStore(t, refused)
+			_ = closed.Close()
+			if err := c.call(t.Context(), closed); err == nil || errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("closed store: err = %v, want an error that is not ErrUnavailable", err)
+			}
+		})
+	}
 }

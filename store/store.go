@@ -23,6 +23,13 @@ var ErrNotFound = errors.New("store: not found")
 // with errors.Is.
 var ErrConflict = errors.New("store: conflict")
 
+// ErrUnavailable is wrapped by an error of a store whose backend did not
+// answer: Redis refused the connection, timed out or dropped it. It is
+// never wrapped around a failure caused by the caller's context ending, nor
+// around ErrNotFound or ErrConflict; test with errors.Is. The memory store
+// never returns it.
+var ErrUnavailable = errors.New("store: unavailable")
+
 // DefaultRetention is how long a store keeps a plan and its audit records
 // after they stop changing (see [Store] for the exact rule).
 const DefaultRetention = 7 * 24 * time.Hour
@@ -98,8 +105,40 @@ type PlanRecord struct {
 	ExpiresAt time.Time `json:"expiresAt"` // a pending plan expires at this instant; required
 
 	// Result is a short outcome text, set by the caller through the mutate
-	// function of [Store.Transition] after applying or failing.
+	// function of [Store.Transition] after applying or failing. It is for
+	// people: decisions read State and SupersededBy, never Result.
 	Result string `json:"result,omitempty"`
+
+	// SupersededBy is set on a plan that went from pending to dismissed
+	// because another plan offered with it (the other repair mode) was
+	// approved: it holds that plan's ID. A plan dismissed by a person has
+	// it empty. Set it through the mutate function of [Store.Transition].
+	SupersededBy string `json:"supersededBy,omitempty"`
+}
+
+// OfferRecord is an offer to diagnose a reported problem: what a message
+// said about customers who could not be added, behind an unguessable ID
+// that the offer's button carries. It is not a plan: it has no state, it
+// is never approved, and [Store.Plan] does not know its ID.
+//
+// Stores return times in UTC without the monotonic clock reading, as for
+// [PlanRecord].
+type OfferRecord struct {
+	// ID is the offer's unguessable identifier, as made by [NewID].
+	ID string `json:"id"`
+
+	ProjectKey string   `json:"projectKey,omitempty"` // project the message named, if any
+	PortalID   string   `json:"portalId,omitempty"`   // customer portal the message linked, if no key
+	Emails     []string `json:"emails,omitempty"`     // customers the message said could not be added
+	Error      string   `json:"error,omitempty"`      // the message's text, clipped, for the form
+
+	RequesterID string `json:"requesterId"` // user who wrote the message
+	ChannelID   string `json:"channelId"`   // channel of the message
+	MessageTS   string `json:"messageTs"`   // timestamp of the message
+	ThreadTS    string `json:"threadTs"`    // thread the offer was posted in
+
+	CreatedAt time.Time `json:"createdAt"` // set by the store on save
+	ExpiresAt time.Time `json:"expiresAt"` // the offer's button stops working at this instant; required
 }
 
 // AuditRecord is one decision about a plan: who asked, who decided, what the
@@ -128,12 +167,14 @@ type AuditRecord struct {
 // All methods are safe for concurrent use. Each one first checks ctx and
 // returns ctx.Err() unchanged if it is done; an operation interrupted by ctx
 // ending returns an error (for Redis, whatever the client reports: usually
-// wrapping ctx.Err(), sometimes a network timeout). After Close, every method
-// returns an error.
+// wrapping ctx.Err(), sometimes a network timeout). A backend that does not
+// answer while ctx is live yields an error wrapping [ErrUnavailable]. After
+// Close, every method returns an error.
 //
 // Retention: a plan is kept until Retention (by default [DefaultRetention])
-// after the later of its ExpiresAt and its last save or transition; a plan's
-// audit list is kept until Retention after its last append. After that, they
+// after the later of its ExpiresAt and its last save or transition, an
+// offer until Retention after the later of its ExpiresAt and its save; a
+// plan's audit list is kept until Retention after its last append. After that, they
 // are gone: Plan returns [ErrNotFound] and Audit an empty list.
 type Store interface {
 	// SavePlan stores a new plan in StatePending with Version 1, setting
@@ -181,6 +222,19 @@ type Store interface {
 	// not exist as a plan. An empty r.ID is filled with NewID and a zero
 	// r.Time with the store's clock. It returns an error if r.PlanID is empty.
 	AppendAudit(ctx context.Context, r AuditRecord) error
+
+	// SaveOffer stores a new report offer, setting CreatedAt to the
+	// store's clock. It returns ErrConflict if an offer with o.ID already
+	// exists (it never overwrites), and a plain error if o.ID is empty or
+	// o.ExpiresAt is zero. Offers and plans have separate IDs: an offer's
+	// ID is unknown to Plan and a plan's to Offer.
+	SaveOffer(ctx context.Context, o OfferRecord) error
+
+	// Offer returns the offer with the given ID, or ErrNotFound. An offer
+	// past its ExpiresAt is still returned, unchanged, until its retention
+	// ends (the same rule as a plan's), so that the caller can tell "expired"
+	// from "unknown" by comparing ExpiresAt with its clock.
+	Offer(ctx context.Context, id string) (OfferRecord, error)
 
 	// Audit returns the audit records of plan planID in the order they were
 	// appended (oldest first), or an empty, non-nil slice if there are none.
@@ -293,6 +347,32 @@ func nextPlan(cur PlanRecord, to State, now time.Time, mutate func(*PlanRecord))
 	next.CreatedAt = cur.CreatedAt
 	next.UpdatedAt = now
 	return normalizePlan(next), nil
+}
+
+// newOffer validates o and returns the record to store as a new offer.
+func newOffer(o OfferRecord, now time.Time) (OfferRecord, error) {
+	if o.ID == "" {
+		return OfferRecord{}, errors.New("store: save offer: empty id")
+	}
+	if o.ExpiresAt.IsZero() {
+		return OfferRecord{}, fmt.Errorf("store: save offer %s: zero ExpiresAt", o.ID)
+	}
+	o.CreatedAt = now
+	return normalizeOffer(o), nil
+}
+
+// offerDeadline is when a stored offer may be forgotten: the plan rule.
+func offerDeadline(o OfferRecord, now time.Time, retention time.Duration) time.Time {
+	return planDeadline(PlanRecord{ExpiresAt: o.ExpiresAt}, now, retention)
+}
+
+// normalizeOffer puts o's times in UTC and deep-copies its emails; an
+// empty list becomes nil, as a JSON round trip (omitempty) makes it.
+func normalizeOffer(o OfferRecord) OfferRecord {
+	o.CreatedAt = normalizeTime(o.CreatedAt)
+	o.ExpiresAt = normalizeTime(o.ExpiresAt)
+	o.Emails = cloneStrings(o.Emails)
+	return o
 }
 
 // planDeadline is when a stored plan may be forgotten.

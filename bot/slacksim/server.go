@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -124,7 +122,7 @@ func WithEchoBotMessages() Option {
 // it is safe for concurrent use.
 type Server struct {
 	cfg  config
-	http *httptest.Server
+	http *loopback
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
 
@@ -212,12 +210,20 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("/link/", s.serveLink)
 	mux.HandleFunc("POST /hooks/{kind}/{team}/{id}/{secret}", s.serveResponseURL)
-	s.http = httptest.NewServer(mux)
+	s.http = listenLoopback(mux)
 	return s
 }
 
+// TB is the part of testing.TB that [NewServer] uses; *testing.T and
+// *testing.B satisfy it. It is an interface of its own so that the
+// simulator does not link the testing package into a binary that runs it.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewServer is [New] for tests: it registers Close with tb.Cleanup.
-func NewServer(tb testing.TB, opts ...Option) *Server {
+func NewServer(tb TB, opts ...Option) *Server {
 	tb.Helper()
 	s := New(opts...)
 	tb.Cleanup(s.Close)
@@ -227,10 +233,10 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 // APIURL returns the Web API base URL, ending in "/" as slack.OptionAPIURL
 // requires. The API lives under a non-empty path (/api/) so that a client
 // dropping the base path fails loudly.
-func (s *Server) APIURL() string { return s.http.URL + "/api/" }
+func (s *Server) APIURL() string { return s.http.url + "/api/" }
 
 // URL returns the server's root URL (http://127.0.0.1:port).
-func (s *Server) URL() string { return s.http.URL }
+func (s *Server) URL() string { return s.http.url }
 
 // Close drops every socket, stops the HTTP server and waits for the
 // simulator's goroutines. Waiting methods return [ErrClosed] afterwards. It is
@@ -254,7 +260,7 @@ func (s *Server) Close() {
 	for _, c := range conns {
 		c.close()
 	}
-	s.http.Close()
+	s.http.close()
 	s.wg.Wait()
 }
 

@@ -128,7 +128,7 @@ func (c *conn) close() {
 func (s *Server) connectionURLLocked() string {
 	ticket := fmt.Sprintf("sim-ticket-%d", s.nextLocked("ticket"))
 	s.tickets[ticket] = true
-	return "ws" + strings.TrimPrefix(s.http.URL, "http") + "/link/?ticket=" + ticket + "&app_id=" + s.cfg.appID
+	return "ws" + strings.TrimPrefix(s.http.url, "http") + "/link/?ticket=" + ticket + "&app_id=" + s.cfg.appID
 }
 
 // serveLink accepts the Socket Mode websocket for a ticket from
@@ -181,7 +181,7 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		return nil
 	})
-	s.wg.Add(1) // the reader below; httptest forgets hijacked connections
+	s.wg.Add(1) // the reader below; the HTTP server forgets hijacked connections
 	s.trackLocked(func() { s.pingLoop(c) })
 	s.mu.Unlock()
 	defer s.wg.Done()
@@ -484,6 +484,13 @@ func (s *Server) Connections() int {
 // WaitConnected waits until at least n sockets receive envelopes.
 func (s *Server) WaitConnected(ctx context.Context, n int) error {
 	_, err := waitFor(ctx, s, func() (struct{}, bool) { return struct{}{}, len(s.conns) >= n })
+	return err
+}
+
+// WaitDisconnected waits until no socket is open: every client has closed
+// its connection (a bot that stopped) or the server dropped it.
+func (s *Server) WaitDisconnected(ctx context.Context) error {
+	_, err := waitFor(ctx, s, func() (struct{}, bool) { return struct{}{}, len(s.allConns) == 0 })
 	return err
 }
 

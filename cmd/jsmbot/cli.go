@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/internal/config"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 	"golang.org/x/term"
@@ -43,14 +44,15 @@ func parseArgs(fs *flag.FlagSet, args []string) (string, error) {
 	return key, nil
 }
 
-// setup loads the configuration and builds the engine.
+// setup loads the configuration and builds the engine. Only the variables
+// the terminal commands read can stop them.
 func setup(getenv func(string) string, stderr io.Writer) (*repair.Engine, error) {
-	cfg, err := loadJiraConfig(getenv)
-	if err != nil {
+	cfg, err := config.Load(getenv)
+	if err := config.Only(err, config.TerminalVars()...); err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	client, err := newJiraClient(cfg, logger)
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.TerminalLogLevel)}))
+	client, err := cfg.JiraClient(jira.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}

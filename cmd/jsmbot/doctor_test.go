@@ -1,331 +1,92 @@
 package main
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
-// Distinctive secrets, so a leak into the output cannot go unnoticed.
-const (
-	doctorJiraToken = "jira-doctor-secret-4f1c9e"
-	doctorBotToken  = "xoxb-doctor-secret-bot-8d2a"
-	doctorAppToken  = "xapp-1-doctor-secret-app-6b7e"
-	doctorRedisPass = "redis-doctor-secret-3c5d"
-)
-
-// doctorWorld is a healthy deployment: Jira, Slack and Redis simulators and
-// the environment that points at them.
-type doctorWorld struct {
-	jira  *jirasim.Server
-	slack *slacksim.Server
-	redis *miniredis.Miniredis
-	env   map[string]string
-}
-
-func newDoctorWorld(t *testing.T) *doctorWorld {
+// doctorEnv is a healthy deployment's environment: Jira, Slack and Redis
+// simulators. internal/doctor tests the checks; these test what the
+// command gives them (the terminal's words for Jira errors), its exit
+// codes and that it reports on stdout alone.
+func doctorEnv(t *testing.T, jsim *jirasim.Server, ssim *slacksim.Server) map[string]string {
 	t.Helper()
-	w := &doctorWorld{
-		jira:  jirasim.NewServer(t, jirasim.WithCredentials(jirasim.DefaultEmail, doctorJiraToken)),
-		slack: slacksim.NewServer(t, slacksim.WithTokens(doctorBotToken, doctorAppToken)),
-		redis: miniredis.RunT(t),
-	}
-	w.env = map[string]string{
-		"JIRA_BASE_URL":              w.jira.URL,
-		"JIRA_EMAIL":                 jirasim.DefaultEmail,
-		"JIRA_API_TOKEN":             doctorJiraToken,
-		"SLACK_BOT_TOKEN":            doctorBotToken,
-		"SLACK_APP_TOKEN":            doctorAppToken,
-		"SLACK_API_URL":              w.slack.APIURL(),
-		"REDIS_URL":                  "redis://" + w.redis.Addr() + "/0",
-		"JSMBOT_APPROVERS":           "U0APPROVER1, S0APPROVERS",
-		"JSMBOT_ALLOW_SELF_APPROVAL": "false",
-		"JSMBOT_HTTP_ADDR":           ":8080",
-	}
-	return w
-}
-
-// healthyMarks are the lines of a passing doctor, in order.
-func healthyMarks() []string {
-	return []string{
-		"✓ configuration",
-		"✓ Slack bot token",
-		"✓ Slack app token",
-		"✓ Jira",
-		"✓ Jira permission Administer Jira (ADMINISTER)",
-		"✓ Jira permission Administer Projects (ADMINISTER_PROJECTS)",
-		"✓ Jira permission Browse users and groups (USER_PICKER)",
-		"✓ Redis",
+	return map[string]string{
+		"JIRA_BASE_URL": jsim.URL, "JIRA_EMAIL": jirasim.DefaultEmail, "JIRA_API_TOKEN": jirasim.DefaultToken,
+		"SLACK_BOT_TOKEN": slacksim.DefaultBotToken, "SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_API_URL": ssim.APIURL(),
+		"REDIS_URL": "redis://" + miniredis.RunT(t).Addr() + "/0", "JSMBOT_APPROVERS": "U0APPROVER1",
 	}
 }
 
-// withMarks returns healthyMarks with the lines at the given indexes
-// replaced.
-func withMarks(repl map[int]string) []string {
-	m := healthyMarks()
-	for i, s := range repl {
-		m[i] = s
+// TestDoctorGetsTheManifestsScopes: doctor compares the bot token's scopes
+// with exactly the manifest's (internal/doctor tests the comparison).
+func TestDoctorGetsTheManifestsScopes(t *testing.T) {
+	t.Parallel()
+	want := []string{"commands", "chat:write", "channels:history", "usergroups:read"}
+	if diff := cmp.Diff(want, manifestScopes()); diff != "" {
+		t.Errorf("scopes given to doctor (-want +got):\n%s", diff)
 	}
-	return m
-}
-
-// marks returns "mark name" of every check line of doctor's output.
-func marks(out string) []string {
-	var got []string
-	for line := range strings.Lines(out) {
-		if strings.HasPrefix(line, "✓ ") || strings.HasPrefix(line, "✗ ") || strings.HasPrefix(line, "– ") {
-			name, _, _ := strings.Cut(strings.TrimSpace(line), ": ")
-			got = append(got, name)
-		}
-	}
-	return got
-}
-
-// scopesProxy serves slack's Web API through a proxy that adds the
-// X-OAuth-Scopes header real Slack sends, which slacksim does not.
-func scopesProxy(t *testing.T, s *slacksim.Server, scopes string) string {
-	t.Helper()
-	target, err := url.Parse(s.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := httputil.NewSingleHostReverseProxy(target)
-	p.ModifyResponse = func(r *http.Response) error {
-		r.Header.Set("X-OAuth-Scopes", scopes)
-		return nil
-	}
-	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/api/"
 }
 
 func TestDoctor(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		setup     func(t *testing.T, w *doctorWorld)
+		setup     func(t *testing.T, jsim *jirasim.Server, ssim *slacksim.Server, env map[string]string)
 		args      []string
 		wantCode  int
-		wantMarks []string
-		wantLines []string // substrings of the output
+		wantLines []string // substrings of stdout
 	}{
 		{
 			name:      "healthy",
-			wantMarks: healthyMarks(),
-			wantLines: []string{
-				"✓ Slack bot token: @",
-				"(" + slacksim.DefaultBotUserID + ")",
-				"✓ Jira: " + "http",
-				"all 8 checks passed",
+			wantLines: []string{"✓ Slack bot token: @", "✓ Jira: http", "all 8 checks passed"},
+		},
+		{
+			name: "Jira 401",
+			setup: func(_ *testing.T, _ *jirasim.Server, _ *slacksim.Server, env map[string]string) {
+				env["JIRA_API_TOKEN"] = "jira-doctor-wrong-token-5e6f"
 			},
-		},
-		{
-			name:      "healthy without Redis",
-			setup:     func(t *testing.T, w *doctorWorld) { w.env["REDIS_URL"] = "" },
-			wantMarks: healthyMarks(),
-			wantLines: []string{"✓ Redis: REDIS_URL is not set: the store is in memory, so run exactly one replica"},
-		},
-		{
-			name: "healthy with every scope reported",
-			setup: func(t *testing.T, w *doctorWorld) {
-				w.env["SLACK_API_URL"] = scopesProxy(t, w.slack, "commands,chat:write,channels:history,usergroups:read,users:read")
-			},
-			wantMarks: healthyMarks(),
-			wantLines: []string{", scopes complete"},
-		},
-		{
-			name: "bot token missing a scope",
-			setup: func(t *testing.T, w *doctorWorld) {
-				w.env["SLACK_API_URL"] = scopesProxy(t, w.slack, "commands,chat:write,channels:history")
-			},
-			wantCode:  1,
-			wantMarks: withMarks(map[int]string{1: "✗ Slack bot token"}),
-			wantLines: []string{"but the token lacks the scopes usergroups:read", "reinstall it"},
-		},
-		{
-			name:      "bad Slack bot token",
-			setup:     func(t *testing.T, w *doctorWorld) { w.env["SLACK_BOT_TOKEN"] = "xoxb-doctor-wrong-bot-1a2b" },
-			wantCode:  1,
-			wantMarks: withMarks(map[int]string{1: "✗ Slack bot token"}),
-			wantLines: []string{"✗ Slack bot token: Slack rejected SLACK_BOT_TOKEN (invalid_auth)", "Bot User OAuth Token", "1 of 8 checks failed"},
-		},
-		{
-			name:      "bad Slack app token",
-			setup:     func(t *testing.T, w *doctorWorld) { w.env["SLACK_APP_TOKEN"] = "xapp-1-doctor-wrong-app-9f8e" },
-			wantCode:  1,
-			wantMarks: withMarks(map[int]string{2: "✗ Slack app token"}),
-			wantLines: []string{"✗ Slack app token: Slack rejected SLACK_APP_TOKEN (invalid_auth)", "connections:write"},
-		},
-		{
-			name:      "Slack unreachable",
-			setup:     func(t *testing.T, w *doctorWorld) { w.slack.Close() },
-			wantCode:  1,
-			wantMarks: withMarks(map[int]string{1: "✗ Slack bot token", 2: "✗ Slack app token"}),
-			wantLines: []string{"cannot reach Slack at http://127.0.0.1:", "2 of 8 checks failed"},
-		},
-		{
-			name:     "Jira 401",
-			setup:    func(t *testing.T, w *doctorWorld) { w.env["JIRA_API_TOKEN"] = "jira-doctor-wrong-token-5e6f" },
-			wantCode: 1,
-			wantMarks: withMarks(map[int]string{
-				3: "✗ Jira",
-				4: "– Jira permission Administer Jira (ADMINISTER)",
-				5: "– Jira permission Administer Projects (ADMINISTER_PROJECTS)",
-				6: "– Jira permission Browse users and groups (USER_PICKER)",
-			}),
+			wantCode: exitFailed,
 			wantLines: []string{
 				"✗ Jira: Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN",
 				"fix: create an API token",
-				"not checked: signing in to Jira failed",
 				"1 of 8 checks failed, 3 not checked",
 			},
 		},
 		{
-			name:      "account without ADMINISTER",
-			setup:     func(t *testing.T, w *doctorWorld) { w.jira.SetGlobalPermission("ADMINISTER", false) },
-			wantCode:  1,
-			wantMarks: withMarks(map[int]string{4: "✗ Jira permission Administer Jira (ADMINISTER)"}),
-			wantLines: []string{
-				"✗ Jira permission Administer Jira (ADMINISTER): missing: jsmbot can diagnose but not repair",
-				`fix: add the account (or a group it is in) to "Administer Jira"`,
+			name: "Jira too slow for the time limit",
+			setup: func(_ *testing.T, jsim *jirasim.Server, _ *slacksim.Server, _ map[string]string) {
+				jsim.SetLatency(time.Minute)
 			},
-		},
-		{
-			name: "account that administers no project and cannot browse users",
-			setup: func(t *testing.T, w *doctorWorld) {
-				w.jira.SetProjectPermission("ADMINISTER_PROJECTS", false)
-				w.jira.SetGlobalPermission("USER_PICKER", false)
-			},
-			wantCode: 1,
-			wantMarks: withMarks(map[int]string{
-				5: "✗ Jira permission Administer Projects (ADMINISTER_PROJECTS)",
-				6: "✗ Jira permission Browse users and groups (USER_PICKER)",
-			}),
-			wantLines: []string{"not held in any project", "cannot find reported customers"},
-		},
-		{
-			name:      "Jira too slow for the time limit",
-			setup:     func(t *testing.T, w *doctorWorld) { w.jira.SetLatency(time.Minute) },
 			args:      []string{"--timeout", "100ms"},
-			wantCode:  1,
-			wantMarks: withMarks(map[int]string{3: "✗ Jira", 4: "– Jira permission Administer Jira (ADMINISTER)", 5: "– Jira permission Administer Projects (ADMINISTER_PROJECTS)", 6: "– Jira permission Browse users and groups (USER_PICKER)"}),
+			wantCode:  exitFailed,
 			wantLines: []string{"✗ Jira: Jira did not answer in time"},
 		},
 		{
-			name: "Redis down",
-			setup: func(t *testing.T, w *doctorWorld) {
-				w.env["REDIS_URL"] = "redis://:" + doctorRedisPass + "@" + w.redis.Addr() + "/0"
-				w.redis.Close()
-			},
-			wantCode:  1,
-			wantMarks: withMarks(map[int]string{7: "✗ Redis"}),
-			wantLines: []string{"does not answer PING", "fix: start Redis"},
-		},
-		{
-			name: "Redis with a password",
-			setup: func(t *testing.T, w *doctorWorld) {
-				w.redis.RequireAuth(doctorRedisPass)
-				w.env["REDIS_URL"] = "redis://:" + doctorRedisPass + "@" + w.redis.Addr() + "/0"
-			},
-			wantMarks: healthyMarks(),
-		},
-		{
-			name: "nothing configured",
-			setup: func(t *testing.T, w *doctorWorld) {
-				clear(w.env)
-			},
-			wantCode: 1,
-			wantMarks: []string{
-				"✗ configuration",
-				"– Slack bot token",
-				"– Slack app token",
-				"– Jira",
-				"– Jira permission Administer Jira (ADMINISTER)",
-				"– Jira permission Administer Projects (ADMINISTER_PROJECTS)",
-				"– Jira permission Browse users and groups (USER_PICKER)",
-				"✓ Redis",
-			},
-			wantLines: []string{
-				"✗ configuration: 6 problems",
-				"    JIRA_BASE_URL is not set\n",
-				"    JIRA_EMAIL is not set\n",
-				"    JIRA_API_TOKEN is not set\n",
-				"    SLACK_BOT_TOKEN is not set",
-				"    SLACK_APP_TOKEN is not set",
-				"    JSMBOT_APPROVERS is not set",
-			},
-		},
-		{
-			name: "every variable malformed",
-			setup: func(t *testing.T, w *doctorWorld) {
-				w.env["JIRA_BASE_URL"] = "ftp://jira"
-				w.env["JIRA_EMAIL"] = "admin"
-				w.env["SLACK_BOT_TOKEN"] = doctorAppToken // swapped
-				w.env["SLACK_APP_TOKEN"] = doctorBotToken
-				w.env["SLACK_API_URL"] = "slack.com/api"
-				w.env["REDIS_URL"] = "http://:" + doctorRedisPass + "@redis:6379/0"
-				w.env["JSMBOT_APPROVERS"] = "U0OK,alice"
-				w.env["JSMBOT_ALLOW_SELF_APPROVAL"] = "maybe"
-				w.env["JSMBOT_HTTP_ADDR"] = "8080"
-				w.env["JSMBOT_LOG_LEVEL"] = "loud"
-			},
-			wantCode: 1,
-			wantMarks: []string{
-				"✗ configuration",
-				"– Slack bot token",
-				"– Slack app token",
-				"– Jira",
-				"– Jira permission Administer Jira (ADMINISTER)",
-				"– Jira permission Administer Projects (ADMINISTER_PROJECTS)",
-				"– Jira permission Browse users and groups (USER_PICKER)",
-				"– Redis",
-			},
-			wantLines: []string{
-				"✗ configuration: 10 problems",
-				"    JIRA_BASE_URL: ",
-				"    JIRA_EMAIL must be the Atlassian account's email address",
-				"    JSMBOT_LOG_LEVEL must be",
-				"    SLACK_BOT_TOKEN must be a bot token (xoxb-…)",
-				"    SLACK_APP_TOKEN must be an app-level token (xapp-…)",
-				"    SLACK_API_URL must be an http(s) URL",
-				"    REDIS_URL must look like redis://",
-				`    JSMBOT_APPROVERS: "alice" is not a Slack user ID`,
-				"    JSMBOT_ALLOW_SELF_APPROVAL must be true or false",
-				"    JSMBOT_HTTP_ADDR must be host:port or :port",
-			},
-		},
-		{
-			name: "only the log level is wrong: the services are still checked",
-			setup: func(t *testing.T, w *doctorWorld) {
-				w.env["JSMBOT_LOG_LEVEL"] = "loud"
-			},
-			wantCode:  1,
-			wantMarks: withMarks(map[int]string{0: "✗ configuration"}),
-			wantLines: []string{"✗ configuration: 1 problem (see .env.example)"},
+			name:      "nothing configured",
+			setup:     func(_ *testing.T, _ *jirasim.Server, _ *slacksim.Server, env map[string]string) { clear(env) },
+			wantCode:  exitFailed,
+			wantLines: []string{"✗ configuration: 6 problems", "    JIRA_BASE_URL is not set\n", "    JSMBOT_APPROVERS is not set"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := newDoctorWorld(t)
+			jsim, ssim := jirasim.NewServer(t), slacksim.NewServer(t)
+			env := doctorEnv(t, jsim, ssim)
 			if tt.setup != nil {
-				tt.setup(t, w)
+				tt.setup(t, jsim, ssim, env)
 			}
-			code, out, errOut := cli(t, nil, w.env, append([]string{"doctor"}, tt.args...)...)
+			code, out, errOut := cli(t, nil, env, append([]string{"doctor"}, tt.args...)...)
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
-			}
-			if diff := cmp.Diff(tt.wantMarks, marks(out)); diff != "" {
-				t.Errorf("check lines (-want +got):\n%s\noutput:\n%s", diff, out)
 			}
 			for _, want := range tt.wantLines {
 				if !strings.Contains(out, want) {
@@ -336,16 +97,8 @@ func TestDoctor(t *testing.T) {
 				t.Errorf("stderr %q, want nothing: doctor reports on stdout", errOut)
 			}
 			assertClean(t, out, errOut)
-			secrets := []string{doctorJiraToken, doctorBotToken, doctorAppToken, doctorRedisPass}
-			for _, v := range w.env {
-				if strings.Contains(v, "secret") || strings.Contains(v, "wrong") {
-					secrets = append(secrets, v)
-				}
-			}
-			for _, s := range secrets {
-				if strings.Contains(out+errOut, s) {
-					t.Errorf("output shows the secret %q:\n%s", s, out)
-				}
+			if strings.Contains(out, "jira-doctor-wrong-token-5e6f") {
+				t.Errorf("output shows the wrong token:\n%s", out)
 			}
 		})
 	}

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 
-	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 )
 
@@ -58,43 +55,52 @@ func report(err error, stderr io.Writer) int {
 	return exitFailed
 }
 
-// describe turns an error into the one line a user sees.
+// describe turns an error into the one line a user sees. What failed is
+// decided by [repair.Classify]; this only says it in an admin's words,
+// with the detail a terminal may show.
 func describe(err error) string {
-	var (
-		pe  *repair.PermissionError
-		ae  *jira.APIError
-		ne  net.Error
-		cfg *configError
-	)
-	switch {
+	var cfg *configError
+	switch f := repair.Classify(err); {
 	case errors.As(err, &cfg):
 		return cfg.Error()
-	case errors.As(err, &pe):
-		return fmt.Sprintf("Jira refused to %s: the account needs the %q permission", pe.Op, pe.Permission)
-	case errors.Is(err, jira.ErrUnauthorized):
-		return "Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN (a scoped API token needs JIRA_BASE_URL=https://api.atlassian.com/ex/jira/{cloudId})"
-	case errors.Is(err, jira.ErrRateLimited) && errors.As(err, &ae):
-		when := "in a minute"
-		if ae.RetryAfter > 0 {
-			when = "in " + ae.RetryAfter.Round(time.Second).String()
-		}
-		reason := ""
-		if ae.RateLimitReason != "" {
-			reason = " (" + ae.RateLimitReason + ")"
-		}
-		return fmt.Sprintf("Jira is rate limiting this account%s and the retries ran out; try again %s", reason, when)
-	case errors.Is(err, jira.ErrNotFound) && errors.As(err, &ae) && strings.Contains(ae.Path, "/project/"):
-		return "project not found, or the Jira account cannot see it: " + strings.Join(ae.Messages, " ")
-	case errors.Is(err, jira.ErrForbidden):
+	case f.Kind == repair.KindForbidden && f.Permission != "":
+		return fmt.Sprintf("Jira refused to %s: the account needs the %q permission", f.Op, f.Permission)
+	case f.Kind == repair.KindForbidden:
 		return "Jira refused the request: the account lacks a permission (" + err.Error() + ")"
-	case errors.As(err, &ae) && ae.Retryable():
-		return fmt.Sprintf("Jira is unavailable (%d) and the retries ran out; try again later", ae.StatusCode)
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+	case f.Kind == repair.KindUnauthenticated:
+		return "Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN (a scoped API token needs JIRA_BASE_URL=https://api.atlassian.com/ex/jira/{cloudId})"
+	case f.Kind == repair.KindRateLimited:
+		reason := ""
+		if f.Reason != "" {
+			reason = " (" + f.Reason + ")"
+		}
+		return fmt.Sprintf("Jira is rate limiting this account%s and the retries ran out; try again %s", reason, tryAgainIn(f.RetryAfter))
+	case f.Kind == repair.KindNotFound:
+		return "project not found, or the Jira account cannot see it: " + strings.Join(f.JiraMessages, " ")
+	case f.Kind == repair.KindJiraUnavailable:
+		return fmt.Sprintf("Jira is unavailable (%d) and the retries ran out; try again later", f.Status)
+	case f.Kind == repair.KindJiraTimeout:
 		return "Jira did not answer in time: " + err.Error()
-	case errors.As(err, &ne):
+	case f.Kind == repair.KindJiraUnreachable:
 		return "cannot reach Jira: " + err.Error()
-	case errors.Is(err, context.Canceled):
+	case f.Kind == repair.KindRedisUnavailable:
+		return "Redis is not answering: " + err.Error()
+	case f.Kind == repair.KindSlackUnavailable:
+		return "Slack is not answering: " + err.Error()
+	case f.Kind == repair.KindSlackRateLimited:
+		return "Slack is rate limiting this app; try again " + tryAgainIn(f.RetryAfter)
+	case f.Kind == repair.KindListenFailed:
+		return "the ops HTTP listener cannot start (is the address in use?): " + err.Error()
+	case f.Kind == repair.KindCancelled:
 		return "interrupted"
 	}
 	return err.Error()
+}
+
+// tryAgainIn says when to try again after the wait a service asked for.
+func tryAgainIn(wait time.Duration) string {
+	if wait <= 0 {
+		return "in a minute"
+	}
+	return "in " + wait.Round(time.Second).String()
 }

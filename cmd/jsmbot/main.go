@@ -39,8 +39,9 @@ func main() {
 }
 
 // run is the whole program, with its dependencies passed in so tests can call
-// it directly.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+// it directly. It parses the arguments, loads the configuration, builds the
+// parts (in internal/ and the library packages) and runs them.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts ...option) error {
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "demo":
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "run":
-		return runBot(ctx, rest, getenv, stdout, stderr)
+		return runBot(ctx, rest, getenv, stdout, stderr, opts...)
 	case "manifest":
 		return runManifest(ctx, rest, stdout)
 	case "doctor":

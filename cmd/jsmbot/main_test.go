@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -224,6 +225,7 @@ func TestBadInput(t *testing.T) {
 		env      map[string]string
 		setup    func(*jirasim.Server)
 		noSim    bool
+		fakeTime bool // in a synctest bubble: waits take no time
 		wantCode int
 		want     string // in stderr
 	}{
@@ -250,12 +252,19 @@ func TestBadInput(t *testing.T) {
 			want: `the account needs the "Administer Jira" permission`},
 		{name: "rate limited beyond the budget", args: []string{"diagnose", "HELP"}, setup: func(s *jirasim.Server) { s.RateLimit(1000, 90*time.Second) }, wantCode: 1,
 			want: "Jira is rate limiting this account (jira-burst-based) and the retries ran out; try again in 1m30s"},
-		{name: "Jira unreachable", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_BASE_URL": "http://127.0.0.1:1"}, wantCode: 1, want: "cannot reach Jira"},
+		// Every retry of the default policy runs, on the bubble's fake clock.
+		{name: "Jira unreachable", args: []string{"diagnose", "HELP"}, noSim: true, fakeTime: true, env: map[string]string{
+			"JIRA_BASE_URL": "http://127.0.0.1:1", "JIRA_EMAIL": jirasim.DefaultEmail, "JIRA_API_TOKEN": jirasim.DefaultToken,
+		}, wantCode: 1, want: "cannot reach Jira"},
 		{name: "fix without a terminal", args: []string{"fix", "NOPA"}, wantCode: 2, want: "fix needs --yes when no terminal can confirm the change"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if tt.fakeTime {
+				synctest.Test(t, func(t *testing.T) { checkBadInput(t, tt.args, tt.env, nil, tt.wantCode, tt.want) })
+				return
+			}
 			var sim *jirasim.Server
 			if !tt.noSim {
 				sim = jirasim.NewServer(t)
@@ -263,26 +272,33 @@ func TestBadInput(t *testing.T) {
 					tt.setup(sim)
 				}
 			}
-			code, out, errOut := cli(t, sim, tt.env, tt.args...)
-			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d\nstderr: %s", code, tt.wantCode, errOut)
-			}
-			if !strings.Contains(errOut, tt.want) {
-				t.Errorf("stderr = %q, want it to contain %q", errOut, tt.want)
-			}
-			if lines := strings.Count(strings.TrimSpace(errOut), "\n"); tt.want != "Usage:" && lines > 0 {
-				t.Errorf("stderr has %d lines, want one:\n%s", lines+1, errOut)
-			}
-			if sim != nil {
-				for _, r := range sim.Requests() {
-					if r.Method != http.MethodGet && r.Status < 300 {
-						t.Errorf("bad input changed Jira: %s %s → %d", r.Method, r.Path, r.Status)
-					}
-				}
-			}
-			assertClean(t, out, errOut)
+			checkBadInput(t, tt.args, tt.env, sim, tt.wantCode, tt.want)
 		})
 	}
+}
+
+// checkBadInput runs the command and checks that it fails with the code
+// and the one line wanted, changing nothing in Jira (sim, when not nil).
+func checkBadInput(t *testing.T, args []string, env map[string]string, sim *jirasim.Server, wantCode int, want string) {
+	t.Helper()
+	code, out, errOut := cli(t, sim, env, args...)
+	if code != wantCode {
+		t.Errorf("exit code %d, want %d\nstderr: %s", code, wantCode, errOut)
+	}
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr = %q, want it to contain %q", errOut, want)
+	}
+	if lines := strings.Count(strings.TrimSpace(errOut), "\n"); want != "Usage:" && lines > 0 {
+		t.Errorf("stderr has %d lines, want one:\n%s", lines+1, errOut)
+	}
+	if sim != nil {
+		for _, r := range sim.Requests() {
+			if r.Method != http.MethodGet && r.Status < 300 {
+				t.Errorf("bad input changed Jira: %s %s → %d", r.Method, r.Path, r.Status)
+			}
+		}
+	}
+	assertClean(t, out, errOut)
 }
 
 func TestDemo(t *testing.T) {

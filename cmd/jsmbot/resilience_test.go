@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -16,11 +19,14 @@ import (
 )
 
 // TestSIGTERMDrainsInFlightRepair: the context of run ends (SIGTERM) while
-// an approved repair waits on a slow Jira. The repair finishes and records
-// its outcome in Redis, and run returns nil within the drain budget.
+// an approved repair's first write to Jira is held. The write is let
+// through only once run has dropped its Slack socket, so shutdown is under
+// way: the repair finishes, records its outcome in Redis, and run returns
+// nil.
 func TestSIGTERMDrainsInFlightRepair(t *testing.T) {
 	t.Parallel()
-	lb := startRun(t, nil)
+	g := newWriteGate()
+	lb := startRun(t, nil, runSetup{jira: g.wrap})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	if _, err := lb.slack.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "diagnose NOPA"}); err != nil {
@@ -33,7 +39,6 @@ func TestSIGTERMDrainsInFlightRepair(t *testing.T) {
 		t.Fatalf("no report: %v\n%s", err, lb.stderr.String())
 	}
 
-	lb.jira.SetLatency(300 * time.Millisecond) // every Jira call of the repair is slow
 	click, err := lb.slack.Click(ctx, slacksim.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: report.TS, ActionID: bot.ActionApproveInPlace})
 	if err != nil {
 		t.Fatal(err)
@@ -41,19 +46,26 @@ func TestSIGTERMDrainsInFlightRepair(t *testing.T) {
 	if _, err := lb.slack.WaitAck(ctx, click); err != nil {
 		t.Fatal(err)
 	}
-	// The repair is in flight once the message says so.
+	// The repair is in flight: the message says so and its first write
+	// waits at the gate.
 	if _, err := lb.slack.WaitMessage(ctx, "C0OPS", func(m slacksim.Message) bool {
 		return m.TS == report.TS && strings.Contains(slacksim.RenderBlocks(m.Blocks), "Applying")
 	}); err != nil {
 		t.Fatalf("the repair did not start: %v", err)
 	}
-
-	took, err := lb.stop(t)
-	if err != nil {
-		t.Errorf("run returned %v, want nil", err)
+	select {
+	case <-g.held:
+	case <-ctx.Done():
+		t.Fatal("the repair wrote nothing to Jira")
 	}
-	if took > bot.DefaultDrainTimeout {
-		t.Errorf("run took %v to return, over the %v drain budget", took, bot.DefaultDrainTimeout)
+
+	lb.cancel() // SIGTERM
+	if err := lb.slack.WaitDisconnected(ctx); err != nil {
+		t.Fatalf("run kept its Slack socket after SIGTERM: %v", err)
+	}
+	close(g.open)
+	if err := lb.wait(t); err != nil {
+		t.Errorf("run returned %v, want nil", err)
 	}
 
 	st := store.NewRedis(redis.NewClient(&redis.Options{Addr: lb.redis.Addr()}))
@@ -72,6 +84,36 @@ func TestSIGTERMDrainsInFlightRepair(t *testing.T) {
 	if got := lb.stderr.String(); !strings.Contains(got, `"msg":"drained"`) {
 		t.Errorf("no drained line in the log:\n%s", got)
 	}
+}
+
+// writeGate holds the first write (non-GET request) to Jira until open is
+// closed. A write whose client gives up is answered at once, so a bot that
+// cancelled its repair on SIGTERM fails the test rather than hang it.
+type writeGate struct {
+	once sync.Once
+	held chan struct{} // closed when the first write arrived
+	open chan struct{} // close to let it through
+}
+
+func newWriteGate() *writeGate {
+	return &writeGate{held: make(chan struct{}), open: make(chan struct{})}
+}
+
+func (g *writeGate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first := false
+		if r.Method != http.MethodGet {
+			g.once.Do(func() { first = true })
+		}
+		if first {
+			close(g.held)
+			select {
+			case <-g.open:
+			case <-r.Context().Done():
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // planIDOf returns the value of a message's in-place Approve button.
@@ -95,7 +137,9 @@ func planIDOf(t *testing.T, m slacksim.Message) string {
 }
 
 // TestRedisDownAtStart: jsmbot run refuses to start without its store,
-// saying which server did not answer, and exits 1.
+// saying which server did not answer, and exits 1. It runs in a synctest
+// bubble, so go-redis's dial retries and backoff and the ping budget pass
+// on the fake clock; the simulators, outside, are never called.
 func TestRedisDownAtStart(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -113,24 +157,26 @@ func TestRedisDownAtStart(t *testing.T) {
 			mr.Close()
 			ssim := slacksim.NewServer(t)
 			jsim := jirasim.NewServer(t)
-			start := time.Now()
-			code, out, errOut := cli(t, jsim, map[string]string{
-				"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
-				"SLACK_API_URL": ssim.APIURL(), "REDIS_URL": tt.url(addr),
-			}, "run")
-			if code != exitFailed {
-				t.Errorf("exit code %d, want %d", code, exitFailed)
-			}
-			if want := "cannot reach Redis at " + addr + " (REDIS_URL)"; !strings.Contains(errOut, want) {
-				t.Errorf("stderr lacks %q:\n%s", want, errOut)
-			}
-			if took := time.Since(start); took > 5*time.Second {
-				t.Errorf("took %v to give up, want the 3 s ping budget", took)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				code, out, errOut := cli(t, jsim, map[string]string{
+					"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
+					"SLACK_API_URL": ssim.APIURL(), "REDIS_URL": tt.url(addr),
+				}, "run")
+				if code != exitFailed {
+					t.Errorf("exit code %d, want %d", code, exitFailed)
+				}
+				if want := "cannot reach Redis at " + addr + " (REDIS_URL)"; !strings.Contains(errOut, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut)
+				}
+				if took := time.Since(start); took > 3*time.Second {
+					t.Errorf("gave up after %v on the fake clock, want within the 3 s ping budget", took)
+				}
+				assertNoSecrets(t, out+errOut, "pw-secret-7", slacksim.DefaultAppToken, slacksim.DefaultBotToken, jirasim.DefaultToken)
+			})
 			if len(ssim.Calls("apps.connections.open")) != 0 {
 				t.Error("connected to Slack without a store")
 			}
-			assertNoSecrets(t, out+errOut, "pw-secret-7", slacksim.DefaultAppToken, slacksim.DefaultBotToken, jirasim.DefaultToken)
 		})
 	}
 }
@@ -148,7 +194,7 @@ func assertNoSecrets(t *testing.T, text string, secrets ...string) {
 // TestHealthListenerTakenPort: a taken JSMBOT_HTTP_ADDR fails at start.
 func TestHealthListenerTakenPort(t *testing.T) {
 	t.Parallel()
-	lb := startRun(t, nil) // holds its listener
+	lb := startRun(t, nil, runSetup{}) // holds its listener
 	code, _, errOut := cli(t, lb.jira, map[string]string{
 		"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
 		"SLACK_API_URL": lb.slack.APIURL(), "JSMBOT_HTTP_ADDR": lb.ops,

@@ -10,32 +10,41 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/internal/config"
+	"github.com/jsmbot/jsmbot/internal/ops"
+	"github.com/jsmbot/jsmbot/internal/slackrun"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 )
 
+// option changes the loaded configuration before run builds the parts
+// from it. Tests use it to take the waiting out of retry policies.
+type option func(*config.Config)
+
 // runBot runs the Slack bot until ctx ends (SIGINT or SIGTERM), then drains
 // in-flight work within bot.DefaultDrainTimeout, closes the store and
 // returns nil.
-func runBot(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) error {
+func runBot(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer, opts ...option) error {
 	if len(args) > 0 {
 		return &usageError{msg: "run takes no arguments; it is configured by the environment"}
 	}
-	cfg, err := loadBotConfig(getenv)
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Jira.LogLevel}))
+	for _, o := range opts {
+		o(&cfg)
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.ServiceLogLevel)}))
 	logger.Info("starting", "config", cfg)
 	if len(cfg.Approvers) == 0 {
 		logger.Warn("JSMBOT_APPROVERS is empty: nobody can approve a repair")
 	}
 
-	st, err := openStore(ctx, cfg.RedisURL)
+	st, err := openStore(ctx, cfg.Redis.Options)
 	if err != nil {
 		return err
 	}
@@ -45,29 +54,29 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 		}
 	}()
 
-	m := newMetrics(time.Now)
-	var ops *opsServer
+	m := ops.NewMetrics(time.Now)
+	var srv *ops.Server
 	if cfg.HTTPAddr != "" {
 		// Listen first, so that :0 works and a taken port fails at start;
 		// it serves beside the bot once Slack accepted the tokens.
-		if ops, err = listenOps(cfg.HTTPAddr, opsHandler(m, st)); err != nil {
-			return err
+		if srv, err = ops.Listen(cfg.HTTPAddr, ops.Handler(m, st)); err != nil {
+			return repair.Mark(repair.KindListenFailed, err)
 		}
-		defer ops.close()
-		logger.Info("health listener", "addr", ops.Addr())
+		defer srv.Close()
+		logger.Info("health listener", "addr", srv.Addr())
 	}
 
-	client, err := newJiraClient(cfg.Jira, logger, jira.WithObserver(m.jiraObserver()))
+	client, err := cfg.JiraClient(jira.WithLogger(logger), jira.WithObserver(m.JiraObserver()))
 	if err != nil {
 		return err
 	}
 	engine := repair.New(client, repair.WithLogger(logger))
 
-	opts := []slack.Option{slack.OptionAppLevelToken(cfg.SlackAppToken)}
-	if cfg.SlackAPIURL != "" {
-		opts = append(opts, slack.OptionAPIURL(cfg.SlackAPIURL))
+	slackOpts := []slack.Option{slack.OptionAppLevelToken(cfg.Slack.AppToken)}
+	if cfg.Slack.APIURL != "" {
+		slackOpts = append(slackOpts, slack.OptionAPIURL(cfg.Slack.APIURL))
 	}
-	api := slack.New(cfg.SlackBotToken, opts...)
+	api := slack.New(cfg.Slack.BotToken, slackOpts...)
 	checkCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	auth, err := api.AuthTestContext(checkCtx)
 	cancel()
@@ -76,23 +85,32 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 	}
 	logger.Info("connected to Slack", "team", auth.Team, "bot_user_id", auth.UserID)
 
-	err = serveSlack(ctx, api, bot.Config{
+	err = slackrun.Serve(ctx, api, bot.Config{
 		Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval,
 		DetectReports: cfg.DetectReports, BotUserID: auth.UserID,
-	}, engine, st, logger, withOps(m, ops))
+	}, engine, st, logger, withOps(m, srv))
 	logger.Info("stopped", "err", err)
 	return err
 }
 
-// openStore returns the Redis store REDIS_URL names, checked with a ping,
-// or the in-memory store when it is unset.
-func openStore(ctx context.Context, redisURL string) (store.Store, error) {
-	if redisURL == "" {
-		return store.NewMemory(), nil
+// withOps feeds m from the bot and its socket and, when srv is not nil,
+// serves it beside the bot.
+func withOps(m *ops.Metrics, srv *ops.Server) slackrun.Options {
+	o := slackrun.Options{
+		Observer:      m.BotObserver(),
+		SocketOptions: []socketmode.Option{socketmode.OptionDialer(m.Dialer())},
 	}
-	opts, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return nil, &configError{problems: []string{"REDIS_URL must be a redis:// or rediss:// URL"}}
+	if srv != nil {
+		o.Sidecars = append(o.Sidecars, srv.Serve)
+	}
+	return o
+}
+
+// openStore returns the Redis store opts (REDIS_URL) describe, checked
+// with a ping, or the in-memory store when they are nil.
+func openStore(ctx context.Context, opts *redis.Options) (store.Store, error) {
+	if opts == nil {
+		return store.NewMemory(), nil
 	}
 	st := store.NewRedis(redis.NewClient(opts))
 	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -103,35 +121,4 @@ func openStore(ctx context.Context, redisURL string) (store.Store, error) {
 		return nil, fmt.Errorf("cannot reach Redis at %s (REDIS_URL): %w", opts.Addr, err)
 	}
 	return st, nil
-}
-
-// serveSlack runs a Socket Mode client and the bot on it until ctx ends or
-// the client fails for good (bad app token), then lets the bot drain. It
-// returns nil after a clean shutdown.
-func serveSlack(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repair.Engine, st store.Store, logger *slog.Logger, opts ...serveOption) error {
-	var o serveOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	sm := socketmode.New(api, o.socketOptions...)
-	b, err := bot.New(cfg, bot.Deps{
-		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
-		Engine: engine, Store: st, Logger: logger, Observer: o.observer,
-	})
-	if err != nil {
-		return err
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		err := sm.RunContext(gctx)
-		if gctx.Err() != nil {
-			return nil // shutting down
-		}
-		return fmt.Errorf("slack socket mode (check SLACK_APP_TOKEN): %w", err)
-	})
-	g.Go(func() error { return b.Run(gctx) })
-	for _, side := range o.sidecars {
-		g.Go(func() error { return side(gctx) })
-	}
-	return g.Wait()
 }

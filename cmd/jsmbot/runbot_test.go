@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -179,7 +180,8 @@ func TestRunBotConfig(t *testing.T) {
 	}
 }
 
-// TestRunBotRedisDown fails fast and clearly when Redis does not answer.
+// TestRunBotRedisDown fails fast and clearly when Redis does not answer:
+// in a synctest bubble, so the retries and backoff take no real time.
 func TestRunBotRedisDown(t *testing.T) {
 	t.Parallel()
 	jsim := jirasim.NewServer(t)
@@ -192,10 +194,17 @@ func TestRunBotRedisDown(t *testing.T) {
 		"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
 		"SLACK_API_URL": ssim.APIURL(), "REDIS_URL": "redis://:pw-secret@" + addr,
 	}
-	var out, errOut bytes.Buffer
-	err := run(t.Context(), []string{"jsmbot", "run"}, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
-	report(err, &errOut)
-	if !strings.Contains(errOut.String(), "cannot reach Redis at "+addr) || strings.Contains(errOut.String(), "pw-secret") {
-		t.Errorf("stderr = %s", errOut.String())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		err := run(t.Context(), []string{"jsmbot", "run"}, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
+		if code := report(err, &errOut); code != exitFailed {
+			t.Errorf("exit code %d, want %d", code, exitFailed)
+		}
+		if !strings.Contains(errOut.String(), "cannot reach Redis at "+addr) || strings.Contains(errOut.String(), "pw-secret") {
+			t.Errorf("stderr = %s", errOut.String())
+		}
+		if last := lastLine(errOut.String()); !strings.Contains(last, "Redis is not answering") || strings.Contains(last, "Jira") {
+			t.Errorf("last line %q, want it to name Redis and not Jira", last)
+		}
+	})
 }

@@ -72,12 +72,12 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 
 	// 1. Jira rejects the configured token.
-	bad := startRun(t, map[string]string{"JIRA_API_TOKEN": wrongJiraToken})
+	bad := startRun(t, map[string]string{"JIRA_API_TOKEN": wrongJiraToken}, runSetup{})
 	slash(bad, "diagnose NOPA")
 	ephemeral(bad, "Jira rejected my credentials")
 
 	// 2. A good run whose repair meets a 401, then one that succeeds.
-	good := startRun(t, nil)
+	good := startRun(t, nil, runSetup{})
 	slash(good, "diagnose NOPA")
 	report, err := good.slack.WaitMessage(ctx, "C0OPS", func(m slacksim.Message) bool {
 		return strings.Contains(string(m.Blocks), bot.ActionApproveInPlace)
@@ -109,7 +109,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 
 	for _, lb := range []*liveBot{bad, good} {
-		if _, err := lb.stop(t); err != nil {
+		if err := lb.stop(t); err != nil {
 			t.Errorf("run returned %v", err)
 		}
 	}

@@ -94,6 +94,10 @@ func TestValidateResponse(t *testing.T) {
 		{"empty platform error", "GET", "/rest/api/3/project/NOPE", 401, `{"errorMessages":[],"errors":{}}`, false},
 		{"JSM 412", "GET", "/rest/servicedeskapi/servicedesk/1/customer", 412,
 			`{"errorMessage":"opt in","i18nErrorMessage":{"i18nKey":"k","parameters":[]}}`, true},
+		{"audit record with its author", "GET", "/rest/api/3/auditing/record", 200,
+			`{"offset":0,"limit":1000,"total":1,"records":[{"id":1,"summary":"Permission scheme updated","authorAccountId":"5b10a2844c20165700ede21g"}]}`, true},
+		{"audit record with an undocumented field", "GET", "/rest/api/3/auditing/record", 200,
+			`{"offset":0,"limit":1000,"total":1,"records":[{"id":1,"summary":"Permission scheme updated","authorName":"x"}]}`, false},
 		{"platform body on JSM", "GET", "/rest/servicedeskapi/servicedesk/1", 404, `{"errorMessages":["x"],"errors":{}}`, false},
 	}
 	for _, tt := range tests {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jsmbot/jsmbot/internal/apispec"
+	"github.com/jsmbot/jsmbot/internal/fakeclock"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
@@ -31,6 +32,8 @@ func TestConformance(t *testing.T) {
 		body   string
 		opts   []reqOpt
 		setup  func(*jirasim.Server)
+		// simOpts configure the simulator of the case.
+		simOpts []jirasim.Option
 		// invalidRequest marks requests that the spec itself rejects (the
 		// test sends them on purpose).
 		invalidRequest bool
@@ -78,6 +81,15 @@ func TestConformance(t *testing.T) {
 		{name: "scheme", method: "GET", path: "/rest/api/3/permissionscheme/0", want: 200},
 		{name: "scheme expanded", method: "GET", path: "/rest/api/3/permissionscheme/{nopa}?expand=all", want: 200},
 		{name: "scheme missing", method: "GET", path: "/rest/api/3/permissionscheme/4242", want: 404},
+		{name: "update scheme", method: "PUT", path: "/rest/api/3/permissionscheme/{nopa}", body: `{"name":"Renamed","description":"d"}`, want: 200},
+		{name: "update scheme grants", method: "PUT", path: "/rest/api/3/permissionscheme/{nopa}?expand=permissions", body: `{"name":"Renamed","permissions":[` + portalGrant + `]}`, want: 200},
+		{name: "update scheme taken name", method: "PUT", path: "/rest/api/3/permissionscheme/{nopa}", body: `{"name":"Shared Support Scheme"}`, want: 400},
+		{name: "update scheme forbidden", method: "PUT", path: "/rest/api/3/permissionscheme/{nopa}", body: `{"name":"X"}`, setup: noAdmin, want: 403},
+		{name: "update missing scheme", method: "PUT", path: "/rest/api/3/permissionscheme/4242", body: `{"name":"X"}`, want: 404},
+		{name: "delete scheme", method: "DELETE", path: "/rest/api/3/permissionscheme/{nopa}", want: 204},
+		{name: "delete default scheme", method: "DELETE", path: "/rest/api/3/permissionscheme/0", want: 400},
+		{name: "delete scheme forbidden", method: "DELETE", path: "/rest/api/3/permissionscheme/{nopa}", setup: noAdmin, want: 403},
+		{name: "delete missing scheme", method: "DELETE", path: "/rest/api/3/permissionscheme/4242", want: 404},
 
 		// Grants.
 		{name: "grants", method: "GET", path: "/rest/api/3/permissionscheme/{nopa}/permission", want: 200},
@@ -101,6 +113,18 @@ func TestConformance(t *testing.T) {
 		{name: "mypermissions without keys", method: "GET", path: "/rest/api/3/mypermissions", want: 400},
 		{name: "mypermissions unknown key", method: "GET", path: "/rest/api/3/mypermissions?permissions=FLY", want: 400},
 		{name: "mypermissions unknown project", method: "GET", path: "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS&projectKey=NOPE", want: 404},
+		{name: "check permissions", method: "POST", path: "/rest/api/3/permissions/check", body: `{"accountId":"` + jirasim.CustomerAliceID + `","projectPermissions":[{"permissions":["BROWSE_PROJECTS","CREATE_ISSUES"],"projects":[10000,10001,4242]}]}`, want: 200},
+		{name: "check permissions, the caller", method: "POST", path: "/rest/api/3/permissions/check", body: `{"globalPermissions":["ADMINISTER"],"projectPermissions":[{"permissions":["EDIT_ISSUES"],"projects":[10000],"issues":[10010]}]}`, want: 200},
+		{name: "check permissions, nothing granted", method: "POST", path: "/rest/api/3/permissions/check", body: `{"accountId":"` + jirasim.ProspectErinID + `","projectPermissions":[{"permissions":["BROWSE_PROJECTS"],"projects":[10000]}]}`, want: 200},
+		{name: "check permissions, unknown key", method: "POST", path: "/rest/api/3/permissions/check", body: `{"projectPermissions":[{"permissions":["FLY"],"projects":[10000]}]}`, want: 400},
+		{name: "check permissions, no key", method: "POST", path: "/rest/api/3/permissions/check", body: `{"projectPermissions":[{"permissions":[""],"projects":[10000]}]}`, want: 400},
+		{name: "check permissions, unknown account", method: "POST", path: "/rest/api/3/permissions/check", body: `{"accountId":"qm:nobody","projectPermissions":[{"permissions":["BROWSE_PROJECTS"],"projects":[10000]}]}`, want: 400},
+		{name: "check permissions, other account forbidden", method: "POST", path: "/rest/api/3/permissions/check", body: `{"accountId":"` + jirasim.CustomerAliceID + `","projectPermissions":[{"permissions":["BROWSE_PROJECTS"],"projects":[10000]}]}`, setup: noAdmin, want: 403},
+		{name: "audit records", method: "GET", path: "/rest/api/3/auditing/record?offset=0&limit=10&filter=portal", setup: auditTrail, want: 200},
+		{name: "audit records by time", method: "GET", path: "/rest/api/3/auditing/record?from=2020-01-01T00:00:00.000%2B0000&to=2099-01-01", setup: auditTrail, want: 200},
+		{name: "audit records empty", method: "GET", path: "/rest/api/3/auditing/record", want: 200},
+		{name: "audit records forbidden", method: "GET", path: "/rest/api/3/auditing/record", setup: noAdmin, want: 403},
+		{name: "audit records free plan", method: "GET", path: "/rest/api/3/auditing/record", setup: func(s *jirasim.Server) { s.SetAuditLogAvailable(false) }, want: 403},
 		{name: "user search", method: "GET", path: "/rest/api/3/user/search?query=alice", want: 200},
 		{name: "user search without query", method: "GET", path: "/rest/api/3/user/search", want: 400},
 
@@ -127,6 +151,8 @@ func TestConformance(t *testing.T) {
 
 		// Injected faults keep the documented shapes.
 		{name: "JSM rate limited", method: "GET", path: "/rest/servicedeskapi/servicedesk/1", setup: func(s *jirasim.Server) { s.RateLimit(1, time.Second) }, want: 429},
+		{name: "burst limited", method: "GET", path: "/rest/api/3/project/HELP", simOpts: burstFrozen, setup: exhaustBurst("/rest/api/3/project/NOPA", 100), want: 429},
+		{name: "JSM burst limited", method: "GET", path: "/rest/servicedeskapi/servicedesk/HELP/customer", opts: []reqOpt{experimental}, simOpts: burstFrozen, setup: exhaustBurst("/rest/servicedeskapi/servicedesk/NOPA/customer", 5), want: 429},
 		{name: "rate limited", method: "GET", path: "/rest/api/3/project/HELP", setup: func(s *jirasim.Server) { s.RateLimit(1, time.Second) }, want: 429},
 		{name: "platform fault", method: "GET", path: "/rest/api/3/permissionscheme", setup: func(s *jirasim.Server) { s.FailNext("", "/rest/api/3/", 1, 503, http.Header{"Retry-After": {"5"}}) }, want: 503},
 		{name: "JSM fault", method: "GET", path: "/rest/servicedeskapi/servicedesk", setup: func(s *jirasim.Server) { s.FailNext("GET", "/rest/servicedeskapi", 1, 500, nil) }, want: 500},
@@ -140,7 +166,7 @@ func TestConformance(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				s := jirasim.NewServer(t)
+				s := jirasim.NewServer(t, tt.simOpts...)
 				if tt.setup != nil {
 					tt.setup(s)
 				}
@@ -170,7 +196,9 @@ func TestConformance(t *testing.T) {
 	// Every operation the simulator serves answered successfully at least
 	// once above.
 	want := []string{
+		"DELETE /rest/api/3/permissionscheme/{schemeId}",
 		"DELETE /rest/api/3/permissionscheme/{schemeId}/permission/{permissionId}",
+		"GET /rest/api/3/auditing/record",
 		"GET /rest/api/3/mypermissions",
 		"GET /rest/api/3/myself",
 		"GET /rest/api/3/permissionscheme",
@@ -186,10 +214,12 @@ func TestConformance(t *testing.T) {
 		"GET /rest/servicedeskapi/servicedesk",
 		"GET /rest/servicedeskapi/servicedesk/{serviceDeskId}",
 		"GET /rest/servicedeskapi/servicedesk/{serviceDeskId}/customer",
+		"POST /rest/api/3/permissions/check",
 		"POST /rest/api/3/permissionscheme",
 		"POST /rest/api/3/permissionscheme/{schemeId}/permission",
 		"POST /rest/servicedeskapi/customer",
 		"POST /rest/servicedeskapi/servicedesk/{serviceDeskId}/customer",
+		"PUT /rest/api/3/permissionscheme/{schemeId}",
 		"PUT /rest/api/3/project/{projectKeyOrId}/permissionscheme",
 	}
 	var got []string
@@ -200,6 +230,37 @@ func TestConformance(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("operations covered mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// burstFrozen enforces the burst limits on a clock that stands still, so
+// an emptied bucket stays empty.
+var burstFrozen = []jirasim.Option{jirasim.WithBurstLimits(), jirasim.WithClock(fakeclock.New().Now)}
+
+// exhaustBurst empties the bucket of path's endpoint with n requests.
+func exhaustBurst(path string, n int) func(*jirasim.Server) {
+	return func(s *jirasim.Server) {
+		c := s.Client()
+		for range n {
+			req, err := http.NewRequest("GET", s.URL+path, nil)
+			if err != nil {
+				panic(err)
+			}
+			req.SetBasicAuth(jirasim.DefaultEmail, jirasim.DefaultToken)
+			req.Header.Set("X-ExperimentalApi", "opt-in")
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	}
+}
+
+// auditTrail makes one change of every recorded kind behind the API's back.
+func auditTrail(s *jirasim.Server) {
+	id, _ := s.ProjectSchemeID("NOPA")
+	g := s.AddGrants(id, jirasim.Grant{HolderType: "sd.customer.portal.only", Permission: "BROWSE_PROJECTS"})
+	s.RemoveGrants(id, g[0].ID)
+	s.AddScheme("Audited", "d", jirasim.Grant{HolderType: "projectRole", HolderParameter: "10002", Permission: "ADMINISTER_PROJECTS"})
+	s.AssignScheme("NOPA", 0)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

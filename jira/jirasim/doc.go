@@ -1,12 +1,15 @@
 // Package jirasim is an in-process simulator of the Jira Cloud platform REST
 // API (v3) and the Jira Service Management REST API, limited to the
 // operations jsmbot uses: projects, permission schemes and grants, project
-// roles, the caller's permissions, users, service desks and their customers.
+// roles, the caller's permissions, what an account may really do
+// (POST permissions/check, answered from the schemes: see check.go), the
+// audit log of scheme changes (see audit.go), users, service desks and their
+// customers.
 //
 // # Usage
 //
-// [NewServer] starts an [httptest.Server] on loopback and registers its
-// Close with the test; point the code under test at [Server.URL], which
+// [NewServer] starts the simulator on a loopback port and registers its
+// Close with the test ([New] leaves closing to the caller); point the code under test at [Server.URL], which
 // already ends in a non-empty base path ([DefaultBasePath]) the way OAuth
 // gateway URLs (https://api.atlassian.com/ex/jira/{cloudId}) do. A request
 // that drops the base path gets a 404. Every request must carry Basic
@@ -14,9 +17,14 @@
 //
 // The site is seeded with named scenarios ([WithSeed]; all of them by
 // default), one Jira project per broken (or healthy) state the bot must
-// recognise. Tests can seed their own sites with [Server.AddScheme],
+// recognise, or with a fleet of up to thousands of projects on a few shared
+// schemes ([WithFleet], laid out deterministically: see [Fleet]). Tests can seed their own sites with [Server.AddScheme],
 // [Server.AddProject], [Server.AddUser] and [Server.AddCustomers], and assert
 // on state with [Server.SchemeGrants], [Server.ProjectSchemeID] and friends.
+// [Server.RemoveGrants] and [Server.AssignScheme] change a site behind the
+// client's back; every change to schemes, through the API or the helpers,
+// lands in the audit log with its author ([Server.SetChangeAuthor]) and
+// time ([WithClock]).
 //
 // # Faithful on the wire
 //
@@ -37,20 +45,37 @@
 //
 // # Faults, latency and the request log
 //
-// [Server.FailNext] and [Server.RateLimit] inject error responses,
+// [WithBurstLimits] (or [Server.SetBurstLimits]) enforces Jira Cloud's
+// burst limits, a token bucket per endpoint and method answered with 429,
+// Retry-After and RateLimit-Reason: jira-burst-based (see burst.go); they
+// are off by default. [Server.FailNext] and [Server.RateLimit] inject error
+// responses,
 // [Server.SetLatency] delays every answer, [Server.SetGlobalPermission] and
-// [Server.SetProjectPermission] take rights away from the caller, and
+// [Server.SetProjectPermission] take rights away from the caller,
+// [Server.SetUserActive] and [Server.SetAccountBlocked] make an account
+// denied although the scheme grants it (inactive, or blocked by a cause the
+// scheme does not show), and
 // [Server.Requests] returns every request received, in arrival order, with
 // the status it got.
 //
 // # Time
 //
-// Latency is implemented with a plain timer, so it runs on the fake clock
+// [WithClock] gives the simulator a clock for audit record times and for
+// refilling the burst buckets, so tests advance a fake clock instead of
+// sleeping. Latency is implemented with a plain timer, so it runs on the fake clock
 // inside a testing/synctest bubble, provided the waiting happens in a bubble
 // goroutine. Requests through a real socket are served by goroutines of the
-// httptest server (outside any bubble) and a goroutine blocked on a socket is
+// simulator's HTTP server (outside any bubble) and a goroutine blocked on a socket is
 // never durably blocked; inside a bubble use [Server.Client], whose transport
 // serves requests in the calling goroutine without touching the network.
+//
+// # Where new things go
+//
+// A new operation is a handler next to its kind (platform.go, jsm.go, or a
+// file of its own such as check.go and audit.go), one line in routes.go,
+// and success and error cases in conformance_test.go, whose list of covered
+// operations must name it. A new seeded state is a [Scenario] in
+// scenarios.go; a new fault, a method in faults.go.
 //
 // # Concurrency
 //

@@ -73,7 +73,7 @@ func (s *Server) injectFault(w http.ResponseWriter, method, path string) bool {
 		h.Set("Retry-After", strconv.FormatInt(int64(math.Ceil(ra.Seconds())), 10))
 		h.Set("X-RateLimit-Limit", "100")
 		h.Set("X-RateLimit-Remaining", "0")
-		h.Set("X-RateLimit-Reset", time.Now().Add(ra).UTC().Format(time.RFC3339))
+		h.Set("X-RateLimit-Reset", s.cfg.now().Add(ra).UTC().Format(time.RFC3339))
 		h.Set("RateLimit-Reason", "jira-burst-based")
 		apiErr(path, http.StatusTooManyRequests, "Rate limit exceeded.", "sd.jirasim.rate.limited").write(w)
 		return true

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Project role ids of the simulated site. Roles are site-wide in Jira Cloud;
@@ -60,6 +61,10 @@ type Project struct {
 	// ServiceDeskID is the service desk id ("1", "2", …); empty means
 	// "assign the next one". Ignored unless Desk is set.
 	ServiceDeskID string
+	// Unreadable makes GET project/{key}/permissionscheme answer 403 for
+	// this project alone, as for a project whose permissions the caller may
+	// not administer although it may administer the others.
+	Unreadable bool
 }
 
 // Grant is a permission grant of a permission scheme.
@@ -119,10 +124,23 @@ type state struct {
 	url      string // site URL including the base path
 	schemes  map[int64]*scheme
 	projects []*project // in creation order
+	byKey    map[string]*project
+	byID     map[int64]*project
+	byDesk   map[string]*project // by service desk id
 	users    []*User
 	roles    []role
 	global   map[string]bool
 	perms    map[string]bool // project permissions of the caller, site-wide
+	blocked  map[string]bool // accounts denied every project permission
+
+	// The audit log (audit.go). by is who makes the change being applied:
+	// set under the lock by Server.handle for REST calls and by the helpers.
+	audit          []*auditRecord
+	nextAuditID    int64
+	recording      bool // false while seeding
+	auditAvailable bool
+	by             actor
+	now            func() time.Time
 
 	nextSchemeID  int64
 	nextGrantID   int64
@@ -133,16 +151,23 @@ type state struct {
 
 // newState builds an empty site: the admin, the roles and the Default
 // Permission Scheme (id 0).
-func newState(url, adminEmail string) *state {
+func newState(url, adminEmail string, now func() time.Time) *state {
 	st := &state{
-		url:           url,
-		schemes:       map[int64]*scheme{},
-		nextSchemeID:  10000,
-		nextGrantID:   10000,
-		nextProjectID: 10000,
-		nextDeskID:    1,
-		global:        map[string]bool{},
-		perms:         map[string]bool{},
+		url:            url,
+		now:            now,
+		nextAuditID:    10000,
+		auditAvailable: true,
+		schemes:        map[int64]*scheme{},
+		byKey:          map[string]*project{},
+		byID:           map[int64]*project{},
+		byDesk:         map[string]*project{},
+		nextSchemeID:   10000,
+		nextGrantID:    10000,
+		nextProjectID:  10000,
+		nextDeskID:     1,
+		global:         map[string]bool{},
+		perms:          map[string]bool{},
+		blocked:        map[string]bool{},
 		roles: []role{
 			{RoleAdministrators, roleNameAdministrators, "A project role that represents administrators in a project"},
 			{RoleServiceDeskCustomers, roleNameServiceDeskCustomers, "Customers of a service project"},
@@ -160,6 +185,8 @@ func newState(url, adminEmail string) *state {
 	}
 	st.users = append(st.users, &User{
 		AccountID: AdminAccountID, Email: adminEmail, DisplayName: "Sim Admin", Active: true,
+	}, &User{
+		AccountID: OwnerAccountID, Email: "olivia.owner@example.com", DisplayName: "Olivia Owner", Active: true,
 	})
 	var g []Grant
 	g = append(g, grantsTo(holderApplicationRole, "", defaultSchemeAnyUser())...)
@@ -199,6 +226,7 @@ func (st *state) addGrants(sc *scheme, gs []Grant) []Grant {
 		}
 		sc.grants = append(sc.grants, g)
 		added = append(added, g)
+		st.recordGrant(sc, g, true)
 	}
 	slices.SortFunc(sc.grants, func(a, b Grant) int { return cmp.Compare(a.ID, b.ID) })
 	return added
@@ -209,6 +237,7 @@ func (st *state) addScheme(name, description string, gs []Grant) *scheme {
 	sc := &scheme{id: st.nextSchemeID, name: name, description: description}
 	st.nextSchemeID++
 	st.schemes[sc.id] = sc
+	st.recordSchemeCreated(sc)
 	st.addGrants(sc, gs)
 	return sc
 }
@@ -249,8 +278,19 @@ func (st *state) addProject(p Project) (*project, error) {
 	} else if n, err := strconv.Atoi(p.ServiceDeskID); err == nil && n >= st.nextDeskID {
 		st.nextDeskID = n + 1
 	}
+	if p.Desk && st.byDesk[p.ServiceDeskID] != nil {
+		return nil, fmt.Errorf("project %s: service desk %s exists", p.Key, p.ServiceDeskID)
+	}
 	pr := &project{Project: p}
 	st.projects = append(st.projects, pr)
+	st.byKey[p.Key] = pr
+	st.byID[p.ID] = pr
+	if p.Desk {
+		st.byDesk[p.ServiceDeskID] = pr
+	}
+	if !p.TeamManaged {
+		st.recordAssignment(pr, nil, st.schemes[p.SchemeID])
+	}
 	return pr, nil
 }
 
@@ -268,6 +308,42 @@ func (st *state) addUser(u User) (User, error) {
 	return u, nil
 }
 
+// removeGrant deletes a grant by id and reports whether it was there.
+func (st *state) removeGrant(sc *scheme, id int64) bool {
+	i := slices.IndexFunc(sc.grants, func(g Grant) bool { return g.ID == id })
+	if i < 0 {
+		return false
+	}
+	g := sc.grants[i]
+	sc.grants = slices.Delete(sc.grants, i, i+1)
+	st.recordGrant(sc, g, false)
+	return true
+}
+
+// assign moves a company-managed project to sc; assigning the scheme it
+// already uses changes and records nothing.
+func (st *state) assign(p *project, sc *scheme) {
+	if p.SchemeID == sc.id {
+		return
+	}
+	old := st.schemes[p.SchemeID]
+	p.SchemeID = sc.id
+	st.recordAssignment(p, old, sc)
+}
+
+// deleteScheme removes a scheme; the projects that used it fall back to
+// the Default Permission Scheme, as in Jira.
+func (st *state) deleteScheme(sc *scheme) {
+	for _, p := range st.projects {
+		if !p.TeamManaged && p.SchemeID == sc.id {
+			p.SchemeID = 0
+			st.recordAssignment(p, sc, st.schemes[0])
+		}
+	}
+	delete(st.schemes, sc.id)
+	st.record(sumSchemeDeleted, schemeItem(sc), nil)
+}
+
 // generatedAccountID derives a stable id: qm:<uuid>:<hex> for portal-only
 // customers (the shape JSM gives them), a 24-hex-digit id otherwise.
 func generatedAccountID(email string, seq int, customer bool) string {
@@ -279,23 +355,9 @@ func generatedAccountID(email string, seq int, customer bool) string {
 	return fmt.Sprintf("qm:%s-%s-4%s-a%s-%s:%s", h[0:8], h[8:12], h[13:16], h[17:20], h[20:32], h[32:55])
 }
 
-func (st *state) projectByKey(key string) *project {
-	for _, p := range st.projects {
-		if p.Key == key {
-			return p
-		}
-	}
-	return nil
-}
+func (st *state) projectByKey(key string) *project { return st.byKey[key] }
 
-func (st *state) projectByID(id int64) *project {
-	for _, p := range st.projects {
-		if p.ID == id {
-			return p
-		}
-	}
-	return nil
-}
+func (st *state) projectByID(id int64) *project { return st.byID[id] }
 
 // projectByIDOrKey resolves a {projectIdOrKey} path parameter.
 func (st *state) projectByIDOrKey(s string) *project {
@@ -318,11 +380,7 @@ func (st *state) projectByDesk(s string) *project {
 		}
 	default:
 		id := strings.TrimPrefix(s, "serviceDeskId:")
-		for _, q := range st.projects {
-			if q.Desk && q.ServiceDeskID == id {
-				p = q
-			}
-		}
+		p = st.byDesk[id]
 		if p == nil && id == s {
 			p = st.projectByKey(s)
 		}
@@ -378,11 +436,21 @@ func (sc *scheme) hasPortalAccessBasics() bool {
 // inconsistent input (a duplicate key, an unknown scheme): that is a bug in
 // the test, not a condition to handle.
 
+// Changes made through these helpers are recorded in the audit log as made
+// by the change author (see [Server.SetChangeAuthor]).
+
+// helper marks the change about to be made under s.mu as the change
+// author's.
+func (s *Server) helper() {
+	s.st.by = actor{accountID: s.changeAuthor}
+}
+
 // AddScheme creates a permission scheme with the next free id (from 10000
 // upward) and the given grants (ids assigned where zero) and returns its id.
 func (s *Server) AddScheme(name, description string, grants ...Grant) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.helper()
 	return s.st.addScheme(name, description, grants).id
 }
 
@@ -396,7 +464,41 @@ func (s *Server) AddGrants(schemeID int64, grants ...Grant) []Grant {
 	if !ok {
 		panic(fmt.Sprintf("jirasim: AddGrants: no permission scheme %d", schemeID))
 	}
+	s.helper()
 	return s.st.addGrants(sc, grants)
+}
+
+// RemoveGrants deletes grants from a scheme behind the client's back, as an
+// administrator editing the scheme in Jira's UI would. It panics if the
+// scheme or a grant does not exist.
+func (s *Server) RemoveGrants(schemeID int64, grantIDs ...int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc, ok := s.st.schemes[schemeID]
+	if !ok {
+		panic(fmt.Sprintf("jirasim: RemoveGrants: no permission scheme %d", schemeID))
+	}
+	s.helper()
+	for _, id := range grantIDs {
+		if !s.st.removeGrant(sc, id) {
+			panic(fmt.Sprintf("jirasim: RemoveGrants: no grant %d in scheme %d", id, schemeID))
+		}
+	}
+}
+
+// AssignScheme makes a company-managed project use another scheme behind
+// the client's back. It panics if the project is unknown or team-managed or
+// the scheme does not exist.
+func (s *Server) AssignScheme(projectKey string, schemeID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.st.projectByKey(projectKey)
+	sc, ok := s.st.schemes[schemeID]
+	if p == nil || p.TeamManaged || !ok {
+		panic(fmt.Sprintf("jirasim: AssignScheme: cannot assign scheme %d to %s", schemeID, projectKey))
+	}
+	s.helper()
+	s.st.assign(p, sc)
 }
 
 // AddProject creates a project and returns it with its ids filled in. It
@@ -404,6 +506,7 @@ func (s *Server) AddGrants(schemeID int64, grants ...Grant) []Grant {
 func (s *Server) AddProject(p Project) Project {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.helper()
 	pr, err := s.st.addProject(p)
 	if err != nil {
 		panic("jirasim: AddProject: " + err.Error())

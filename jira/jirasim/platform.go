@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Handlers of the platform API (/rest/api/3). They run under Server.mu and
@@ -294,7 +295,7 @@ func (s *Server) getProjectScheme(r *http.Request) reply {
 	if rep != nil {
 		return *rep
 	}
-	if !st.adminProjects() {
+	if !st.adminProjects() || p.Unreadable {
 		return platformErr(http.StatusForbidden, msgNoPermission)
 	}
 	if p.TeamManaged {
@@ -337,7 +338,7 @@ func (s *Server) assignProjectScheme(r *http.Request) reply {
 	if p.TeamManaged {
 		return teamManagedNoScheme(p)
 	}
-	p.SchemeID = sc.id
+	st.assign(p, sc)
 	return ok(st.wireScheme(sc, expanded(r)))
 }
 
@@ -528,13 +529,18 @@ func cmpOr(a, b string) string {
 
 // lookupPermission finds a permission in the catalogue.
 func lookupPermission(key string) (permissionDef, bool) {
-	for _, p := range permissionCatalogue() {
-		if p.Key == key {
-			return p, true
-		}
-	}
-	return permissionDef{}, false
+	p, ok := catalogueByKey()[key]
+	return p, ok
 }
+
+// catalogueByKey indexes the catalogue once; it is read-only after.
+var catalogueByKey = sync.OnceValue(func() map[string]permissionDef {
+	m := map[string]permissionDef{}
+	for _, p := range permissionCatalogue() {
+		m[p.Key] = p
+	}
+	return m
+})
 
 // GET /permissionscheme/{schemeId}
 func (s *Server) getScheme(r *http.Request) reply {
@@ -620,7 +626,7 @@ func (s *Server) deleteGrant(r *http.Request) reply {
 		// Jira answers 400, not 404, for an unknown grant id.
 		return platformErr(http.StatusBadRequest, fmt.Sprintf("The permission grant with id '%s' does not exist.", r.PathValue("gid")))
 	}
-	sc.grants = slices.DeleteFunc(sc.grants, func(x Grant) bool { return x.ID == g.ID })
+	st.removeGrant(sc, g.ID)
 	return reply{status: http.StatusNoContent}
 }
 
@@ -723,4 +729,96 @@ const msgBadBody = "The request body is not valid JSON."
 // decodeBody decodes a JSON request body (already size-limited by serve).
 func decodeBody(r *http.Request, v any) error {
 	return json.NewDecoder(r.Body).Decode(v)
+}
+
+// wireSchemeUpdateIn is the PermissionScheme body of PUT: a permissions
+// list that is present, even empty, replaces every grant.
+type wireSchemeUpdateIn struct {
+	Name        string         `json:"name"`
+	Description *string        `json:"description"`
+	Permissions *[]wireGrantIn `json:"permissions"`
+}
+
+// PUT /permissionscheme/{schemeId}
+func (s *Server) updateScheme(r *http.Request) reply {
+	st := s.st
+	if !st.global["ADMINISTER"] {
+		return platformErr(http.StatusForbidden, msgNoPermission)
+	}
+	sc, rep := st.lookupScheme(r)
+	if rep != nil {
+		return *rep
+	}
+	var in wireSchemeUpdateIn
+	if err := decodeBody(r, &in); err != nil {
+		return platformErr(http.StatusBadRequest, msgBadBody)
+	}
+	name := strings.TrimSpace(in.Name)
+	if name == "" {
+		return fieldErr(http.StatusBadRequest, "name", "You must enter a name for the permission scheme.")
+	}
+	for _, other := range st.schemes {
+		if other != sc && strings.EqualFold(other.name, name) {
+			return fieldErr(http.StatusBadRequest, "name", fmt.Sprintf("A permission scheme with the name '%s' already exists.", name))
+		}
+	}
+	var want []Grant
+	if in.Permissions != nil {
+		for _, gi := range *in.Permissions {
+			g, rep := st.validateGrant(gi)
+			if rep != nil {
+				return *rep
+			}
+			if !slices.ContainsFunc(want, g.sameAs) {
+				want = append(want, g)
+			}
+		}
+	}
+	// Validated: apply and record.
+	var changed []wireChangedValue
+	if name != sc.name {
+		from := sc.name
+		changed = append(changed, wireChangedValue{FieldName: "Name", ChangedFrom: &from, ChangedTo: name})
+	}
+	if in.Description != nil && *in.Description != sc.description {
+		from := sc.description
+		changed = append(changed, wireChangedValue{FieldName: "Description", ChangedFrom: &from, ChangedTo: *in.Description})
+		sc.description = *in.Description
+	}
+	sc.name = name
+	if len(changed) > 0 {
+		st.record(sumSchemeUpdated, schemeItem(sc), changed)
+	}
+	if in.Permissions != nil {
+		for _, g := range slices.Clone(sc.grants) {
+			if !slices.ContainsFunc(want, g.sameAs) {
+				st.removeGrant(sc, g.ID)
+			}
+		}
+		var add []Grant
+		for _, g := range want {
+			if !slices.ContainsFunc(sc.grants, g.sameAs) {
+				add = append(add, g)
+			}
+		}
+		st.addGrants(sc, add)
+	}
+	return ok(st.wireScheme(sc, expanded(r)))
+}
+
+// DELETE /permissionscheme/{schemeId}
+func (s *Server) deleteScheme(r *http.Request) reply {
+	st := s.st
+	if !st.global["ADMINISTER"] {
+		return platformErr(http.StatusForbidden, msgNoPermission)
+	}
+	sc, rep := st.lookupScheme(r)
+	if rep != nil {
+		return *rep
+	}
+	if sc.id == 0 {
+		return platformErr(http.StatusBadRequest, "The default permission scheme cannot be deleted.")
+	}
+	st.deleteScheme(sc)
+	return reply{status: http.StatusNoContent}
 }

@@ -27,6 +27,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("GET "+p+"/permissionscheme", s.handle(s.listSchemes))
 	m.Handle("POST "+p+"/permissionscheme", s.handle(s.createScheme))
 	m.Handle("GET "+p+"/permissionscheme/{sid}", s.handle(s.getScheme))
+	m.Handle("PUT "+p+"/permissionscheme/{sid}", s.handle(s.updateScheme))
 	m.Handle("DELETE "+p+"/permissionscheme/{sid}", s.handle(s.deleteScheme))
 	m.Handle("GET "+p+"/permissionscheme/{sid}/permission", s.handle(s.listGrants))
 	m.Handle("POST "+p+"/permissionscheme/{sid}/permission", s.handle(s.createGrant))
@@ -36,7 +37,11 @@ func (s *Server) routes() *http.ServeMux {
 	// Platform: the caller and users.
 	m.Handle("GET "+p+"/myself", s.handle(s.myself))
 	m.Handle("GET "+p+"/mypermissions", s.handle(s.myPermissions))
+	m.Handle("POST "+p+"/permissions/check", s.handle(s.checkPermissions))
 	m.Handle("GET "+p+"/user/search", s.handle(s.searchUsers))
+
+	// Platform: the audit log.
+	m.Handle("GET "+p+"/auditing/record", s.handle(s.auditRecords))
 
 	// JSM.
 	m.Handle("GET "+j+"/servicedesk", s.handle(s.listDesks))
@@ -63,6 +68,7 @@ type reply struct {
 func (s *Server) handle(fn func(*http.Request) reply) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
+		s.st.by = actor{accountID: AdminAccountID, remote: remoteHost(r)}
 		rep := fn(r)
 		s.mu.Unlock()
 		rep.write(w)

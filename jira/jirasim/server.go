@@ -7,10 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -41,15 +39,17 @@ type Server struct {
 	// URL+"/rest/api/3", JSM under URL+"/rest/servicedeskapi".
 	URL string
 
-	ts  *httptest.Server
+	ln  *listener
 	cfg config
 	mux *http.ServeMux
 
-	mu        sync.Mutex // guards everything below
-	st        *state
-	faults    []*fault
-	rateLimit rateLimit
-	log       []*Request
+	mu           sync.Mutex // guards everything below
+	changeAuthor string     // author of the helpers' changes
+	st           *state
+	faults       []*fault
+	rateLimit    rateLimit
+	burst        burstLimiter
+	log          []*Request
 
 	latency time.Duration
 }
@@ -62,6 +62,9 @@ type config struct {
 	latency   time.Duration
 	pageSize  int
 	scenarios []Scenario
+	fleet     *Fleet
+	now       func() time.Time
+	burst     bool
 }
 
 // Option configures a [Server] at construction.
@@ -96,16 +99,31 @@ func WithPageSize(n int) Option {
 	}
 }
 
-// WithSeed replaces the default seed ([SeedAll]) with the given scenarios.
-// WithSeed() with no argument leaves an empty site: the admin account, the
-// site's project roles and the Default Permission Scheme only.
-func WithSeed(scenarios ...Scenario) Option {
-	return func(c *config) { c.scenarios = append([]Scenario(nil), scenarios...) }
+// WithClock makes the simulator read the time from now instead of
+// time.Now: the created time of audit records (and the refill of burst
+// limits). Pass a fake clock's Now so that tests need no sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	}
 }
 
-// New starts a simulator on a loopback httptest server. The caller must
-// call [Server.Close]. It panics if a scenario name is unknown, like
-// httptest.NewServer panics when it cannot listen.
+// WithSeed replaces the default seed ([SeedAll]) with the given scenarios.
+// WithSeed() with no argument leaves an empty site: the admin account, the
+// owner account ([OwnerAccountID]), the site's project roles and the
+// Default Permission Scheme only. It replaces any [WithFleet].
+func WithSeed(scenarios ...Scenario) Option {
+	return func(c *config) {
+		c.scenarios = append([]Scenario(nil), scenarios...)
+		c.fleet = nil
+	}
+}
+
+// New starts a simulator on a loopback port of its own. The caller must
+// call [Server.Close]. It panics if it cannot listen or a scenario name is
+// unknown.
 func New(opts ...Option) *Server {
 	cfg := config{
 		basePath:  DefaultBasePath,
@@ -113,6 +131,7 @@ func New(opts ...Option) *Server {
 		token:     DefaultToken,
 		pageSize:  defaultPageSize,
 		scenarios: []Scenario{SeedAll},
+		now:       time.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -120,25 +139,45 @@ func New(opts ...Option) *Server {
 	if cfg.basePath == "/" {
 		cfg.basePath = ""
 	}
-	s := &Server{cfg: cfg, latency: cfg.latency}
+	s := &Server{cfg: cfg, latency: cfg.latency, changeAuthor: OwnerAccountID}
+	s.burst = burstLimiter{on: cfg.burst, buckets: map[string]*bucket{}}
 	s.mux = s.routes()
 	// Seed before serving: the URL (needed for self links) is known once the
 	// listener exists, and no request may see a half-built site.
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.ServeHTTP))
-	s.URL = "http://" + s.ts.Listener.Addr().String() + cfg.basePath
-	s.st = newState(s.URL, cfg.email)
+	ln, err := newListener(http.HandlerFunc(s.ServeHTTP))
+	if err != nil {
+		panic("jirasim: " + err.Error())
+	}
+	s.ln = ln
+	s.URL = "http://" + ln.addr() + cfg.basePath
+	s.st = newState(s.URL, cfg.email, cfg.now)
 	for _, sc := range cfg.scenarios {
 		if err := s.st.seed(sc); err != nil {
-			s.ts.Close()
+			ln.close()
 			panic("jirasim: " + err.Error())
 		}
 	}
-	s.ts.Start()
+	if cfg.fleet != nil {
+		if err := s.st.seedFleet(*cfg.fleet); err != nil {
+			ln.close()
+			panic("jirasim: " + err.Error())
+		}
+	}
+	s.st.recording = true
+	ln.start()
 	return s
 }
 
+// TB is the part of testing.TB that [NewServer] uses; *testing.T and
+// *testing.B satisfy it. It is an interface of its own so that the
+// simulator does not import the testing package.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewServer is [New] plus tb.Cleanup(s.Close).
-func NewServer(tb testing.TB, opts ...Option) *Server {
+func NewServer(tb TB, opts ...Option) *Server {
 	tb.Helper()
 	s := New(opts...)
 	tb.Cleanup(s.Close)
@@ -146,8 +185,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 }
 
 // Close shuts the server down and blocks until all outstanding requests on
-// it have completed.
-func (s *Server) Close() { s.ts.Close() }
+// it have completed. Idle connections are closed at once. Calling it again
+// does nothing.
+func (s *Server) Close() { s.ln.close() }
 
 // SetLatency makes every request that arrives from now on wait d before it
 // is answered. The wait uses a plain timer (fake time inside a
@@ -167,7 +207,7 @@ func (s *Server) Client() *http.Client {
 	return &http.Client{Transport: inProcessTransport{h: s}}
 }
 
-// ServeHTTP serves one request exactly as the httptest server does. It lets
+// ServeHTTP serves one request exactly as the simulator's own listener does. It lets
 // tests mount the simulator in their own server or call it in-process.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
@@ -200,6 +240,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) {
 		// The JSM document gives its 401s the ErrorResponse body; the
 		// platform's is the ErrorCollection.
 		apiErr(path, http.StatusUnauthorized, msgNotAuthenticated, "sd.jirasim.not.authenticated").write(w)
+		return
+	}
+	if s.limitBurst(w, r, path) {
 		return
 	}
 	if s.injectFault(w, r.Method, path) {
@@ -307,13 +350,11 @@ func (t inProcessTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	}
 	in.RequestURI = req.URL.RequestURI()
 	in.RemoteAddr = "127.0.0.1:1"
-	rec := httptest.NewRecorder()
+	rec := newRecorder()
 	t.h.ServeHTTP(rec, in)
 	in.Body.Close()
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
+	return rec.result(req), nil
 }

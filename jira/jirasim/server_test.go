@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -998,5 +1001,51 @@ func TestAdministerJiraReadsProjectConfiguration(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s as a Jira admin without Administer Projects = %d, want 200", path, resp.StatusCode)
 		}
+	}
+}
+
+// TestLinksNoTestPackages: the release binary links the simulator for its
+// demo, so the simulator must not pull in testing or net/http/httptest.
+func TestLinksNoTestPackages(t *testing.T) {
+	t.Parallel()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command:", err)
+	}
+	out, err := exec.CommandContext(t.Context(), gobin, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for pkg := range strings.FieldsSeq(string(out)) {
+		if pkg == "testing" || pkg == "net/http/httptest" {
+			t.Errorf("jirasim links %s", pkg)
+		}
+	}
+}
+
+// TestCloseDropsUnusedConnections: a connection that never carried a
+// request (accepted before the later one, which was answered) is closed by
+// Close rather than waited for, and Close may be called again.
+func TestCloseDropsUnusedConnections(t *testing.T) {
+	t.Parallel()
+	s := jirasim.New()
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unused.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	if r := send(t, &http.Client{Transport: tr}, newRequest(t, s, "GET", "/rest/api/3/myself", "")); r.Status != 200 {
+		t.Fatalf("myself = %d", r.Status)
+	}
+	s.Close()
+	s.Close()
+	if n, err := unused.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("read on an unused connection after Close = %d, %v; want EOF", n, err)
 	}
 }

@@ -65,6 +65,10 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"MarkOnce", testMarkOnce},
 		{"MarkOnceTTL", testMarkOnceTTL},
 		{"MarkOnceInvalidTTL", testMarkOnceInvalidTTL},
+		{"Offer", testOffer},
+		{"OfferInvalid", testOfferInvalid},
+		{"OfferRetention", testOfferRetention},
+		{"Superseded", testSuperseded},
 		{"AuditOrder", testAuditOrder},
 		{"AuditRetention", testAuditRetention},
 		{"ContextCancelled", testContextCancelled},
@@ -743,9 +747,15 @@ func testContextCancelled(t *testing.T, h Harness) {
 	check("AppendAudit", s.AppendAudit(ctx, store.AuditRecord{PlanID: id, Action: "applied"}))
 	_, err = s.Audit(ctx, id)
 	check("Audit", err)
+	check("SaveOffer", s.SaveOffer(ctx, store.OfferRecord{ID: id, ExpiresAt: exp}))
+	_, err = s.Offer(ctx, id)
+	check("Offer", err)
 	check("Ping", s.Ping(ctx))
 
 	// Nothing was written.
+	if _, err := s.Offer(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Offer of an offer saved with a cancelled context: err = %v, want ErrNotFound", err)
+	}
 	if _, err := s.Plan(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Plan of a plan saved with a cancelled context: err = %v, want ErrNotFound", err)
 	}
@@ -886,6 +896,138 @@ func testClosed(t *testing.T, h Harness) {
 	check("AppendAudit", s.AppendAudit(ctx, store.AuditRecord{PlanID: p.ID}))
 	_, err = s.Audit(ctx, p.ID)
 	check("Audit", err)
+	check("SaveOffer", s.SaveOffer(ctx, store.OfferRecord{ID: mustID(t), ExpiresAt: time.Now().Add(time.Hour)}))
+	_, err = s.Offer(ctx, p.ID)
+	check("Offer", err)
 	check("Ping", s.Ping(ctx))
 	_ = s.Close() // a second Close must not panic
+}
+
+func mustOffer(t *testing.T, s store.Store, id string) store.OfferRecord {
+	t.Helper()
+	o, err := s.Offer(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Offer(%q): %v", id, err)
+	}
+	return o
+}
+
+// testOffer: an offer reads back as saved, in UTC with CreatedAt from the
+// store's clock; it is never overwritten; and offers and plans do not
+// share IDs.
+func testOffer(t *testing.T, h Harness) {
+	ctx := t.Context()
+	start := storeNow(t, h)
+	in := store.OfferRecord{
+		ID:          mustID(t),
+		ProjectKey:  "NOPA",
+		PortalID:    "7",
+		Emails:      []string{"erin@example.com", "newbie@example.org"},
+		Error:       "The following customers could not be added <ok> & ü",
+		RequesterID: "U01",
+		ChannelID:   "C01",
+		MessageTS:   "1700000000.000200",
+		ThreadTS:    "1700000000.000100",
+		CreatedAt:   start.Add(-time.Hour), // ignored
+		ExpiresAt:   time.Now().Add(time.Hour).In(time.FixedZone("X", 5*3600+1800)),
+	}
+	if err := h.Store.SaveOffer(ctx, in); err != nil {
+		t.Fatalf("SaveOffer: %v", err)
+	}
+	got := mustOffer(t, h.Store, in.ID)
+	want := in
+	want.CreatedAt = got.CreatedAt
+	want.ExpiresAt = in.ExpiresAt.UTC()
+	if d := diff(want, got); d != "" {
+		t.Errorf("Offer after SaveOffer mismatch (-want +got):\n%s", d)
+	}
+	if got.CreatedAt.Before(start) || got.CreatedAt.Location() != time.UTC || got.ExpiresAt.Location() != time.UTC {
+		t.Errorf("CreatedAt %v, ExpiresAt %v: want UTC, not before the store's clock %v", got.CreatedAt, got.ExpiresAt, start)
+	}
+
+	again := in
+	again.ProjectKey = "OTHER"
+	if err := h.Store.SaveOffer(ctx, again); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("second SaveOffer of %s: err = %v, want ErrConflict", in.ID, err)
+	}
+	if d := diff(got, mustOffer(t, h.Store, in.ID)); d != "" {
+		t.Errorf("offer changed by a refused save (-want +got):\n%s", d)
+	}
+
+	if _, err := h.Store.Plan(ctx, in.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Plan(offer ID): err = %v, want ErrNotFound", err)
+	}
+	p := newPlan(t, h)
+	if _, err := h.Store.Offer(ctx, p.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Offer(plan ID): err = %v, want ErrNotFound", err)
+	}
+	if _, err := h.Store.Offer(ctx, mustID(t)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Offer(unknown): err = %v, want ErrNotFound", err)
+	}
+}
+
+func testOfferInvalid(t *testing.T, h Harness) {
+	tests := []struct {
+		name string
+		o    store.OfferRecord
+	}{
+		{"empty ID", store.OfferRecord{ExpiresAt: time.Now().Add(time.Hour)}},
+		{"zero ExpiresAt", store.OfferRecord{ID: mustID(t)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := h.Store.SaveOffer(t.Context(), tt.o)
+			if err == nil || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+				t.Errorf("SaveOffer: err = %v, want a plain error", err)
+			}
+			if tt.o.ID != "" {
+				if _, err := h.Store.Offer(t.Context(), tt.o.ID); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("Offer after a refused save: err = %v, want ErrNotFound", err)
+				}
+			}
+		})
+	}
+}
+
+// testOfferRetention: an offer outlives its ExpiresAt, unchanged, until its
+// retention ends.
+func testOfferRetention(t *testing.T, h Harness) {
+	needTTL(t, h)
+	const r = store.DefaultRetention
+	o := store.OfferRecord{ID: mustID(t), ChannelID: "C01", ExpiresAt: storeNow(t, h).Add(expiresIn)}
+	if err := h.Store.SaveOffer(t.Context(), o); err != nil {
+		t.Fatalf("SaveOffer: %v", err)
+	}
+	saved := mustOffer(t, h.Store, o.ID)
+	h.Advance(expiresIn + r - time.Second)
+	if d := diff(saved, mustOffer(t, h.Store, o.ID)); d != "" {
+		t.Errorf("offer past ExpiresAt, within retention (-want +got):\n%s", d)
+	}
+	h.Advance(2 * time.Second)
+	if _, err := h.Store.Offer(t.Context(), o.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Offer after retention: err = %v, want ErrNotFound", err)
+	}
+}
+
+// testSuperseded: SupersededBy is recorded by a transition's mutate, kept
+// by later reads, and empty for a plain dismissal.
+func testSuperseded(t *testing.T, h Harness) {
+	won, lost, dismissed := newPlan(t, h), newPlan(t, h), newPlan(t, h)
+	mustTransition(t, h.Store, won.ID, store.StatePending, store.StateApplying)
+	got, err := h.Store.Transition(t.Context(), lost.ID, store.StatePending, store.StateDismissed, func(p *store.PlanRecord) {
+		p.ApproverID = "U0A"
+		p.SupersededBy = won.ID
+	})
+	if err != nil {
+		t.Fatalf("Transition: %v", err)
+	}
+	if got.SupersededBy != won.ID || got.State != store.StateDismissed {
+		t.Errorf("Transition = %s superseded by %q, want dismissed superseded by %s", got.State, got.SupersededBy, won.ID)
+	}
+	if d := diff(got, mustPlan(t, h.Store, lost.ID)); d != "" {
+		t.Errorf("superseded plan read back (-want +got):\n%s", d)
+	}
+	if got := mustTransition(t, h.Store, dismissed.ID, store.StatePending, store.StateDismissed); got.SupersededBy != "" {
+		t.Errorf("a plain dismissal is superseded by %q, want empty", got.SupersededBy)
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/jsmbot/jsmbot/bot"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/internal/slackrun"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
@@ -62,7 +63,7 @@ func demoSlack(ctx context.Context, stdout, stderr io.Writer) error {
 	botCtx, stopBot := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() {
-		served <- serveSlack(botCtx, api, bot.Config{Approvers: []string{demoApprover}, DetectReports: true}, engine, st, logger)
+		served <- slackrun.Serve(botCtx, api, bot.Config{Approvers: []string{demoApprover}, DetectReports: true}, engine, st, logger, slackrun.Options{})
 	}()
 	stop := func() error {
 		stopBot()

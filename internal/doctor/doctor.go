@@ -1,9 +1,15 @@
-package main
+// Package doctor is jsmbot doctor: it checks the configuration against
+// Slack, Jira and Redis and says, per check, what passed and how to fix
+// what did not.
+//
+// A new check is a function returning checkResult lines, listed in
+// doctorChecks in the order it is printed; a check whose settings have a
+// problem reports itself skipped through state.skipReason.
+package doctor
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,90 +20,74 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/internal/config"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/store"
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 )
 
-// defaultSlackAPIURL is slack-go's default Web API base.
-const defaultSlackAPIURL = "https://slack.com/api/"
+// Options are what the command decides for doctor.
+type Options struct {
+	// Timeout is the time limit of each check.
+	Timeout time.Duration
+	// BotScopes are the scopes the app manifest gives the bot token.
+	BotScopes []string
+	// Describe is the one line a user sees for a Jira error, the same as
+	// the terminal commands print.
+	Describe func(error) string
+}
 
-// doctorConfig is the whole configuration as jsmbot doctor reads it: every
-// variable any command uses. Fields that failed validation stay empty and
-// the checks that need them are skipped.
-type doctorConfig struct {
-	jira       config // valid only when jiraOK
-	jiraOK     bool
-	botToken   string
-	appToken   string
-	slackAPI   string // always ends in "/"
-	redis      *redis.Options
-	redisURL   string
-	approvers  []string
-	httpAddr   string
-	allowSelf  bool
-	secrets    []string // values never to print
+// ErrFailed is returned by [Run] when a check failed; the report says
+// which and how to fix it.
+var ErrFailed = errors.New("doctor: a check failed")
+
+// state is what the checks read: the configuration, what doctor adds to
+// its problems, and which checks those problems leave without the
+// settings they need.
+type state struct {
+	cfg        config.Config
+	opts       Options
 	problems   []string
 	skipReason map[string]string // dependency → why its checks cannot run
 }
 
-// loadDoctorConfig reads the configuration with loadBotConfig, the loader
-// jsmbot run uses, and works out which checks its problems leave without
-// the settings they need.
-func loadDoctorConfig(getenv func(string) string) doctorConfig {
-	bc, err := loadBotConfig(getenv)
-	c := doctorConfig{
-		jira:       bc.Jira,
-		botToken:   bc.SlackBotToken,
-		appToken:   bc.SlackAppToken,
-		slackAPI:   bc.SlackAPIURL,
-		redis:      bc.Redis,
-		redisURL:   bc.RedisURL,
-		approvers:  bc.Approvers,
-		httpAddr:   bc.HTTPAddr,
-		allowSelf:  bc.AllowSelfApproval,
-		secrets:    bc.secrets(),
-		skipReason: map[string]string{},
+// newState works out, from the variables that have problems, which checks
+// cannot run.
+func newState(cfg config.Config, loadErr error, opts Options) state {
+	s := state{cfg: cfg, opts: opts, skipReason: map[string]string{}}
+	ce := &config.Error{}
+	if loadErr != nil && !errors.As(loadErr, &ce) {
+		// Not a problem of a variable: nothing can be trusted.
+		ce = &config.Error{Problems: []config.Problem{{Var: config.VarJiraBaseURL, Message: loadErr.Error()}}}
 	}
-	var ce *configError
-	switch {
-	case errors.As(err, &ce):
-		c.problems = append(c.problems, ce.problems...)
-	case err != nil:
-		c.problems = append(c.problems, err.Error())
-		bc.invalid = map[string]bool{"JIRA_BASE_URL": true}
-	}
-	if c.slackAPI == "" {
-		c.slackAPI = defaultSlackAPIURL
+	for _, p := range ce.Problems {
+		s.problems = append(s.problems, p.Message)
 	}
 	// run only warns about an empty approver list (deny by default);
 	// doctor calls it a problem, since nobody could approve a repair.
-	if strings.TrimSpace(getenv("JSMBOT_APPROVERS")) == "" {
-		c.problems = append(c.problems, "JSMBOT_APPROVERS is not set: nobody could approve a repair; list Slack user IDs (U…) and user-group IDs (S…), comma-separated")
+	if len(cfg.Approvers) == 0 && !ce.Has(config.VarApprovers) {
+		s.problems = append(s.problems, "JSMBOT_APPROVERS is not set: nobody could approve a repair; list Slack user IDs (U…) and user-group IDs (S…), comma-separated")
 	}
 
-	inv := bc.invalid
 	// Only JSMBOT_LOG_LEVEL wrong still leaves Jira checkable.
-	c.jiraOK = !inv["JIRA_BASE_URL"] && !inv["JIRA_EMAIL"] && !inv["JIRA_API_TOKEN"]
-	if !c.jiraOK {
-		c.skipReason["jira"] = "the JIRA_ variables are not usable"
+	if ce.Has(config.VarJiraBaseURL) || ce.Has(config.VarJiraEmail) || ce.Has(config.VarJiraAPIToken) {
+		s.skipReason["jira"] = "the JIRA_ variables are not usable"
 	}
-	if inv["SLACK_BOT_TOKEN"] {
-		c.skipReason["slack-bot"] = "SLACK_BOT_TOKEN is not usable"
+	if ce.Has(config.VarSlackBotToken) {
+		s.skipReason["slack-bot"] = "SLACK_BOT_TOKEN is not usable"
 	}
-	if inv["SLACK_APP_TOKEN"] {
-		c.skipReason["slack-app"] = "SLACK_APP_TOKEN is not usable"
+	if ce.Has(config.VarSlackAppToken) {
+		s.skipReason["slack-app"] = "SLACK_APP_TOKEN is not usable"
 	}
-	if inv["SLACK_API_URL"] {
-		c.skipReason["slack-bot"] = "SLACK_API_URL is not usable"
-		c.skipReason["slack-app"] = "SLACK_API_URL is not usable"
+	if ce.Has(config.VarSlackAPIURL) {
+		s.skipReason["slack-bot"] = "SLACK_API_URL is not usable"
+		s.skipReason["slack-app"] = "SLACK_API_URL is not usable"
 	}
-	if inv["REDIS_URL"] {
-		c.skipReason["redis"] = "REDIS_URL is not usable"
+	if ce.Has(config.VarRedisURL) {
+		s.skipReason["redis"] = "REDIS_URL is not usable"
 	}
-	return c
+	return s
 }
 
 // mark is a check's outcome.
@@ -142,43 +132,32 @@ func skip(name, why string) checkResult {
 // doctorCheck produces the lines of one check; it must return when ctx ends.
 type doctorCheck func(ctx context.Context) []checkResult
 
-// runDoctor checks the whole configuration against Slack, Jira and Redis,
-// prints ✓ or ✗ per check and fails (exit 1) when any check fails.
-func runDoctor(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	timeout := fs.Duration("timeout", 10*time.Second, "time limit of each check")
-	if err := fs.Parse(args); err != nil {
-		return &usageError{msg: err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("doctor takes no arguments, got %q", fs.Arg(0))}
-	}
-	if *timeout <= 0 {
-		return &usageError{msg: "doctor --timeout must be positive"}
-	}
-	cfg := loadDoctorConfig(getenv)
-	results := runChecks(ctx, *timeout, doctorChecks(cfg))
-	_, err := io.WriteString(stdout, redactAll(formatResults(results), cfg.secrets))
-	if err != nil {
+// Run checks the configuration that [config.Load] returned (with its
+// error) against Slack, Jira and Redis, and writes ✓ or ✗ per check, the
+// fixes and a summary to w. It returns [ErrFailed] when a check failed.
+// Nothing it writes shows a secret.
+func Run(ctx context.Context, w io.Writer, cfg config.Config, loadErr error, opts Options) error {
+	st := newState(cfg, loadErr, opts)
+	results := runChecks(ctx, opts.Timeout, doctorChecks(st))
+	if _, err := io.WriteString(w, redactAll(formatResults(results), cfg.Secrets())); err != nil {
 		return err
 	}
 	for _, r := range results {
 		if r.Mark == markFail {
-			return errReported
+			return ErrFailed
 		}
 	}
 	return nil
 }
 
 // doctorChecks lists the checks in the order they are printed.
-func doctorChecks(cfg doctorConfig) []doctorCheck {
+func doctorChecks(st state) []doctorCheck {
 	return []doctorCheck{
-		func(context.Context) []checkResult { return []checkResult{checkConfig(cfg)} },
-		func(ctx context.Context) []checkResult { return []checkResult{checkSlackBot(ctx, cfg)} },
-		func(ctx context.Context) []checkResult { return []checkResult{checkSlackApp(ctx, cfg)} },
-		func(ctx context.Context) []checkResult { return checkJira(ctx, cfg) },
-		func(ctx context.Context) []checkResult { return []checkResult{checkRedis(ctx, cfg)} },
+		func(context.Context) []checkResult { return []checkResult{checkConfig(st)} },
+		func(ctx context.Context) []checkResult { return []checkResult{checkSlackBot(ctx, st)} },
+		func(ctx context.Context) []checkResult { return []checkResult{checkSlackApp(ctx, st)} },
+		func(ctx context.Context) []checkResult { return checkJira(ctx, st) },
+		func(ctx context.Context) []checkResult { return []checkResult{checkRedis(ctx, st)} },
 	}
 }
 
@@ -239,36 +218,36 @@ func redactAll(s string, secrets []string) string {
 	return s
 }
 
-func checkConfig(cfg doctorConfig) checkResult {
+func checkConfig(st state) checkResult {
 	const name = "configuration"
-	if len(cfg.problems) == 0 {
+	if len(st.problems) == 0 {
 		return pass(name, "required variables set, every variable well-formed")
 	}
 	word := "problems"
-	if len(cfg.problems) == 1 {
+	if len(st.problems) == 1 {
 		word = "problem"
 	}
-	return fail(name, fmt.Sprintf("%d %s (see .env.example)", len(cfg.problems), word), cfg.problems...)
+	return fail(name, fmt.Sprintf("%d %s (see .env.example)", len(st.problems), word), st.problems...)
 }
 
 // slackClient builds a slack-go client for SLACK_API_URL.
-func slackClient(token string, cfg doctorConfig, opts ...slack.Option) *slack.Client {
-	return slack.New(token, append([]slack.Option{slack.OptionAPIURL(cfg.slackAPI)}, opts...)...)
+func slackClient(token string, st state, opts ...slack.Option) *slack.Client {
+	return slack.New(token, append([]slack.Option{slack.OptionAPIURL(st.cfg.SlackAPIURL())}, opts...)...)
 }
 
 // checkSlackBot calls auth.test with the bot token and, when Slack reports
 // the token's scopes (the X-OAuth-Scopes header), compares them with the
 // manifest's.
-func checkSlackBot(ctx context.Context, cfg doctorConfig) checkResult {
+func checkSlackBot(ctx context.Context, st state) checkResult {
 	const name = "Slack bot token"
-	if why, ok := cfg.skipReason["slack-bot"]; ok {
+	if why, ok := st.skipReason["slack-bot"]; ok {
 		return skip(name, why)
 	}
 	var (
 		mu     sync.Mutex
 		scopes string
 	)
-	api := slackClient(cfg.botToken, cfg, slack.OptionOnResponseHeaders(func(path string, h http.Header) {
+	api := slackClient(st.cfg.Slack.BotToken, st, slack.OptionOnResponseHeaders(func(path string, h http.Header) {
 		if strings.HasSuffix(path, "auth.test") {
 			mu.Lock()
 			scopes = h.Get("X-OAuth-Scopes")
@@ -277,7 +256,7 @@ func checkSlackBot(ctx context.Context, cfg doctorConfig) checkResult {
 	}))
 	resp, err := api.AuthTestContext(ctx)
 	if err != nil {
-		return slackFailure(name, "SLACK_BOT_TOKEN", cfg, err)
+		return slackFailure(name, config.VarSlackBotToken, st, err)
 	}
 	detail := fmt.Sprintf("@%s (%s) in %s (%s)", resp.User, resp.UserID, resp.Team, resp.TeamID)
 	mu.Lock()
@@ -291,9 +270,9 @@ func checkSlackBot(ctx context.Context, cfg doctorConfig) checkResult {
 		have[strings.TrimSpace(s)] = true
 	}
 	var missing []string
-	for _, s := range bot.SlackSurface(bot.SurfaceOptions{}).Scopes {
-		if !have[s.Name] {
-			missing = append(missing, s.Name)
+	for _, s := range st.opts.BotScopes {
+		if !have[s] {
+			missing = append(missing, s)
 		}
 	}
 	if len(missing) > 0 {
@@ -305,26 +284,26 @@ func checkSlackBot(ctx context.Context, cfg doctorConfig) checkResult {
 
 // checkSlackApp calls apps.connections.open with the app-level token. The
 // URL it returns is single use and never dialled, so no socket is opened.
-func checkSlackApp(ctx context.Context, cfg doctorConfig) checkResult {
+func checkSlackApp(ctx context.Context, st state) checkResult {
 	const name = "Slack app token"
-	if why, ok := cfg.skipReason["slack-app"]; ok {
+	if why, ok := st.skipReason["slack-app"]; ok {
 		return skip(name, why)
 	}
-	api := slackClient("", cfg, slack.OptionAppLevelToken(cfg.appToken))
+	api := slackClient("", st, slack.OptionAppLevelToken(st.cfg.Slack.AppToken))
 	if _, _, err := api.StartSocketModeContext(ctx); err != nil {
-		return slackFailure(name, "SLACK_APP_TOKEN", cfg, err)
+		return slackFailure(name, config.VarSlackAppToken, st, err)
 	}
 	return pass(name, "Socket Mode connections can be opened")
 }
 
 // slackFailure explains a failed Slack call: which token, why, and the fix.
-func slackFailure(name, variable string, cfg doctorConfig, err error) checkResult {
+func slackFailure(name, variable string, st state, err error) checkResult {
 	var (
 		se  slack.SlackErrorResponse
 		sce slack.StatusCodeError
 		rle *slack.RateLimitedError
 	)
-	bot := variable == "SLACK_BOT_TOKEN"
+	bot := variable == config.VarSlackBotToken
 	where := "OAuth & Permissions → Bot User OAuth Token (xoxb-…)"
 	if !bot {
 		where = "Basic Information → App-Level Tokens, a token with connections:write (xapp-…)"
@@ -351,13 +330,13 @@ func slackFailure(name, variable string, cfg doctorConfig, err error) checkResul
 	case errors.As(err, &rle):
 		return fail(name, fmt.Sprintf("Slack is rate limiting this app; try again in %s", rle.RetryAfter.Round(time.Second)))
 	case errors.As(err, &sce):
-		return fail(name, fmt.Sprintf("Slack answered HTTP %d at %s", sce.Code, cfg.slackAPI),
-			"fix: SLACK_API_URL must be Slack's Web API base (default "+defaultSlackAPIURL+"); unset it unless a proxy is needed")
+		return fail(name, fmt.Sprintf("Slack answered HTTP %d at %s", sce.Code, st.cfg.SlackAPIURL()),
+			"fix: SLACK_API_URL must be Slack's Web API base (default "+config.DefaultSlackAPIURL+"); unset it unless a proxy is needed")
 	case errors.Is(err, context.DeadlineExceeded):
-		return fail(name, "Slack did not answer in time at "+cfg.slackAPI,
+		return fail(name, "Slack did not answer in time at "+st.cfg.SlackAPIURL(),
 			"fix: check outbound HTTPS to slack.com (proxy, firewall) or SLACK_API_URL")
 	}
-	return fail(name, "cannot reach Slack at "+cfg.slackAPI+": "+rootCause(err),
+	return fail(name, "cannot reach Slack at "+st.cfg.SlackAPIURL()+": "+rootCause(err),
 		"fix: check outbound HTTPS to slack.com (proxy, firewall, DNS) or SLACK_API_URL")
 }
 
@@ -393,7 +372,7 @@ func jiraPermissions() []jiraPermission {
 // checkJira signs in (myself), then asks which of the needed permissions the
 // account holds (mypermissions, globally: a project permission then means
 // "in at least one project").
-func checkJira(ctx context.Context, cfg doctorConfig) []checkResult {
+func checkJira(ctx context.Context, st state) []checkResult {
 	const name = "Jira"
 	perms := jiraPermissions()
 	permName := func(p jiraPermission) string { return fmt.Sprintf("Jira permission %s (%s)", p.name, p.key) }
@@ -404,20 +383,20 @@ func checkJira(ctx context.Context, cfg doctorConfig) []checkResult {
 		}
 		return out
 	}
-	if why, ok := cfg.skipReason["jira"]; ok {
+	if why, ok := st.skipReason["jira"]; ok {
 		return skipAll(skip(name, why), why)
 	}
 	// One retry at most: doctor answers quickly rather than wait out a
 	// Retry-After; the time limit bounds the rest.
-	client, err := newJiraClient(cfg.jira, slog.New(slog.DiscardHandler), jira.WithMaxRetries(1))
+	client, err := st.cfg.JiraClient(jira.WithLogger(slog.New(slog.DiscardHandler)), jira.WithMaxRetries(1))
 	if err != nil {
-		return skipAll(fail(name, describe(err)), "Jira is not configured")
+		return skipAll(fail(name, st.opts.Describe(err)), "Jira is not configured")
 	}
 	me, err := client.Myself(ctx)
 	if err != nil {
-		return skipAll(fail(name, describe(err), jiraFix(err)), "signing in to Jira failed")
+		return skipAll(fail(name, st.opts.Describe(err), jiraFix(err)), "signing in to Jira failed")
 	}
-	out := []checkResult{pass(name, fmt.Sprintf("%s accepts %s (%s)", cfg.jira.JiraBaseURL, me.DisplayName, cfg.jira.JiraEmail))}
+	out := []checkResult{pass(name, fmt.Sprintf("%s accepts %s (%s)", st.cfg.Jira.BaseURL, me.DisplayName, st.cfg.Jira.Email))}
 	keys := make([]string, len(perms))
 	for i, p := range perms {
 		keys[i] = p.key
@@ -425,7 +404,7 @@ func checkJira(ctx context.Context, cfg doctorConfig) []checkResult {
 	have, err := client.MyPermissions(ctx, "", keys...)
 	if err != nil {
 		for _, p := range perms {
-			out = append(out, fail(permName(p), "cannot read the account's permissions: "+describe(err)))
+			out = append(out, fail(permName(p), "cannot read the account's permissions: "+st.opts.Describe(err)))
 		}
 		return out
 	}
@@ -452,21 +431,21 @@ func jiraFix(err error) string {
 
 // checkRedis pings REDIS_URL, when it is set, through the store jsmbot run
 // uses.
-func checkRedis(ctx context.Context, cfg doctorConfig) checkResult {
+func checkRedis(ctx context.Context, st state) checkResult {
 	const name = "Redis"
-	if why, ok := cfg.skipReason["redis"]; ok {
+	if why, ok := st.skipReason["redis"]; ok {
 		return skip(name, why)
 	}
-	if cfg.redis == nil {
+	if st.cfg.Redis.Options == nil {
 		return pass(name, "REDIS_URL is not set: the store is in memory, so run exactly one replica")
 	}
-	opt := *cfg.redis
+	opt := *st.cfg.Redis.Options
 	// One attempt: the answer is what doctor reports.
 	opt.MaxRetries = -1
 	opt.DialerRetries = 1
-	st := store.NewRedis(redis.NewClient(&opt))
-	defer st.Close()
-	if err := st.Ping(ctx); err != nil {
+	rs := store.NewRedis(redis.NewClient(&opt))
+	defer rs.Close()
+	if err := rs.Ping(ctx); err != nil {
 		why := rootCause(err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			why = "no answer in time"

@@ -1,4 +1,13 @@
-package main
+// Package demo is jsmbot demo: the whole story, told against the built-in
+// Jira and Slack simulators on loopback through the real clients and the
+// real bot. It needs no credentials and changes nothing outside the
+// process.
+//
+// The terminal's words come from the command through [Terminal], so the
+// demo shows exactly what jsmbot diagnose and fix print. A new chapter of
+// the story is a function beside demoSlackStory and demoReportStory,
+// called from [Run] or demoSlack.
+package demo
 
 import (
 	"context"
@@ -18,13 +27,20 @@ import (
 // demoProject is the broken project the demo repairs.
 const demoProject = "NOPA"
 
-// runDemo tells the whole story against the built-in Jira simulator on
-// loopback, through the real client: diagnose, fix, diagnose again. It
-// needs no credentials and changes nothing outside this process.
-func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		return &usageError{msg: "demo takes no arguments"}
-	}
+// Terminal is how the command prints, so that the demo shows what
+// jsmbot diagnose and fix print.
+type Terminal struct {
+	PrintDiagnosis func(io.Writer, *repair.Diagnosis)
+	PrintResult    func(io.Writer, *repair.Result)
+	// Describe is the one line a user sees for an error.
+	Describe func(error) string
+}
+
+// Run tells the whole story: against the Jira simulator, through the real
+// client, an invite fails, jsmbot diagnoses, fixes and the invite works;
+// then the Slack stories of demoSlack. Progress goes to stdout, the
+// clients' warnings to stderr.
+func Run(ctx context.Context, stdout, stderr io.Writer, term Terminal) error {
 	sim := jirasim.New(jirasim.WithLatency(5 * time.Millisecond))
 	defer sim.Close()
 
@@ -40,7 +56,7 @@ func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, 
 	invite := func() {
 		err := client.AddCustomers(ctx, demoProject, []string{jirasim.ProspectErinID})
 		if err != nil {
-			fmt.Fprintf(stdout, "  ✗ %s\n\n", inviteWords(err))
+			fmt.Fprintf(stdout, "  ✗ %s\n\n", inviteWords(err, term.Describe))
 			return
 		}
 		fmt.Fprintf(stdout, "  ✓ the customer was added to %s\n", demoProject)
@@ -52,7 +68,7 @@ func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, 
 	if err != nil {
 		return err
 	}
-	printDiagnosis(stdout, d)
+	term.PrintDiagnosis(stdout, d)
 	if d.Plan == nil {
 		return fmt.Errorf("demo: expected %s to need a repair", demoProject)
 	}
@@ -60,7 +76,7 @@ func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, 
 	fmt.Fprintf(stdout, "\n$ jsmbot fix %s --yes\n\n", demoProject)
 	res, err := engine.Apply(ctx, *d.Plan)
 	if res != nil {
-		printResult(stdout, res)
+		term.PrintResult(stdout, res)
 	}
 	if err != nil {
 		return err
@@ -82,7 +98,7 @@ func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, 
 }
 
 // inviteWords is what the agent sees when adding a customer fails.
-func inviteWords(err error) string {
+func inviteWords(err error, describe func(error) string) string {
 	var ae *jira.APIError
 	if errors.As(err, &ae) && len(ae.Messages) > 0 {
 		return strings.Join(ae.Messages, " ")

@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"context"
@@ -18,10 +18,10 @@ import (
 	"github.com/jsmbot/jsmbot/store"
 )
 
-// metrics are jsmbot run's Prometheus series, on a registry of its own (no
+// Metrics are jsmbot run's Prometheus series, on a registry of its own (no
 // global registry: two runs in one test binary do not collide). README's
 // Observability section lists them; keep the two in step.
-type metrics struct {
+type Metrics struct {
 	reg *prometheus.Registry
 	now func() time.Time
 
@@ -38,10 +38,10 @@ type metrics struct {
 	lastActivity atomic.Int64 // unix nanoseconds of the last frame from Slack
 }
 
-// newMetrics registers every series on a fresh registry. now is the clock
+// NewMetrics registers every series on a fresh registry. now is the clock
 // of the "seconds since" gauge.
-func newMetrics(now func() time.Time) *metrics {
-	m := &metrics{
+func NewMetrics(now func() time.Time) *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		now: now,
 		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -98,18 +98,18 @@ func newMetrics(now func() time.Time) *metrics {
 }
 
 // sinceActivity is the value of jsmbot_slack_seconds_since_last_activity.
-func (m *metrics) sinceActivity() float64 {
+func (m *Metrics) sinceActivity() float64 {
 	return m.now().Sub(time.Unix(0, m.lastActivity.Load())).Seconds()
 }
 
 // activity records that Slack was heard from.
-func (m *metrics) activity() { m.lastActivity.Store(m.now().UnixNano()) }
+func (m *Metrics) activity() { m.lastActivity.Store(m.now().UnixNano()) }
 
 // socketUp reports whether the Socket Mode connection is up.
-func (m *metrics) socketUp() bool { return m.up.Load() }
+func (m *Metrics) socketUp() bool { return m.up.Load() }
 
-// botObserver feeds the Slack-side series.
-func (m *metrics) botObserver() bot.Observer {
+// BotObserver feeds the Slack-side series.
+func (m *Metrics) BotObserver() bot.Observer {
 	return bot.Observer{
 		Envelope: func(kind string) { m.envelopes.WithLabelValues(kind).Inc() },
 		Acked: func(kind string, d time.Duration, err error) {
@@ -137,8 +137,8 @@ func (m *metrics) botObserver() bot.Observer {
 	}
 }
 
-// jiraObserver feeds the Jira-side series.
-func (m *metrics) jiraObserver() jira.Observer {
+// JiraObserver feeds the Jira-side series.
+func (m *Metrics) JiraObserver() jira.Observer {
 	return jira.Observer{
 		Call: func(c jira.Call) {
 			m.jiraCalls.WithLabelValues(c.Method, c.Endpoint, strconv.Itoa(c.Status)).Inc()
@@ -157,15 +157,15 @@ func (m *metrics) jiraObserver() jira.Observer {
 }
 
 // handler serves the registry in the Prometheus text format.
-func (m *metrics) handler() http.Handler {
+func (m *Metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// dialer is the Socket Mode dialer with slack-go's defaults, whose
+// Dialer is the Socket Mode dialer with slack-go's defaults, whose
 // connections tell m whenever a frame arrives: slack-go answers Slack's
 // WebSocket pings itself and surfaces none of them, so the bytes read are
 // the only sign of a ping.
-func (m *metrics) dialer() *websocket.Dialer {
+func (m *Metrics) Dialer() *websocket.Dialer {
 	var d net.Dialer
 	return &websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/internal/config"
+	"github.com/jsmbot/jsmbot/internal/demo"
+	"github.com/jsmbot/jsmbot/internal/doctor"
+	"github.com/jsmbot/jsmbot/internal/ops"
+)
+
+// configError is the configuration's error, as report describes it.
+type configError = config.Error
+
+// runDoctor is jsmbot doctor: it checks the whole configuration against
+// Slack, Jira and Redis, prints ✓ or ✗ per check and fails (exit 1) when
+// any check fails.
+func runDoctor(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	timeout := fs.Duration("timeout", 10*time.Second, "time limit of each check")
+	if err := fs.Parse(args); err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("doctor takes no arguments, got %q", fs.Arg(0))}
+	}
+	if *timeout <= 0 {
+		return &usageError{msg: "doctor --timeout must be positive"}
+	}
+	cfg, err := config.Load(getenv)
+	err = doctor.Run(ctx, stdout, cfg, err, doctor.Options{Timeout: *timeout, BotScopes: manifestScopes(), Describe: describe})
+	if errors.Is(err, doctor.ErrFailed) {
+		return errReported // the report says what failed
+	}
+	return err
+}
+
+// manifestScopes are the bot token scopes the manifest asks for, which
+// doctor compares with the token's.
+func manifestScopes() []string {
+	var out []string
+	for _, s := range bot.SlackSurface(bot.SurfaceOptions{}).Scopes {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// runDemo is jsmbot demo, printing as diagnose and fix print.
+func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return &usageError{msg: "demo takes no arguments"}
+	}
+	return demo.Run(ctx, stdout, stderr, demo.Terminal{PrintDiagnosis: printDiagnosis, PrintResult: printResult, Describe: describe})
+}
+
+// runHealthcheck is jsmbot healthcheck: GET /healthz on this host at the
+// port of JSMBOT_HTTP_ADDR, exit 0 on 200 and 1 otherwise.
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return &usageError{msg: "healthcheck takes no arguments; it reads JSMBOT_HTTP_ADDR"}
+	}
+	cfg, _ := config.Load(getenv) // only JSMBOT_HTTP_ADDR matters, checked below
+	u, err := ops.Healthcheck(ctx, cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ok: %s\n", u)
+	return nil
+}

@@ -1,0 +1,336 @@
+// Package config is jsmbot's configuration: the one [Config] that the
+// terminal commands (diagnose, fix), jsmbot run and jsmbot doctor read from
+// the environment, and its one loader, [Load].
+//
+// A new variable goes here: a Var constant, a field of [Config] (or of
+// one of its groups), its parsing in [Load] with a [Problem] naming it,
+// its redaction in [Config.LogValue] and [Config.Secrets] when it is a
+// secret, and a line in .env.example (a test in cmd/jsmbot checks that).
+// Command-line flags are not configuration: each command parses its own.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/jsmbot/jsmbot/jira"
+)
+
+// The variables jsmbot reads.
+const (
+	VarJiraBaseURL       = "JIRA_BASE_URL"
+	VarJiraEmail         = "JIRA_EMAIL"
+	VarJiraAPIToken      = "JIRA_API_TOKEN"
+	VarLogLevel          = "JSMBOT_LOG_LEVEL"
+	VarSlackBotToken     = "SLACK_BOT_TOKEN"
+	VarSlackAppToken     = "SLACK_APP_TOKEN"
+	VarSlackAPIURL       = "SLACK_API_URL"
+	VarRedisURL          = "REDIS_URL"
+	VarApprovers         = "JSMBOT_APPROVERS"
+	VarAllowSelfApproval = "JSMBOT_ALLOW_SELF_APPROVAL"
+	VarDetectReports     = "JSMBOT_DETECT_REPORTS"
+	VarHTTPAddr          = "JSMBOT_HTTP_ADDR"
+)
+
+// TerminalVars are the variables the terminal commands (diagnose, fix)
+// need; pass them to [Only].
+func TerminalVars() []string {
+	return []string{VarJiraBaseURL, VarJiraEmail, VarJiraAPIToken, VarLogLevel}
+}
+
+// DefaultSlackAPIURL is Slack's Web API base, slack-go's default.
+const DefaultSlackAPIURL = "https://slack.com/api/"
+
+// Config is everything jsmbot reads from its environment. [Load] fills in
+// whatever is usable even when other variables have problems.
+type Config struct {
+	Jira  Jira
+	Slack Slack
+	Redis Redis
+	// Approvers are Slack user (U…, W…) and user-group (S…) IDs.
+	Approvers         []string
+	AllowSelfApproval bool
+	// DetectReports: watch channels for pasted invite failures (default
+	// true).
+	DetectReports bool
+	// HTTPAddr is where jsmbot run serves /healthz, /readyz and /metrics;
+	// "" means no listener.
+	HTTPAddr string
+
+	logLevel    slog.Level
+	logLevelSet bool
+}
+
+// Jira is how to reach and sign in to Jira.
+type Jira struct {
+	BaseURL  string
+	Email    string
+	APIToken string
+}
+
+// Slack is how to reach Slack.
+type Slack struct {
+	AppToken string
+	BotToken string
+	// APIURL is the Web API base, ending in "/"; "" means Slack's own.
+	APIURL string
+}
+
+// Redis is the store jsmbot run keeps its state in.
+type Redis struct {
+	// URL is REDIS_URL as given; "" means the in-memory store.
+	URL string
+	// Options is URL parsed; nil when unset or malformed.
+	Options *redis.Options
+}
+
+// Problem is one variable's problem.
+type Problem struct {
+	// Var is the variable's name, e.g. JIRA_BASE_URL.
+	Var string
+	// Message says what is wrong and what is expected. It names Var and
+	// never repeats the value, which may be a secret.
+	Message string
+}
+
+// Error lists every configuration problem at once.
+type Error struct{ Problems []Problem }
+
+// Error lists the messages, "configuration: " first.
+func (e *Error) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.Message
+	}
+	return "configuration: " + strings.Join(msgs, "; ")
+}
+
+// Has reports whether variable v has a problem.
+func (e *Error) Has(v string) bool {
+	for _, p := range e.Problems {
+		if p.Var == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Only narrows an error of [Load] to the problems of the given variables,
+// for a command that reads only those: nil when none of them has a
+// problem. Any other error is returned as it is.
+func Only(err error, vars ...string) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	var kept []Problem
+	for _, p := range e.Problems {
+		for _, v := range vars {
+			if p.Var == v {
+				kept = append(kept, p)
+				break
+			}
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return &Error{Problems: kept}
+}
+
+// approverRE matches a Slack user (U…, W… on Enterprise Grid) or user-group
+// (S…) ID.
+var approverRE = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`)
+
+// Load reads every variable jsmbot uses and reports every problem at once
+// in an *[Error]. The returned Config holds whatever was usable even when
+// there are problems.
+func Load(getenv func(string) string) (Config, error) {
+	var problems []Problem
+	problem := func(v, format string, args ...any) {
+		problems = append(problems, Problem{Var: v, Message: fmt.Sprintf(format, args...)})
+	}
+	get := func(v string) string { return strings.TrimSpace(getenv(v)) }
+
+	c := Config{
+		Jira:          Jira{BaseURL: get(VarJiraBaseURL), Email: get(VarJiraEmail), APIToken: get(VarJiraAPIToken)},
+		Slack:         Slack{AppToken: get(VarSlackAppToken), BotToken: get(VarSlackBotToken)},
+		Redis:         Redis{URL: get(VarRedisURL)},
+		DetectReports: true,
+	}
+	for _, v := range []struct{ name, val string }{
+		{VarJiraBaseURL, c.Jira.BaseURL}, {VarJiraEmail, c.Jira.Email}, {VarJiraAPIToken, c.Jira.APIToken},
+	} {
+		if v.val == "" {
+			problem(v.name, "%s is not set", v.name)
+		}
+	}
+	if c.Jira.BaseURL != "" {
+		if _, err := jira.NewClient(c.Jira.BaseURL, "x", "x"); err != nil {
+			problem(VarJiraBaseURL, "%s: %s", VarJiraBaseURL, strings.TrimPrefix(err.Error(), "jira: "))
+		}
+	}
+	if c.Jira.Email != "" && !strings.Contains(c.Jira.Email, "@") {
+		problem(VarJiraEmail, "%s must be the Atlassian account's email address", VarJiraEmail)
+	}
+	if s := getenv(VarLogLevel); s != "" {
+		if err := c.logLevel.UnmarshalText([]byte(s)); err != nil {
+			problem(VarLogLevel, "%s must be debug, info, warn or error", VarLogLevel)
+		} else {
+			c.logLevelSet = true
+		}
+	}
+
+	switch {
+	case c.Slack.BotToken == "":
+		problem(VarSlackBotToken, "%s is not set: use the app's Bot User OAuth Token (xoxb-…) from OAuth & Permissions", VarSlackBotToken)
+	case !strings.HasPrefix(c.Slack.BotToken, "xoxb-"):
+		problem(VarSlackBotToken, "%s must be a bot token (xoxb-…), the Bot User OAuth Token from OAuth & Permissions", VarSlackBotToken)
+	}
+	switch {
+	case c.Slack.AppToken == "":
+		problem(VarSlackAppToken, "%s is not set: generate an app-level token (xapp-…) with the scope connections:write under Basic Information → App-Level Tokens", VarSlackAppToken)
+	case !strings.HasPrefix(c.Slack.AppToken, "xapp-"):
+		problem(VarSlackAppToken, "%s must be an app-level token (xapp-…) with the scope connections:write", VarSlackAppToken)
+	}
+	if v := get(VarSlackAPIURL); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			problem(VarSlackAPIURL, "%s must be an http(s) URL such as %s (or unset for Slack's)", VarSlackAPIURL, DefaultSlackAPIURL)
+		} else {
+			// slack-go appends method names to the base, so it must end in "/".
+			c.Slack.APIURL = strings.TrimSuffix(v, "/") + "/"
+		}
+	}
+	if c.Redis.URL != "" {
+		// ParseURL's errors quote the URL, password included: say what is
+		// expected instead of repeating them.
+		if opts, err := redis.ParseURL(c.Redis.URL); err != nil {
+			problem(VarRedisURL, "%s must look like redis://[:password@]host:6379/0 (or rediss:// for TLS)", VarRedisURL)
+		} else {
+			c.Redis.Options = opts
+		}
+	}
+	approvers := strings.FieldsFunc(getenv(VarApprovers), func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '\n'
+	})
+	for _, id := range approvers {
+		if !approverRE.MatchString(id) {
+			problem(VarApprovers, "%s: %q is not a Slack user ID (U…, W…) or user-group ID (S…); copy it from the profile's ⋮ → Copy member ID", VarApprovers, id)
+			continue
+		}
+		c.Approvers = append(c.Approvers, id)
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{
+		{VarAllowSelfApproval, &c.AllowSelfApproval},
+		{VarDetectReports, &c.DetectReports},
+	} {
+		if v := get(b.name); v != "" {
+			parsed, err := strconv.ParseBool(v)
+			if err != nil {
+				problem(b.name, "%s must be true or false", b.name)
+				continue
+			}
+			*b.dst = parsed
+		}
+	}
+	if v := get(VarHTTPAddr); v != "" {
+		c.HTTPAddr = v
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			problem(VarHTTPAddr, "%s must be host:port or :port, e.g. :8080", VarHTTPAddr)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			problem(VarHTTPAddr, "%s must have a port number from 0 to 65535", VarHTTPAddr)
+		}
+	}
+
+	if len(problems) > 0 {
+		return c, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+// The default log levels: a terminal command shows only warnings, a
+// service logs its decisions.
+const (
+	TerminalLogLevel = slog.LevelWarn
+	ServiceLogLevel  = slog.LevelInfo
+)
+
+// LogLevel is JSMBOT_LOG_LEVEL, or def when it is unset or malformed.
+func (c Config) LogLevel(def slog.Level) slog.Level {
+	if c.logLevelSet {
+		return c.logLevel
+	}
+	return def
+}
+
+// SlackAPIURL is the Slack Web API base to call: SLACK_API_URL or Slack's
+// own.
+func (c Config) SlackAPIURL() string {
+	if c.Slack.APIURL == "" {
+		return DefaultSlackAPIURL
+	}
+	return c.Slack.APIURL
+}
+
+// JiraClient builds the Jira client of the configuration.
+func (c Config) JiraClient(opts ...jira.Option) (*jira.Client, error) {
+	client, err := jira.NewClient(c.Jira.BaseURL, c.Jira.Email, c.Jira.APIToken, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return client, nil
+}
+
+// Secrets are the values never to print, for redacting text that libraries
+// produced.
+func (c Config) Secrets() []string {
+	out := []string{c.Jira.APIToken, c.Slack.BotToken, c.Slack.AppToken, c.Redis.URL}
+	if c.Redis.Options != nil {
+		out = append(out, c.Redis.Options.Password)
+	}
+	return out
+}
+
+// LogValue keeps the tokens and the Redis password out of logs.
+func (c Config) LogValue() slog.Value {
+	redisURL := ""
+	if c.Redis.URL != "" {
+		redisURL = "[unparsable]"
+		if u, err := url.Parse(c.Redis.URL); err == nil {
+			redisURL = u.Redacted()
+		}
+	}
+	return slog.GroupValue(
+		slog.Group("jira",
+			slog.String("jira_base_url", c.Jira.BaseURL),
+			slog.String("jira_email", c.Jira.Email),
+			slog.String("jira_api_token", redact(c.Jira.APIToken)),
+		),
+		slog.String("slack_app_token", redact(c.Slack.AppToken)),
+		slog.String("slack_bot_token", redact(c.Slack.BotToken)),
+		slog.String("slack_api_url", c.Slack.APIURL),
+		slog.String("redis_url", redisURL),
+		slog.Any("approvers", c.Approvers),
+		slog.Bool("allow_self_approval", c.AllowSelfApproval),
+		slog.Bool("detect_reports", c.DetectReports),
+		slog.String("http_addr", c.HTTPAddr),
+	)
+}
+
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[redacted]"
+}

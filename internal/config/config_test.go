@@ -1,0 +1,246 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestLoadProblems: Load reports every problem at once, in a stable order,
+// each naming its variable in the message and in Var, and echoes no value.
+func TestLoadProblems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []Problem // every problem, in order
+	}{
+		{
+			name: "nothing set",
+			env:  map[string]string{},
+			want: []Problem{
+				{VarJiraBaseURL, "JIRA_BASE_URL is not set"},
+				{VarJiraEmail, "JIRA_EMAIL is not set"},
+				{VarJiraAPIToken, "JIRA_API_TOKEN is not set"},
+				{VarSlackBotToken, "SLACK_BOT_TOKEN is not set: use the app's Bot User OAuth Token (xoxb-…) from OAuth & Permissions"},
+				{VarSlackAppToken, "SLACK_APP_TOKEN is not set: generate an app-level token (xapp-…) with the scope connections:write under Basic Information → App-Level Tokens"},
+			},
+		},
+		{
+			name: "every variable malformed",
+			env: map[string]string{
+				"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "admin", "JIRA_API_TOKEN": "jira-secret-1",
+				"SLACK_BOT_TOKEN": "xapp-secret-2", "SLACK_APP_TOKEN": "xoxb-secret-3", "SLACK_API_URL": "slack.com/api",
+				"REDIS_URL": "http://:secret-4@redis:6379", "JSMBOT_APPROVERS": "U0OK, alice",
+				"JSMBOT_ALLOW_SELF_APPROVAL": "maybe", "JSMBOT_DETECT_REPORTS": "perhaps", "JSMBOT_HTTP_ADDR": ":99999",
+				"JSMBOT_LOG_LEVEL": "loud",
+			},
+			want: []Problem{
+				{VarJiraEmail, "JIRA_EMAIL must be the Atlassian account's email address"},
+				{VarLogLevel, "JSMBOT_LOG_LEVEL must be debug, info, warn or error"},
+				{VarSlackBotToken, "SLACK_BOT_TOKEN must be a bot token (xoxb-…), the Bot User OAuth Token from OAuth & Permissions"},
+				{VarSlackAppToken, "SLACK_APP_TOKEN must be an app-level token (xapp-…) with the scope connections:write"},
+				{VarSlackAPIURL, "SLACK_API_URL must be an http(s) URL such as https://slack.com/api/ (or unset for Slack's)"},
+				{VarRedisURL, "REDIS_URL must look like redis://[:password@]host:6379/0 (or rediss:// for TLS)"},
+				{VarApprovers, `JSMBOT_APPROVERS: "alice" is not a Slack user ID (U…, W…) or user-group ID (S…); copy it from the profile's ⋮ → Copy member ID`},
+				{VarAllowSelfApproval, "JSMBOT_ALLOW_SELF_APPROVAL must be true or false"},
+				{VarDetectReports, "JSMBOT_DETECT_REPORTS must be true or false"},
+				{VarHTTPAddr, "JSMBOT_HTTP_ADDR must have a port number from 0 to 65535"},
+			},
+		},
+		{
+			name: "base URL malformed",
+			env: map[string]string{
+				"JIRA_BASE_URL": "ftp://jira", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t",
+				"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "JSMBOT_HTTP_ADDR": "8080",
+			},
+			want: []Problem{
+				{VarJiraBaseURL, "JIRA_BASE_URL: "}, // then the jira package's words
+				{VarHTTPAddr, "JSMBOT_HTTP_ADDR must be host:port or :port, e.g. :8080"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load(func(k string) string { return tt.env[k] })
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load error %v, want an *Error", err)
+			}
+			// A message ending in ": " is compared as a prefix.
+			got := slices.Clone(ce.Problems)
+			for i := range min(len(got), len(tt.want)) {
+				if w := tt.want[i].Message; strings.HasSuffix(w, ": ") && strings.HasPrefix(got[i].Message, w) {
+					got[i].Message = w
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			for _, p := range ce.Problems {
+				if !strings.HasPrefix(p.Message, p.Var) {
+					t.Errorf("problem %q does not start with its variable %s", p.Message, p.Var)
+				}
+				if strings.Contains(p.Message, "secret") {
+					t.Errorf("a problem echoes a value: %q", p.Message)
+				}
+				if !ce.Has(p.Var) {
+					t.Errorf("Has(%s) = false for a problem of it", p.Var)
+				}
+			}
+		})
+	}
+}
+
+// TestOnly: a terminal command sees only the problems of the variables it
+// reads, so a Slack token it never uses does not stop it.
+func TestOnly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // "" means no error
+	}{
+		{"Jira complete, Slack missing", map[string]string{"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t"}, ""},
+		{"nothing set", map[string]string{}, "configuration: JIRA_BASE_URL is not set; JIRA_EMAIL is not set; JIRA_API_TOKEN is not set"},
+		{"log level wrong", map[string]string{"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t", "JSMBOT_LOG_LEVEL": "loud", "SLACK_BOT_TOKEN": "bad"},
+			"configuration: JSMBOT_LOG_LEVEL must be debug, info, warn or error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load(func(k string) string { return tt.env[k] })
+			err = Only(err, TerminalVars()...)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("Only(Load) = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	other := errors.New("not a configuration error")
+	if got := Only(other, VarJiraEmail); got != other {
+		t.Errorf("Only(other) = %v, want it unchanged", got)
+	}
+}
+
+// TestLoadNormalizes: the loader hands every command the same usable
+// values.
+func TestLoadNormalizes(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t",
+		"SLACK_BOT_TOKEN": " xoxb-1 ", "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": "http://proxy.internal/api",
+		"REDIS_URL": "redis://:pw@redis:6379/2", "JSMBOT_APPROVERS": "U01,S02 W03\nU01",
+	}
+	c, err := Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{c.Slack.BotToken, c.Slack.APIURL, c.SlackAPIURL(), c.Redis.Options.Addr, c.Redis.Options.DB, c.Approvers, c.DetectReports,
+		c.LogLevel(ServiceLogLevel), c.LogLevel(TerminalLogLevel)}
+	want := []any{"xoxb-1", "http://proxy.internal/api/", "http://proxy.internal/api/", "redis:6379", 2, []string{"U01", "S02", "W03", "U01"}, true,
+		slog.LevelInfo, slog.LevelWarn}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+
+	env["JSMBOT_LOG_LEVEL"], env["SLACK_API_URL"] = "debug", ""
+	c, err = Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.LogLevel(TerminalLogLevel); got != slog.LevelDebug {
+		t.Errorf("LogLevel with JSMBOT_LOG_LEVEL=debug = %v", got)
+	}
+	if got := c.SlackAPIURL(); got != DefaultSlackAPIURL {
+		t.Errorf("SlackAPIURL unset = %q, want Slack's", got)
+	}
+}
+
+// TestDetectReports: report detection is on unless JSMBOT_DETECT_REPORTS
+// says false, and anything but a boolean is a problem naming the variable.
+func TestDetectReports(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{
+		"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t",
+		"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1",
+	}
+	tests := []struct {
+		value   string
+		want    bool
+		problem string
+	}{
+		{"", true, ""},
+		{"true", true, ""},
+		{"false", false, ""},
+		{"0", false, ""},
+		{"sometimes", false, "JSMBOT_DETECT_REPORTS must be true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"JSMBOT_DETECT_REPORTS": tt.value}
+			for k, v := range base {
+				env[k] = v
+			}
+			c, err := Load(func(k string) string { return env[k] })
+			if tt.problem != "" {
+				var ce *Error
+				if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.problem) || !ce.Has(VarDetectReports) {
+					t.Fatalf("err = %v, want a problem of %s saying %q", err, VarDetectReports, tt.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DetectReports != tt.want {
+				t.Errorf("DetectReports = %v, want %v", c.DetectReports, tt.want)
+			}
+		})
+	}
+}
+
+// TestLogValue: logging the config shows where it points, never a token or
+// the Redis password; Secrets lists them all.
+func TestLogValue(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "jira-tok-123",
+		"SLACK_BOT_TOKEN": "xoxb-bot-456", "SLACK_APP_TOKEN": "xapp-app-789",
+		"REDIS_URL": "redis://:redis-pw-000@redis:6379/0", "JSMBOT_APPROVERS": "U01",
+	}
+	c, err := Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
+	out := buf.String()
+	secrets := []string{"jira-tok-123", "xoxb-bot-456", "xapp-app-789", "redis-pw-000"}
+	for _, secret := range secrets {
+		if strings.Contains(out, secret) {
+			t.Errorf("the config's log line shows %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"https://x.atlassian.net", "redis:6379", `"slack_bot_token":"[redacted]"`, `"jira_api_token":"[redacted]"`, `"U01"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the config's log line lacks %q:\n%s", want, out)
+		}
+	}
+	listed := strings.Join(c.Secrets(), "\n")
+	for _, secret := range secrets {
+		if !strings.Contains(listed, secret) {
+			t.Errorf("Secrets() lacks %q", secret)
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package slackrun
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/slack-go/slack"
+
+	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/store"
+)
+
+func engine(t *testing.T) *repair.Engine {
+	t.Helper()
+	jsim := jirasim.NewServer(t)
+	client, err := jira.NewClient(jsim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repair.New(client)
+}
+
+// TestServe: the bot connects and answers, the sidecars run beside it, and
+// when the context ends everything stops and Serve returns nil.
+func TestServe(t *testing.T) {
+	t.Parallel()
+	ssim := slacksim.NewServer(t)
+	api := slack.New(slacksim.DefaultBotToken, slack.OptionAppLevelToken(slacksim.DefaultAppToken), slack.OptionAPIURL(ssim.APIURL()))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sidecar := make(chan struct{})
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, api, bot.Config{}, engine(t), store.NewMemory(), slog.New(slog.DiscardHandler), Options{
+			Sidecars: []func(context.Context) error{func(ctx context.Context) error {
+				<-ctx.Done()
+				close(sidecar)
+				return nil
+			}},
+		})
+	}()
+	if err := ssim.WaitConnected(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	id, err := ssim.SlashCommand(t.Context(), slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "help"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ssim.WaitAck(t.Context(), id); err != nil {
+		t.Fatalf("the bot did not ack /jsm help: %v", err)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve returned %v after its context ended, want nil", err)
+	}
+	<-sidecar
+	if err := ssim.WaitDisconnected(t.Context()); err != nil {
+		t.Errorf("the socket stayed open: %v", err)
+	}
+}
+
+// TestServeBadAppToken: a token Slack refuses stops Serve with an error
+// naming the variable to check.
+func TestServeBadAppToken(t *testing.T) {
+	t.Parallel()
+	ssim := slacksim.NewServer(t)
+	api := slack.New(slacksim.DefaultBotToken, slack.OptionAppLevelToken("xapp-1-wrong"), slack.OptionAPIURL(ssim.APIURL()))
+	err := Serve(t.Context(), api, bot.Config{}, engine(t), store.NewMemory(), slog.New(slog.DiscardHandler), Options{})
+	if err == nil || !strings.Contains(err.Error(), "check SLACK_APP_TOKEN") {
+		t.Errorf("Serve with a refused app token = %v, want an error naming SLACK_APP_TOKEN", err)
+	}
+}
