@@ -86,19 +86,35 @@ type Result struct {
 
 // Applied returns the changes Jira now holds.
 func (r *Result) Applied() []Change {
-	return r.with(func(c Change) bool { return c.Outcome.Holds() })
+	return r.with(func(c Change) bool { return c.outcome().Holds() })
 }
 
 // Unknown returns the changes whose outcome could not be confirmed: Jira
 // may hold them. They are neither applied nor failed; [Engine.Settle]
 // settles them.
 func (r *Result) Unknown() []Change {
-	return r.with(func(c Change) bool { return c.Outcome == Unknown })
+	return r.with(func(c Change) bool { return c.outcome() == Unknown })
 }
 
 // Failed returns the changes Jira refused or that proved not to land.
 func (r *Result) Failed() []Change {
-	return r.with(func(c Change) bool { return c.Outcome == Failed })
+	return r.with(func(c Change) bool { return c.outcome() == Failed })
+}
+
+// outcome is c's Outcome, or for a Change built without one (by a caller
+// that sets only Done, AlreadyDone and Err) the outcome those say.
+func (c Change) outcome() Outcome {
+	switch {
+	case c.Outcome != "":
+		return c.Outcome
+	case c.AlreadyDone:
+		return AlreadyThere
+	case c.Done:
+		return Made
+	case c.Err != nil:
+		return Failed
+	}
+	return NotAttempted
 }
 
 func (r *Result) with(keep func(Change) bool) []Change {

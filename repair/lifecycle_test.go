@@ -573,7 +573,7 @@ func TestVerifiedForCustomer(t *testing.T) {
 	t.Run("verified, then denied after the undo", func(t *testing.T) {
 		t.Parallel()
 		sim := jirasim.NewServer(t)
-		e, _ := newLifecycle(t, sim, nil)
+		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck())
 		res, err := e.Apply(t.Context(), mustPlan(t, e, "NOPA", diagnosis.ModeInPlace))
 		if err != nil {
 			t.Fatal(err)
@@ -596,7 +596,7 @@ func TestVerifiedForCustomer(t *testing.T) {
 		t.Parallel()
 		sim := jirasim.NewServer(t)
 		sim.SetAccountBlocked(jirasim.CustomerAliceID, true)
-		e, _ := newLifecycle(t, sim, nil)
+		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck())
 		res, err := e.Apply(t.Context(), mustPlan(t, e, "NOPA", diagnosis.ModeInPlace))
 		if err != nil {
 			t.Fatal(err)
@@ -611,7 +611,7 @@ func TestVerifiedForCustomer(t *testing.T) {
 		sim := jirasim.NewServer(t)
 		id, _ := sim.ProjectSchemeID("NOPA")
 		sim.AddProject(jirasim.Project{Key: "LONE", Name: "Lonely Desk", SchemeID: id, Desk: true})
-		e, _ := newLifecycle(t, sim, nil)
+		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck())
 		d, err := e.Diagnose(t.Context(), "LONE")
 		if err != nil {
 			t.Fatal(err)
@@ -624,10 +624,10 @@ func TestVerifiedForCustomer(t *testing.T) {
 			t.Errorf("checked %v, want no one", got)
 		}
 	})
-	t.Run("check turned off", func(t *testing.T) {
+	t.Run("not asked for", func(t *testing.T) {
 		t.Parallel()
 		sim := jirasim.NewServer(t)
-		e, _ := newLifecycle(t, sim, nil, repair.WithPermissionCheck(nil))
+		e, _ := newLifecycle(t, sim, nil)
 		d, err := e.Diagnose(t.Context(), "HELP")
 		if err != nil {
 			t.Fatal(err)
@@ -635,5 +635,33 @@ func TestVerifiedForCustomer(t *testing.T) {
 		if got := e.VerifyCustomer(t.Context(), d); got != nil {
 			t.Errorf("VerifyCustomer = %+v, want nil", got)
 		}
+		if got := checks(sim); len(got) != 0 {
+			t.Errorf("checked %v, want no one", got)
+		}
 	})
+}
+
+// TestResultSortsOutcomes: Applied, Unknown and Failed sort a result's
+// changes by outcome, also for changes a caller built with only Done,
+// AlreadyDone and Err, and the record keeps each outcome.
+func TestResultSortsOutcomes(t *testing.T) {
+	t.Parallel()
+	res := &repair.Result{Changes: []repair.Change{
+		{Step: repair.StepAddGrant, Done: true},
+		{Step: repair.StepAddGrant, Done: true, AlreadyDone: true},
+		{Step: repair.StepAddGrant, Outcome: repair.Unknown, Err: errors.New("lost")},
+		{Step: repair.StepAddGrant, Err: errors.New("refused")},
+		{Step: repair.StepAddGrant},
+	}}
+	if got := []int{len(res.Applied()), len(res.Unknown()), len(res.Failed())}; !slices.Equal(got, []int{2, 1, 1}) {
+		t.Errorf("Applied, Unknown, Failed = %v, want [2 1 1]", got)
+	}
+	var got []repair.Outcome
+	for _, c := range res.Record().Changes {
+		got = append(got, c.Outcome)
+	}
+	want := []repair.Outcome{repair.Made, repair.AlreadyThere, repair.Unknown, repair.Failed, repair.NotAttempted}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("recorded outcomes (-want +got):\n%s", diff)
+	}
 }

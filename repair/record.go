@@ -39,7 +39,7 @@ func (r *Result) Record() Record {
 
 // applied is c as a record holds it.
 func (c Change) applied() AppliedChange {
-	a := AppliedChange{Step: c.Step, Outcome: c.Outcome, SchemeID: c.SchemeID, SchemeName: c.SchemeName}
+	a := AppliedChange{Step: c.Step, Outcome: c.outcome(), SchemeID: c.SchemeID, SchemeName: c.SchemeName}
 	if c.Step == StepAddGrant || c.Step == StepRemoveGrant {
 		g := c.Grant
 		a.Grant = &g

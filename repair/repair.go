@@ -72,7 +72,6 @@ func New(c *jira.Client, opts ...Option) *Engine {
 		jira:     c,
 		log:      slog.New(slog.DiscardHandler),
 		cacheTTL: DefaultShareCacheTTL,
-		check:    jiraPermissionCheck(c),
 	}
 	for _, o := range opts {
 		o(e)

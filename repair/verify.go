@@ -19,9 +19,15 @@ var CustomerPermissions = []string{diagnosis.PermBrowseProjects, diagnosis.PermC
 // (POST /rest/api/3/permissions/check); it returns the keys held.
 type PermissionCheck func(ctx context.Context, accountID string, projectID int64, keys []string) ([]string, error)
 
-// WithPermissionCheck sets how the engine asks Jira about a customer's
-// permissions (default: the Jira client's CheckPermissions); nil turns the
-// customer check off.
+// WithCustomerCheck makes the engine ask Jira, after every apply and undo
+// and in [Engine.VerifyCustomer], about one real customer of the desk,
+// through the Jira client's CheckPermissions. Without it (or
+// [WithPermissionCheck]) the engine asks nothing: the check is one more
+// request, a POST that only reads, which front ends opt in to.
+func WithCustomerCheck() Option { return func(e *Engine) { e.check = jiraPermissionCheck(e.jira) } }
+
+// WithPermissionCheck makes the engine check customers through f; nil
+// turns the check off.
 func WithPermissionCheck(f PermissionCheck) Option { return func(e *Engine) { e.check = f } }
 
 // jiraPermissionCheck asks through c's POST permissions/check, for one
@@ -99,8 +105,8 @@ type CustomerCheck struct {
 // project has [CustomerPermissions] on it, and reads the answer against d:
 // denied with the grants right means something else blocks customers. It
 // changes nothing. It returns nil when the project is not one jsmbot
-// repairs or the engine has no permission check; a failed check is a
-// [VerdictNotChecked] with Err set.
+// repairs or the engine checks no customers (see [WithCustomerCheck]); a
+// failed check is a [VerdictNotChecked] with Err set.
 func (e *Engine) VerifyCustomer(ctx context.Context, d *Diagnosis) *CustomerCheck {
 	if d == nil || !d.Report.Applicable || e.check == nil {
 		return nil
