@@ -192,7 +192,6 @@ func roundTrip(t *testing.T, rec repair.Record) repair.Record {
 func TestSettleCutApply(t *testing.T) {
 	t.Parallel()
 	sim := jirasim.NewServer(t)
-	id, _ := sim.ProjectSchemeID("CUST")
 	// The second POST is refused: the apply stops after one grant.
 	var posts atomic.Int32
 	e, _ := newLifecycle(t, sim, []jira.Option{through(hookTransport{next: http.DefaultTransport, before: func(r *http.Request) (*http.Response, bool) {
@@ -224,7 +223,6 @@ func TestSettleCutApply(t *testing.T) {
 	if got, want := settled.Changes[0].Grant.ID, res.Changes[0].Grant.ID; got != want {
 		t.Errorf("settled grant id %d, the apply made %d", got, want)
 	}
-	_ = id
 }
 
 // TestCopyNamedWhenApplying: two copy plans for projects on one shared
