@@ -111,6 +111,14 @@ func (c *Client) DeleteGrant(ctx context.Context, schemeID, grantID int64) error
 	return c.do(ctx, request{method: http.MethodDelete, path: schemePath + "/permission/{grantId}", params: params}, nil)
 }
 
+// DeletePermissionScheme deletes a scheme. Jira answers 404
+// ([ErrNotFound]) for an unknown id. The spec does not say what Jira does
+// with a scheme that projects still use, so callers must make sure none
+// does before deleting it. It needs Administer Jira.
+func (c *Client) DeletePermissionScheme(ctx context.Context, id int64) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: schemePath, params: schemeParams(id)}, nil)
+}
+
 // AssignPermissionScheme makes a project use the given scheme. It needs
 // Administer Jira.
 func (c *Client) AssignPermissionScheme(ctx context.Context, projectKeyOrID string, schemeID int64) error {

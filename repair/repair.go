@@ -11,6 +11,16 @@
 // choose words, and never inspect an error themselves. A new kind of
 // failure is a constant and a case there; a component repair does not own
 // tags its errors with [Mark].
+//
+// What became of each write is an [Outcome] (outcome.go); a write whose
+// answer was lost and could not be re-read is [Unknown], never failed. After
+// an apply, a [Result] becomes a [Record] (record.go), which front ends
+// store; [Engine.Settle] (settle.go) reads Jira, never writing, to say which
+// of a record's changes Jira holds and finds the copies a crash left;
+// [Engine.Undo] (undo.go) reverts exactly what a record says was made; and
+// [Engine.VerifyCustomer] (verify.go) asks Jira about one real customer of
+// the desk. A new step of a repair or an undo is a constant beside the
+// others and a case in its Words.
 package repair
 
 import (
@@ -40,6 +50,7 @@ type Engine struct {
 	jira     *jira.Client
 	log      *slog.Logger
 	cacheTTL time.Duration
+	check    PermissionCheck // how customers are checked (verify.go); nil: not at all
 
 	mu    sync.Mutex
 	share *shareIndex // project key → scheme id, from the last scan

@@ -42,6 +42,11 @@ func TestChangeWords(t *testing.T) {
 			bare:   "assigned CUST scheme 2 to the project",
 			mark:   "assigned «CUST scheme 2» to the project",
 		},
+		{
+			change: repair.Change{Step: repair.StepDeleteScheme, SchemeID: 10010, SchemeName: "CUST scheme 2"},
+			bare:   "deleted the scheme CUST scheme 2 (id 10010)",
+			mark:   "deleted the scheme «CUST scheme 2» (id 10010)",
+		},
 		{change: repair.Change{Step: "future-step"}, bare: "future-step", mark: "future-step"},
 	}
 	for _, tt := range tests {
@@ -50,6 +55,47 @@ func TestChangeWords(t *testing.T) {
 		}
 		if got := tt.change.Words(roles, marks); got != tt.mark {
 			t.Errorf("%s: Words(marks) = %q, want %q", tt.change.Step, got, tt.mark)
+		}
+	}
+}
+
+// TestUndoStepWords pins the words of each undo step, bare and with marks.
+func TestUndoStepWords(t *testing.T) {
+	t.Parallel()
+	portal := diagnosis.Grant{ID: 10500, Holder: diagnosis.Holder{Type: diagnosis.HolderPortalAccess}, Permission: "BROWSE_PROJECTS"}
+	marks := diagnosis.Marks{Code: func(s string) string { return "`" + s + "`" }, Quote: func(s string) string { return "«" + s + "»" }}
+	tests := []struct {
+		step       repair.UndoStep
+		bare, mark string
+	}{
+		{
+			step: repair.UndoStep{Action: repair.UndoDeleteGrant, SchemeName: "NOPA scheme", Grant: portal},
+			bare: "deleted the grant of BROWSE_PROJECTS to " + diagnosis.PortalAccessName + " in NOPA scheme",
+			mark: "deleted the grant of `BROWSE_PROJECTS` to " + diagnosis.PortalAccessName + " in «NOPA scheme»",
+		},
+		{
+			step: repair.UndoStep{Action: repair.UndoAddGrant, SchemeName: "NOPA scheme", Grant: portal},
+			bare: "granted BROWSE_PROJECTS to " + diagnosis.PortalAccessName + " in NOPA scheme again",
+			mark: "granted `BROWSE_PROJECTS` to " + diagnosis.PortalAccessName + " in «NOPA scheme» again",
+		},
+		{
+			step: repair.UndoStep{Action: repair.UndoAssignOriginal, SchemeID: 10001, SchemeName: "Shared"},
+			bare: "assigned Shared back to the project",
+			mark: "assigned «Shared» back to the project",
+		},
+		{
+			step: repair.UndoStep{Action: repair.UndoDeleteCopy, SchemeID: 10010, SchemeName: "Shared 2"},
+			bare: "deleted the copy Shared 2 (id 10010)",
+			mark: "deleted the copy «Shared 2» (id 10010)",
+		},
+		{step: repair.UndoStep{Action: "future-step"}, bare: "future-step", mark: "future-step"},
+	}
+	for _, tt := range tests {
+		if got := tt.step.Words(nil, diagnosis.Marks{}); got != tt.bare {
+			t.Errorf("%s: Words(no marks) = %q, want %q", tt.step.Action, got, tt.bare)
+		}
+		if got := tt.step.Words(nil, marks); got != tt.mark {
+			t.Errorf("%s: Words(marks) = %q, want %q", tt.step.Action, got, tt.mark)
 		}
 	}
 }
