@@ -35,6 +35,7 @@ type Client struct {
 	log      *slog.Logger
 	policy   retryPolicy
 	observer Observer
+	pace     *pacer // nil: unpaced (pace.go)
 }
 
 // Option configures a [Client].
@@ -47,6 +48,9 @@ type options struct {
 	timeout    time.Duration
 	logger     *slog.Logger
 	observer   Observer
+	// rate and endpointRates configure the pacer (pace.go).
+	rate          float64
+	endpointRates map[string]float64
 }
 
 // WithHTTPClient makes the client send requests through hc, for custom
@@ -122,6 +126,7 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		maxRetries: DefaultMaxRetries,
 		minWait:    500 * time.Millisecond,
 		timeout:    DefaultTimeout,
+		rate:       DefaultRate,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -140,6 +145,7 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		log:      o.logger,
 		policy:   retryPolicy{maxRetries: o.maxRetries, maxWait: DefaultMaxWait},
 		observer: o.observer,
+		pace:     newPacer(o.rate, o.endpointRates, DefaultMaxWait),
 	}
 	c.r = resty.NewWithClient(hc).
 		SetBaseURL(base).
@@ -156,7 +162,9 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		SetRetryMaxWaitTime(DefaultMaxWait + time.Second).
 		SetRetryAfter(c.policy.wait).
 		AddRetryCondition(c.policy.retry).
-		AddRetryHook(c.logRetry)
+		AddRetryHook(c.logRetry).
+		OnBeforeRequest(c.paceRequest).
+		OnAfterResponse(c.noteResponse)
 	return c, nil
 }
 
@@ -217,6 +225,10 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 		// Wrapped, so that a caller can tell Jira kept it waiting from
 		// its own deadline passing elsewhere; errors.Is still matches.
 		return &TransportError{Method: rq.method, Path: expandPath(rq), Err: ctxErr}
+	}
+	var paused *APIError
+	if errors.As(err, &paused) {
+		return paused // the pacer refused: Jira asked for a longer wait than the budget
 	}
 	if err != nil {
 		// resty's transport errors quote the full URL; it carries no

@@ -138,6 +138,18 @@ func TestReads(t *testing.T) {
 	if len(schemes) != len(sim.SchemeIDs()) {
 		t.Errorf("PermissionSchemes returned %d schemes, want %d", len(schemes), len(sim.SchemeIDs()))
 	}
+	full, err := c.PermissionSchemesWithGrants(ctx)
+	if err != nil {
+		t.Fatalf("PermissionSchemesWithGrants: %v", err)
+	}
+	for _, s := range full {
+		if want := len(sim.SchemeGrants(s.ID)); len(s.Permissions) != want {
+			t.Errorf("PermissionSchemesWithGrants: scheme %d has %d grants, want %d", s.ID, len(s.Permissions), want)
+		}
+	}
+	if len(full) != len(schemes) {
+		t.Errorf("PermissionSchemesWithGrants returned %d schemes, want %d", len(full), len(schemes))
+	}
 
 	me, err := c.Myself(ctx)
 	if err != nil {

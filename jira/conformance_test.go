@@ -29,6 +29,7 @@ func TestRequestsMatchSpec(t *testing.T) {
 		func() error { _, err := c.AssignedPermissionScheme(ctx, "HELP"); return err },
 		func() error { _, err := c.ProjectRoles(ctx, "HELP"); return err },
 		func() error { _, err := c.PermissionSchemes(ctx); return err },
+		func() error { _, err := c.PermissionSchemesWithGrants(ctx); return err },
 		func() error { _, err := c.PermissionScheme(ctx, schemeID); return err },
 		func() error { _, err := c.Myself(ctx); return err },
 		func() error { _, err := c.MyPermissions(ctx, "HELP", "ADMINISTER"); return err },

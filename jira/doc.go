@@ -32,6 +32,21 @@
 // client's budget, or the attempts run out, the last [*APIError] is returned
 // with RetryAfter set so callers can say when to try again.
 //
+// # Pacing
+//
+// Jira Cloud counts its burst limits per endpoint and method, so the client
+// paces each endpoint (method and path template, as [Call.Endpoint] names
+// it) with a token bucket of its own, shared by every caller of the
+// [Client]: by default at 85% of the endpoint's documented limit
+// ([DefaultRate], [WithRate], [WithEndpointRate]), so that a fan-out of
+// hundreds of reads is never refused. Every attempt, retries included,
+// waits for its turn before it is sent (pace.go). A 429 pauses every caller
+// of that endpoint until its Retry-After has passed (every endpoint, for a
+// quota limit), halves the endpoint's pace and lets it climb back over a
+// few seconds; a caller that would have to wait longer than the client's
+// budget gets the 429 at once, with RetryAfter set. Pacing is per client:
+// processes sharing one site share its limits and should divide the rate.
+//
 // # Pagination
 //
 // Platform lists page with startAt/maxResults/isLast and JSM lists with

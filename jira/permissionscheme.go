@@ -66,6 +66,20 @@ func (c *Client) PermissionSchemes(ctx context.Context) ([]PermissionScheme, err
 	return out.PermissionSchemes, nil
 }
 
+// PermissionSchemesWithGrants returns every permission scheme on the site
+// with its grants, in one call: with the per-project scheme reads, the
+// whole of a site index.
+func (c *Client) PermissionSchemesWithGrants(ctx context.Context) ([]PermissionScheme, error) {
+	var out struct {
+		PermissionSchemes []PermissionScheme `json:"permissionSchemes"`
+	}
+	rq := request{method: http.MethodGet, path: "/rest/api/3/permissionscheme", query: expandPermissions}
+	if err := c.do(ctx, rq, &out); err != nil {
+		return nil, err
+	}
+	return out.PermissionSchemes, nil
+}
+
 // PermissionScheme returns one permission scheme with its grants.
 func (c *Client) PermissionScheme(ctx context.Context, id int64) (*PermissionScheme, error) {
 	var s PermissionScheme
