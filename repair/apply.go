@@ -160,10 +160,10 @@ func (e *Engine) Apply(ctx context.Context, plan diagnosis.Plan, opts ...ApplyOp
 		err = e.applyInPlace(ctx, plan, res)
 	case diagnosis.ModeCopy:
 		err = e.applyCopy(ctx, plan, fresh, res)
-		e.forgetShares()
 	default:
 		return nil, fmt.Errorf("apply plan %s: mode %q cannot be applied (resolve auto first)", plan.ID, plan.Mode)
 	}
+	e.noteApplied(ctx, res.Plan, res)
 	if err != nil {
 		return res, fmt.Errorf("apply plan %s to %s: %w", plan.ID, plan.ProjectKey, err)
 	}

@@ -33,7 +33,7 @@ func BenchmarkDiagnose(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			e := repair.New(c, repair.WithShareCacheTTL(bc.ttl))
+			e := repair.New(c, repair.WithIndexMaxAge(bc.ttl))
 			calls := 0
 			b.ResetTimer()
 			for b.Loop() {

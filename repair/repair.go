@@ -34,26 +34,27 @@ import (
 
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/jira"
+	"golang.org/x/sync/singleflight"
 )
-
-// DefaultShareCacheTTL is how long [New]'s engine reuses the project→scheme
-// index unless [WithShareCacheTTL] says otherwise.
-const DefaultShareCacheTTL = time.Minute
-
-// scanConcurrency bounds how many projects' schemes are read at once when
-// finding the projects that share a scheme.
-const scanConcurrency = 16
 
 // Engine diagnoses and repairs projects on one Jira site. It is safe for
 // concurrent use.
 type Engine struct {
-	jira     *jira.Client
-	log      *slog.Logger
-	cacheTTL time.Duration
-	check    PermissionCheck // how customers are checked (verify.go); nil: not at all
+	jira   *jira.Client
+	log    *slog.Logger
+	store  IndexStore       // where the site index lives (index.go)
+	maxAge time.Duration    // how old an index a diagnosis uses
+	now    func() time.Time // when an index was built, and its age
+	check  PermissionCheck  // how customers are checked (verify.go); nil: not at all
 
-	mu    sync.Mutex
-	share *shareIndex // project key → scheme id, from the last scan
+	scans   singleflight.Group // one scan at a time (scan.go)
+	updates sync.Mutex         // serializes changes to the kept index
+
+	mu        sync.Mutex
+	share     *shareIndex // the last index this engine built or loaded
+	notBefore time.Time   // an index built before this is stale (forgetShares)
+	flight    *flight     // the scan under way, nil when none
+	flights   int         // flights started, for their singleflight keys
 }
 
 // Option configures an [Engine].
@@ -62,16 +63,14 @@ type Option func(*Engine)
 // WithLogger sets the engine's logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 
-// WithShareCacheTTL sets how long the project→scheme index is reused
-// (default [DefaultShareCacheTTL]; zero disables the cache).
-func WithShareCacheTTL(d time.Duration) Option { return func(e *Engine) { e.cacheTTL = d } }
-
 // New returns an engine that works through c.
 func New(c *jira.Client, opts ...Option) *Engine {
 	e := &Engine{
-		jira:     c,
-		log:      slog.New(slog.DiscardHandler),
-		cacheTTL: DefaultShareCacheTTL,
+		jira:   c,
+		log:    slog.New(slog.DiscardHandler),
+		store:  &memoryIndexStore{},
+		maxAge: DefaultIndexMaxAge,
+		now:    time.Now,
 	}
 	for _, o := range opts {
 		o(e)
@@ -95,17 +94,33 @@ type Diagnosis struct {
 	scheme *jira.PermissionScheme
 }
 
-// Diagnose reads the project's state and diagnoses it. The reads run
-// concurrently with the scan for projects sharing the scheme, so a
-// diagnosis costs about two Jira round trips, not one per call.
+// Diagnose reads the project's state and diagnoses it. The projects
+// that share its scheme come from the site index: when the index is fresh
+// enough (see [WithIndexMaxAge]) a diagnosis costs one Jira round trip
+// (four reads at once) on any site size; otherwise the index is rebuilt by
+// a scan that runs beside the project's reads and is shared with every
+// concurrent caller. What the diagnosis reads of its project updates the
+// index.
 //
 // A project that is not a company-managed service project is not an error:
 // its Report says it is not applicable. Errors are a [*ProjectError]
 // wrapping Jira's (with errors.Is support for jira's sentinels) or a
 // [*PermissionError].
 func (e *Engine) Diagnose(ctx context.Context, projectKey string) (*Diagnosis, error) {
-	// The scan starts first and runs beside the snapshot's reads; it is
-	// cancelled as soon as the snapshot shows it is not needed.
+	if idx := e.freshIndexOrNil(ctx, e.maxAge); idx != nil {
+		snap, scheme, err := e.snapshot(ctx, projectKey)
+		if err != nil {
+			return nil, aboutProject(projectKey, err)
+		}
+		if diagnosis.ApplicabilityOf(snap.Project) != diagnosis.Applicable {
+			return e.diagnose(*snap, nil, nil), nil
+		}
+		return e.diagnose(*snap, scheme, e.noteSnapshot(ctx, idx, snap, scheme)), nil
+	}
+
+	// The scan starts first and runs beside the snapshot's reads; this
+	// caller leaves it as soon as the snapshot shows it is not needed
+	// (the scan goes on while others wait for it).
 	scanCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -113,7 +128,7 @@ func (e *Engine) Diagnose(ctx context.Context, projectKey string) (*Diagnosis, e
 		idx     *shareIndex
 		scanErr error
 	)
-	wg.Go(func() { idx, scanErr = e.shareIndex(scanCtx) })
+	wg.Go(func() { idx, scanErr = e.join(scanCtx, nil) })
 	snap, scheme, err := e.snapshot(ctx, projectKey)
 	repairable := err == nil && diagnosis.ApplicabilityOf(snap.Project) == diagnosis.Applicable
 	if !repairable {
@@ -127,9 +142,9 @@ func (e *Engine) Diagnose(ctx context.Context, projectKey string) (*Diagnosis, e
 		return e.diagnose(*snap, nil, nil), nil
 	}
 	if scanErr != nil {
-		return nil, aboutProject(projectKey, scanErr)
+		return nil, aboutProject(projectKey, fmt.Errorf("find the projects that share the scheme: %w", scanErr))
 	}
-	return e.diagnose(*snap, scheme, idx), nil
+	return e.diagnose(*snap, scheme, e.noteSnapshot(ctx, idx, snap, scheme)), nil
 }
 
 func (e *Engine) diagnose(snap diagnosis.Snapshot, scheme *jira.PermissionScheme, idx *shareIndex) *Diagnosis {
