@@ -343,7 +343,7 @@ func sameGrants(a, b []jira.Grant) bool {
 	}
 	// Holder.Value is left out: Jira echoes the parameter there.
 	type key struct {
-		id                      int64
+		id                     int64
 		typ, param, permission string
 	}
 	count := make(map[key]int, len(a))
