@@ -21,6 +21,14 @@
 // [Engine.VerifyCustomer] (verify.go) asks Jira about one real customer of
 // the desk. A new step of a repair or an undo is a constant beside the
 // others and a case in its Words.
+//
+// The site as a whole is the [Index] (index.go): every project with its
+// scheme and every scheme with its grants, built by one paced scan
+// (scan.go) that concurrent callers share, kept in an [IndexStore] and
+// updated after the engine's own writes. Diagnoses take the projects
+// sharing a scheme from it; [Engine.Audit] and [Engine.PlanScheme]
+// (audit.go) diagnose the fleet scheme by scheme. A new fleet-wide view
+// reads the index and belongs beside the audit.
 package repair
 
 import (
