@@ -46,12 +46,6 @@
 // fast lane. A channel event is an entry in listeners() and a bot scope one
 // in scopes(), each saying why it is needed.
 //
-// A rule about permission schemes goes in package diagnosis (rules.go),
-// never here: the bot only renders its findings. A second chat front end
-// (Teams) is a package of its own beside this one, built like it on
-// [repair.Engine] and [store.Store], with no change to repair, diagnosis or
-// store.
-//
 // # Deciding and doing
 //
 // Handlers decide; one executor acts (exec.go). A handler reads what it
