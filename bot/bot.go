@@ -186,10 +186,10 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	b := &Bot{
 		cfg: cfg, events: deps.Events, ack: deps.Ack, slack: deps.Slack,
 		engine: deps.Engine, store: observeStore(deps.Store, deps.Observer), log: log,
-		obs:     deps.Observer,
-		jobs:    make(chan job, cfg.Workers*32), fast: make(chan job, fastQueue),
+		obs:  deps.Observer,
+		jobs: make(chan job, cfg.Workers*32), fast: make(chan job, fastQueue),
+		policy: policyOf(cfg), directory: slackDirectory{deps.Slack},
 		notices: make(chan notice, noticeQueue),
-		policy:  policyOf(cfg), directory: slackDirectory{deps.Slack},
 	}
 	b.exec = executor{slack: b.slack, store: b.store, tell: b.tell}
 	return b, nil
