@@ -277,8 +277,8 @@ func TestReaderKeepsReadingWhileWorkersAreHeld(t *testing.T) {
 
 		send := func(i int) string {
 			id := fmt.Sprintf("env-%d", i)
-			// "help" does nothing on a worker but is refused nothing
-			// either; an unknown Events API event is work that only logs.
+			// An Events API event the bot has no handler for: work that
+			// only logs, and can be refused (help never is).
 			events <- socketmode.Event{Type: socketmode.EventTypeEventsAPI, Request: &socketmode.Request{Type: "events_api", EnvelopeID: id},
 				Data: slackevents.EventsAPIEvent{Type: slackevents.CallbackEvent, Data: &slackevents.EventsAPICallbackEvent{EventID: "Ev" + id},
 					InnerEvent: slackevents.EventsAPIInnerEvent{Type: "reaction_added"}}}
