@@ -600,10 +600,8 @@ func (b *Bot) route(ctx context.Context, log *slog.Logger, j job, ack func(any))
 	case slack.SlashCommand:
 		req := request{userID: data.UserID, channelID: data.ChannelID, triggerID: data.TriggerID, log: log}
 		cmd := parseCommand(data.Text)
-		for _, c := range commands() {
-			if c.name == cmd.name && c.handle != nil {
-				return c.handle(b, ctx, req, cmd)
-			}
+		if c, ok := lookupCommand(cmd.name); ok && c.handle != nil {
+			return c.handle(b, ctx, req, cmd)
 		}
 		return nil // help and usage were answered in the ack
 	case slack.InteractionCallback:
