@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -413,4 +414,34 @@ func hasGrant(s diagnosis.Scheme, h diagnosis.Holder, perm string) bool {
 		}
 	}
 	return false
+}
+
+// causeTimeLayout is how a cause's time is written: in UTC, to the minute.
+const causeTimeLayout = "2006-01-02 15:04 UTC"
+
+// Sentence says the cause in words for an admin, scheme names passed
+// through mark (a quote; nil leaves them bare): "Removed by Olivia Owner on
+// 2026-03-02 09:00 UTC." or "The project was moved to scheme "X" (from
+// "Y") by … on …". Front ends that need escaping escape the whole.
+func (c AuditCause) Sentence(mark func(string) string) string {
+	if mark == nil {
+		mark = func(s string) string { return s }
+	}
+	var b strings.Builder
+	switch c.Kind {
+	case AuditSchemeChanged:
+		b.WriteString("The project was moved to scheme " + mark(c.SchemeName))
+		if c.FromScheme != "" {
+			b.WriteString(" (from " + mark(c.FromScheme) + ")")
+		}
+	case AuditGrantAdded:
+		b.WriteString("Granted")
+	default:
+		b.WriteString("Removed")
+	}
+	if name := cmp.Or(c.AuthorName, c.AuthorAccountID); name != "" {
+		b.WriteString(" by " + name)
+	}
+	b.WriteString(" on " + c.At.UTC().Format(causeTimeLayout) + ".")
+	return b.String()
 }

@@ -280,3 +280,28 @@ func TestCausesMostRecentWins(t *testing.T) {
 		t.Errorf("kinds mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestCauseSentence(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CET", 3600))
+	quote := func(s string) string { return "«" + s + "»" }
+	tests := []struct {
+		name  string
+		cause repair.AuditCause
+		want  string
+	}{
+		{"removed", repair.AuditCause{Kind: repair.AuditGrantRemoved, AuthorName: "Olivia Owner", At: at}, "Removed by Olivia Owner on 2026-03-02 09:00 UTC."},
+		{"added", repair.AuditCause{Kind: repair.AuditGrantAdded, AuthorName: "Olivia Owner", At: at}, "Granted by Olivia Owner on 2026-03-02 09:00 UTC."},
+		{"moved", repair.AuditCause{Kind: repair.AuditSchemeChanged, AuthorName: "Olivia Owner", At: at, SchemeName: "X", FromScheme: "Y"}, "The project was moved to scheme «X» (from «Y») by Olivia Owner on 2026-03-02 09:00 UTC."},
+		{"moved, origin unknown", repair.AuditCause{Kind: repair.AuditSchemeChanged, AuthorAccountID: "abc", At: at, SchemeName: "X"}, "The project was moved to scheme «X» by abc on 2026-03-02 09:00 UTC."},
+		{"no author", repair.AuditCause{Kind: repair.AuditGrantRemoved, At: at}, "Removed on 2026-03-02 09:00 UTC."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.cause.Sentence(quote); got != tt.want {
+				t.Errorf("Sentence = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
