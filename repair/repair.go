@@ -90,6 +90,9 @@ type Diagnosis struct {
 	// Unscanned counts the projects whose scheme could not be read while
 	// looking for projects that share this one's scheme.
 	Unscanned int
+	// Causes are who and when behind the critical findings; empty until a
+	// front end fills it from [Engine.Causes] (cause.go).
+	Causes AuditCauses
 
 	// scheme is the scheme as Jira sent it, holders complete, for copying.
 	scheme *jira.PermissionScheme
