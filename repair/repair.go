@@ -21,6 +21,11 @@
 // [Engine.VerifyCustomer] (verify.go) asks Jira about one real customer of
 // the desk. A new step of a repair or an undo is a constant beside the
 // others and a case in its Words.
+//
+// Who broke a project, and when, comes from Jira's audit log:
+// [Engine.Causes] (cause.go) explains each critical finding by the record
+// that removed the grant or moved the project, and says nothing rather
+// than guess.
 package repair
 
 import (
