@@ -148,6 +148,12 @@ func TestRedisKeys(t *testing.T) {
 		store.DefaultPrefix + "plan:" + id:  time.Hour + store.DefaultRetention,
 		store.DefaultPrefix + "audit:" + id: store.DefaultRetention,
 		store.DefaultPrefix + "once:env-1":  10 * time.Minute,
+		// The indexes live as long as their longest-lived entry.
+		store.DefaultPrefix + "idx:state:pending": time.Hour + store.DefaultRetention,
+		store.DefaultPrefix + "idx:all":           time.Hour + store.DefaultRetention,
+		store.DefaultPrefix + "idx:deadline":      time.Hour + store.DefaultRetention,
+		store.DefaultPrefix + "log":               store.DefaultRetention,
+		store.DefaultPrefix + "log:seq":           store.DefaultRetention,
 	}
 	gotTTL := map[string]time.Duration{}
 	for _, k := range mr.Keys() {
