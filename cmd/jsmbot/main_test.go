@@ -234,6 +234,8 @@ func TestBadInput(t *testing.T) {
 		{name: "missing configuration", noSim: true, args: []string{"diagnose", "HELP"}, wantCode: 1,
 			want: "configuration: JIRA_BASE_URL is not set; JIRA_EMAIL is not set; JIRA_API_TOKEN is not set"},
 		{name: "bad base URL", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_BASE_URL": "site.atlassian.net"}, wantCode: 1, want: "JIRA_BASE_URL"},
+		{name: "plain http", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_BASE_URL": "http://site.atlassian.net"}, wantCode: 1,
+			want: "JIRA_BASE_URL: base URL must start with https://"},
 		{name: "malformed key", args: []string{"diagnose", "12-bad"}, wantCode: 2, want: `"12-bad" is not a project key`},
 		{name: "no key", args: []string{"diagnose"}, wantCode: 2, want: "needs exactly one project key"},
 		{name: "unknown flag", args: []string{"diagnose", "HELP", "--jsn"}, wantCode: 2, want: "flag provided but not defined"},
