@@ -46,7 +46,7 @@ func parseArgs(fs *flag.FlagSet, args []string) (string, error) {
 
 // setup loads the configuration and builds the engine. Only the variables
 // the terminal commands read can stop them.
-func setup(getenv func(string) string, stderr io.Writer) (*repair.Engine, error) {
+func setup(getenv func(string) string, stderr io.Writer) (*terminal, error) {
 	cfg, err := config.Load(getenv)
 	if err := config.Only(err, config.TerminalVars()...); err != nil {
 		return nil, err
@@ -56,7 +56,26 @@ func setup(getenv func(string) string, stderr io.Writer) (*repair.Engine, error)
 	if err != nil {
 		return nil, err
 	}
-	return repair.New(client, repair.WithLogger(logger)), nil
+	return &terminal{Engine: repair.New(client, repair.WithLogger(logger)), client: client}, nil
+}
+
+// terminal is the engine of a terminal command and the client under it.
+type terminal struct {
+	*repair.Engine
+	client *jira.Client
+}
+
+// Diagnose is the engine's, except that a project Jira does not find is
+// checked against a path every Jira has: when that is not found either,
+// JIRA_BASE_URL is wrong, not the key.
+func (t *terminal) Diagnose(ctx context.Context, key string) (*repair.Diagnosis, error) {
+	d, err := t.Engine.Diagnose(ctx, key)
+	if err != nil && repair.KindOf(err) == repair.KindNotFound {
+		if _, probe := t.client.Myself(ctx); errors.Is(probe, jira.ErrNotFound) {
+			return nil, repair.Mark(repair.KindWrongBaseURL, err)
+		}
+	}
+	return d, err
 }
 
 func runDiagnose(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -132,7 +151,7 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 
 // fix diagnoses, shows the plan, asks, applies and reports the verified
 // result.
-func fix(ctx context.Context, engine *repair.Engine, key string, mode diagnosis.Mode, yes bool, stdin io.Reader, stdout io.Writer) error {
+func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode, yes bool, stdin io.Reader, stdout io.Writer) error {
 	d, err := engine.Diagnose(ctx, key)
 	if err != nil {
 		return err

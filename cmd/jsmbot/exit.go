@@ -75,12 +75,16 @@ func describe(err error) string {
 			reason = " (" + f.Reason + ")"
 		}
 		return fmt.Sprintf("Jira is rate limiting this account%s and the retries ran out; try again %s", reason, tryAgainIn(f.RetryAfter))
+	case f.Kind == repair.KindBadResponse:
+		return "JIRA_BASE_URL answered with a web page, not Jira's JSON (a login page, a proxy, or a host that is not Jira): " + checkBaseURL
+	case f.Kind == repair.KindWrongBaseURL:
+		return "JIRA_BASE_URL does not lead to Jira's REST API (it answered 404 where every Jira answers): " + checkBaseURL
 	case f.Kind == repair.KindNotFound:
 		return "project not found, or the Jira account cannot see it: " + strings.Join(f.JiraMessages, " ")
 	case f.Kind == repair.KindJiraUnavailable:
 		return fmt.Sprintf("Jira is unavailable (%d) and the retries ran out; try again later", f.Status)
 	case f.Kind == repair.KindJiraTimeout:
-		return "Jira did not answer in time: " + err.Error()
+		return "Jira did not answer in time: check that JIRA_BASE_URL is the Jira site and that this host can reach it (proxy, firewall), or allow longer with --timeout"
 	case f.Kind == repair.KindJiraUnreachable:
 		return "cannot reach Jira: " + err.Error()
 	case f.Kind == repair.KindRedisUnavailable:
@@ -96,6 +100,9 @@ func describe(err error) string {
 	}
 	return err.Error()
 }
+
+// checkBaseURL says what JIRA_BASE_URL must be.
+const checkBaseURL = "check it is the site root, https://your-site.atlassian.net (no /jira, no /rest), or for a scoped API token https://api.atlassian.com/ex/jira/{cloudId}"
 
 // tryAgainIn says when to try again after the wait a service asked for.
 func tryAgainIn(wait time.Duration) string {

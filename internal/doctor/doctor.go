@@ -22,6 +22,7 @@ import (
 
 	"github.com/jsmbot/jsmbot/internal/config"
 	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
@@ -393,6 +394,10 @@ func checkJira(ctx context.Context, st state) []checkResult {
 		return skipAll(fail(name, st.opts.Describe(err)), "Jira is not configured")
 	}
 	me, err := client.Myself(ctx)
+	if errors.Is(err, jira.ErrNotFound) {
+		// Every Jira has /myself: the base URL is not Jira's REST API.
+		err = repair.Mark(repair.KindWrongBaseURL, err)
+	}
 	if err != nil {
 		return skipAll(fail(name, st.opts.Describe(err), jiraFix(err)), "signing in to Jira failed")
 	}
@@ -424,7 +429,7 @@ func jiraFix(err error) string {
 	case errors.Is(err, jira.ErrUnauthorized):
 		return "fix: create an API token at https://id.atlassian.com/manage-profile/security/api-tokens for JIRA_EMAIL's account and put it in JIRA_API_TOKEN"
 	case errors.Is(err, jira.ErrNotFound):
-		return "fix: JIRA_BASE_URL must be the site root, https://your-site.atlassian.net (no /rest, no /jira)"
+		return "fix: JIRA_BASE_URL must be the site root, https://your-site.atlassian.net (no /rest, no /jira), or https://api.atlassian.com/ex/jira/{cloudId} for a scoped API token"
 	}
 	return "fix: check JIRA_BASE_URL and outbound HTTPS to the site"
 }
