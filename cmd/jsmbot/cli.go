@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/internal/config"
@@ -21,12 +22,11 @@ import (
 
 // parseArgs parses flags that may come before or after the one positional
 // project key, as admins type them either way.
-func parseArgs(fs *flag.FlagSet, args []string) (string, error) {
-	fs.SetOutput(io.Discard)
+func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return "", &usageError{msg: err.Error()}
+		if err := parseFlags(fs, args, stdout); err != nil {
+			return "", err
 		}
 		if fs.NArg() == 0 {
 			break
@@ -79,16 +79,22 @@ func (t *terminal) Diagnose(ctx context.Context, key string) (*repair.Diagnosis,
 }
 
 func runDiagnose(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("diagnose", flag.ContinueOnError)
+	fs := newFlags("diagnose")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	key, err := parseArgs(fs, args)
+	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the whole diagnosis")
+	key, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
+	}
+	if *timeout <= 0 {
+		return &usageError{msg: "diagnose --timeout must be positive"}
 	}
 	engine, err := setup(getenv, stderr)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	d, err := engine.Diagnose(ctx, key)
 	if err != nil {
 		return err
@@ -131,10 +137,11 @@ func outcome(d *repair.Diagnosis) error {
 }
 
 func runFix(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fix", flag.ContinueOnError)
+	fs := newFlags("fix")
 	yes := fs.Bool("yes", false, "apply without asking")
 	modeFlag := fs.String("mode", string(diagnosis.ModeAuto), "auto, in-place or copy")
-	key, err := parseArgs(fs, args)
+	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the diagnosis, and again of the repair (the prompt is not counted)")
+	key, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -142,17 +149,22 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 	if err != nil {
 		return &usageError{msg: err.Error()}
 	}
+	if *timeout <= 0 {
+		return &usageError{msg: "fix --timeout must be positive"}
+	}
 	engine, err := setup(getenv, stderr)
 	if err != nil {
 		return err
 	}
-	return fix(ctx, engine, key, mode, *yes, stdin, stdout)
+	return fix(ctx, engine, key, mode, *yes, *timeout, stdin, stdout)
 }
 
 // fix diagnoses, shows the plan, asks, applies and reports the verified
 // result.
-func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode, yes bool, stdin io.Reader, stdout io.Writer) error {
-	d, err := engine.Diagnose(ctx, key)
+func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode, yes bool, timeout time.Duration, stdin io.Reader, stdout io.Writer) error {
+	diagCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d, err := engine.Diagnose(diagCtx, key)
 	if err != nil {
 		return err
 	}
@@ -183,7 +195,9 @@ func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode,
 		}
 	}
 	fmt.Fprintln(stdout)
-	res, err := engine.Apply(ctx, plan)
+	applyCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res, err := engine.Apply(applyCtx, plan)
 	var stale *repair.StaleError
 	if errors.As(err, &stale) {
 		fmt.Fprintf(stdout, "%s changed since it was diagnosed, so nothing was applied. Current state:\n\n", key)

@@ -39,7 +39,7 @@ func (e *usageError) Error() string { return e.msg }
 func report(err error, stderr io.Writer) int {
 	var ue *usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.Is(err, errUsage):
 		return exitUsage
