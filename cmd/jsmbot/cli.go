@@ -152,6 +152,10 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 	if *timeout <= 0 {
 		return &usageError{msg: "fix --timeout must be positive"}
 	}
+	if !*yes && !isTerminal(stdin) {
+		// Before any call to Jira: the answer cannot change.
+		return &usageError{msg: "fix needs --yes when no terminal can confirm the change"}
+	}
 	engine, err := setup(getenv, stderr)
 	if err != nil {
 		return err
@@ -185,13 +189,13 @@ func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode,
 		printPlan(stdout, d, plan)
 	}
 	if !yes {
-		ok, err := confirm(stdin, stdout, fmt.Sprintf("\nApply plan %s to %s? [y/N] ", plan.ID, key))
+		ok, err := ask(ctx, stdin, stdout, fmt.Sprintf("\nApply plan %s to %s? [y/N] ", plan.ID, key))
 		if err != nil {
 			return err
 		}
 		if !ok {
 			fmt.Fprintln(stdout, "Nothing changed.")
-			return errReported
+			return errDeclined
 		}
 	}
 	fmt.Fprintln(stdout)
@@ -216,27 +220,35 @@ func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode,
 	return nil
 }
 
-// confirm asks a yes/no question on the terminal. Without a terminal it
-// refuses rather than guess: scripts say --yes.
-func confirm(stdin io.Reader, stdout io.Writer, question string) (bool, error) {
+// isTerminal reports whether stdin is a terminal someone can answer a
+// question on. Without one, fix refuses rather than guess: scripts say
+// --yes.
+func isTerminal(stdin io.Reader) bool {
 	f, ok := stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return false, &usageError{msg: "fix needs --yes when no terminal can confirm the change"}
-	}
-	return ask(stdin, stdout, question)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func ask(stdin io.Reader, stdout io.Writer, question string) (bool, error) {
+// ask asks a yes/no question and reads the answer; anything but y or yes
+// is no. When ctx ends first (Ctrl-C), it returns ctx's error at once,
+// without waiting for Enter; the read is left to the exiting process.
+func ask(ctx context.Context, stdin io.Reader, stdout io.Writer, question string) (bool, error) {
 	fmt.Fprint(stdout, question)
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && line == "" {
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout)
+		return false, ctx.Err()
+	case line := <-answer:
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return true, nil
+		}
 		return false, nil
 	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true, nil
-	}
-	return false, nil
 }
 
 // diagnosisJSON is the public JSON contract of diagnose --json (DESIGN.md).

@@ -16,6 +16,8 @@ const (
 	exitFailed   = 1
 	exitUsage    = 2
 	exitProblems = 3
+	// exitDeclined: fix asked and the answer was no; nothing changed.
+	exitDeclined = 4
 )
 
 var (
@@ -25,6 +27,8 @@ var (
 	errProblems = errors.New("problems found")
 	// errReported: the failure was explained on the output already.
 	errReported = errors.New("reported")
+	// errDeclined: the prompt was answered no; nothing changed.
+	errDeclined = errors.New("declined")
 )
 
 // usageError is a usage mistake worth one line of its own.
@@ -50,6 +54,8 @@ func report(err error, stderr io.Writer) int {
 		return exitProblems
 	case errors.Is(err, errReported):
 		return exitFailed
+	case errors.Is(err, errDeclined):
+		return exitDeclined
 	}
 	fmt.Fprintf(stderr, "jsmbot: %s\n", describe(err))
 	return exitFailed

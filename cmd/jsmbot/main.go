@@ -21,7 +21,7 @@
 //	JSMBOT_LOG_LEVEL debug, info, warn (default) or error
 //
 // Exit codes: 0 healthy, or fixed and verified; 3 problems found; 1 could
-// not diagnose or fix; 2 usage.
+// not diagnose or fix; 2 usage; 4 fix declined at the prompt.
 package main
 
 import (
@@ -90,5 +90,5 @@ const usage = `Usage:
   jsmbot CMD --help                                 a command's flags (diagnose and fix take --timeout, default 60s)
 
 Environment: JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN (see README.md).
-Exit codes: 0 healthy or fixed, 3 problems found, 1 could not diagnose or fix, 2 usage.
+Exit codes: 0 healthy or fixed, 3 problems found, 1 could not diagnose or fix, 2 usage, 4 fix declined.
 `

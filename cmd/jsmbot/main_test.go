@@ -327,7 +327,7 @@ func TestAsk(t *testing.T) {
 	}{{"y\n", true}, {"YES\n", true}, {"n\n", false}, {"\n", false}, {"", false}, {"yes please\n", false}}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		got, err := ask(strings.NewReader(tt.in), &out, "Apply? ")
+		got, err := ask(t.Context(), strings.NewReader(tt.in), &out, "Apply? ")
 		if err != nil || got != tt.want {
 			t.Errorf("ask(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
