@@ -63,8 +63,11 @@ func report(err error, stderr io.Writer) int {
 
 // describe turns an error into the one line a user sees. What failed is
 // decided by [repair.Classify]; this only says it in an admin's words,
-// with the detail a terminal may show.
-func describe(err error) string {
+// with the detail a terminal may show. Jira's text in it is made safe
+// for a terminal, and one line.
+func describe(err error) string { return oneLine(describeKind(err)) }
+
+func describeKind(err error) string {
 	var cfg *configError
 	switch f := repair.Classify(err); {
 	case errors.As(err, &cfg):

@@ -37,13 +37,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	os.Exit(report(err, os.Stderr))
+	os.Exit(report(err, newSanitizer(os.Stderr)))
 }
 
 // run is the whole program, with its dependencies passed in so tests can call
 // it directly. It parses the arguments, loads the configuration, builds the
 // parts (in internal/ and the library packages) and runs them.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts ...option) error {
+	// Jira's text reaches both: no escape sequence gets through.
+	stdout, stderr = newSanitizer(stdout), newSanitizer(stderr)
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
