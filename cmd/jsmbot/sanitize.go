@@ -101,4 +101,3 @@ func (s *sanitizer) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
