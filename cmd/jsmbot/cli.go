@@ -52,17 +52,20 @@ func setup(getenv func(string) string, stderr io.Writer) (*terminal, error) {
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.TerminalLogLevel)}))
-	client, err := cfg.JiraClient(jira.WithLogger(logger))
+	prog := &progress{}
+	client, err := cfg.JiraClient(jira.WithLogger(logger), jira.WithObserver(jira.Observer{Call: prog.call}))
 	if err != nil {
 		return nil, err
 	}
-	return &terminal{Engine: repair.New(client, repair.WithLogger(logger)), client: client}, nil
+	return &terminal{Engine: repair.New(client, repair.WithLogger(logger)), client: client, progress: prog}, nil
 }
 
-// terminal is the engine of a terminal command and the client under it.
+// terminal is the engine of a terminal command, the client under it and
+// the progress of its writes.
 type terminal struct {
 	*repair.Engine
-	client *jira.Client
+	client   *jira.Client
+	progress *progress
 }
 
 // Diagnose is the engine's, except that a project Jira does not find is
@@ -160,12 +163,12 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 	if err != nil {
 		return err
 	}
-	return fix(ctx, engine, key, mode, *yes, *timeout, stdin, stdout)
+	return fix(ctx, engine, key, mode, *yes, *timeout, stdin, stdout, stderr)
 }
 
 // fix diagnoses, shows the plan, asks, applies and reports the verified
 // result.
-func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode, yes bool, timeout time.Duration, stdin io.Reader, stdout io.Writer) error {
+func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode, yes bool, timeout time.Duration, stdin io.Reader, stdout, stderr io.Writer) error {
 	diagCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	d, err := engine.Diagnose(diagCtx, key)
@@ -201,7 +204,9 @@ func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode,
 	fmt.Fprintln(stdout)
 	applyCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	engine.progress.start(progressOut(stdout, stderr), plan)
 	res, err := engine.Apply(applyCtx, plan)
+	engine.progress.stop()
 	var stale *repair.StaleError
 	if errors.As(err, &stale) {
 		fmt.Fprintf(stdout, "%s changed since it was diagnosed, so nothing was applied. Current state:\n\n", key)
@@ -220,12 +225,24 @@ func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode,
 	return nil
 }
 
-// isTerminal reports whether stdin is a terminal someone can answer a
-// question on. Without one, fix refuses rather than guess: scripts say
-// --yes.
-func isTerminal(stdin io.Reader) bool {
-	f, ok := stdin.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// progressOut is where fix reports its writes as they happen: stderr on a
+// terminal, else stdout, as plain lines before the result.
+func progressOut(stdout, stderr io.Writer) io.Writer {
+	if isTerminal(stderr) {
+		return stderr
+	}
+	return stdout
+}
+
+// isTerminal reports whether f (stdin, or an output, sanitized or not)
+// is a terminal. Without one on stdin, fix refuses rather than guess:
+// scripts say --yes.
+func isTerminal(f any) bool {
+	if s, ok := f.(*sanitizer); ok {
+		f = s.w
+	}
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // ask asks a yes/no question and reads the answer; anything but y or yes
