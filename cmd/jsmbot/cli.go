@@ -83,36 +83,38 @@ func (t *terminal) Diagnose(ctx context.Context, key string) (*repair.Diagnosis,
 
 func runDiagnose(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("diagnose")
-	asJSON := fs.Bool("json", false, "print one JSON object")
+	asJSON := fs.Bool("json", false, "print one JSON object, an error too")
 	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the whole diagnosis")
 	key, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
 	}
-	if *timeout <= 0 {
-		return &usageError{msg: "diagnose --timeout must be positive"}
-	}
-	engine, err := setup(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	d, err := engine.Diagnose(ctx, key)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		if err := writeJSON(stdout, d); err != nil {
+	return withJSONErrors(stdout, *asJSON, func(stdout io.Writer) error {
+		if *timeout <= 0 {
+			return &usageError{msg: "diagnose --timeout must be positive"}
+		}
+		engine, err := setup(getenv, stderr)
+		if err != nil {
 			return err
 		}
-	} else {
-		printDiagnosis(stdout, d)
-		if d.Plan != nil {
-			fmt.Fprintf(stdout, "\nTo apply: jsmbot fix %s\n", key)
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		d, err := engine.Diagnose(ctx, key)
+		if err != nil {
+			return err
 		}
-	}
-	return outcome(d)
+		if *asJSON {
+			if err := writeJSON(stdout, toJSON(d)); err != nil {
+				return err
+			}
+		} else {
+			printDiagnosis(stdout, d)
+			if d.Plan != nil {
+				fmt.Fprintf(stdout, "\nTo apply: jsmbot fix %s\n", key)
+			}
+		}
+		return outcome(d)
+	})
 }
 
 // notApplicableError says why jsmbot leaves a project alone.
@@ -144,37 +146,70 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 	yes := fs.Bool("yes", false, "apply without asking")
 	modeFlag := fs.String("mode", string(diagnosis.ModeAuto), "auto, in-place or copy")
 	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the diagnosis, and again of the repair (the prompt is not counted)")
+	asJSON := fs.Bool("json", false, "print one JSON object, an error too (needs --yes)")
 	key, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
 	}
-	mode, err := diagnosis.ParseMode(*modeFlag)
-	if err != nil {
-		return &usageError{msg: err.Error()}
-	}
-	if *timeout <= 0 {
-		return &usageError{msg: "fix --timeout must be positive"}
-	}
-	if !*yes && !isTerminal(stdin) {
-		// Before any call to Jira: the answer cannot change.
-		return &usageError{msg: "fix needs --yes when no terminal can confirm the change"}
-	}
-	engine, err := setup(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	return fix(ctx, engine, key, mode, *yes, *timeout, stdin, stdout, stderr)
+	return withJSONErrors(stdout, *asJSON, func(stdout io.Writer) error {
+		mode, err := diagnosis.ParseMode(*modeFlag)
+		if err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		switch {
+		case *timeout <= 0:
+			return &usageError{msg: "fix --timeout must be positive"}
+		case *asJSON && !*yes:
+			// The plan is shown before the question; JSON shows it after.
+			return &usageError{msg: "fix --json needs --yes"}
+		case !*yes && !isTerminal(stdin):
+			// Before any call to Jira: the answer cannot change.
+			return &usageError{msg: "fix needs --yes when no terminal can confirm the change"}
+		}
+		engine, err := setup(getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return fix(ctx, engine, key, fixOptions{mode: mode, yes: *yes, asJSON: *asJSON, timeout: *timeout}, stdin, stdout, stderr)
+	})
+}
+
+// fixOptions are fix's flags.
+type fixOptions struct {
+	mode    diagnosis.Mode
+	yes     bool
+	asJSON  bool
+	timeout time.Duration
 }
 
 // fix diagnoses, shows the plan, asks, applies and reports the verified
 // result.
-func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode, yes bool, timeout time.Duration, stdin io.Reader, stdout, stderr io.Writer) error {
+func fix(ctx context.Context, engine *terminal, key string, o fixOptions, stdin io.Reader, out, stderr io.Writer) (err error) {
+	mode, yes, timeout := o.mode, o.yes, o.timeout
+	stdout := out
+	var rep fixJSON
+	if o.asJSON {
+		stdout = io.Discard // the words; the object is written at the end
+		defer func() {
+			if rep.Diagnosis == nil {
+				return // nothing to report but the error: withJSONErrors
+			}
+			rep.Error = errorOf(err)
+			if werr := writeJSON(out, rep); werr != nil && err == nil {
+				err = werr
+			}
+		}()
+	}
 	diagCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	d, err := engine.Diagnose(diagCtx, key)
 	if err != nil {
 		return err
 	}
+	before := toJSON(d)
+	rep.Diagnosis = &before
+	rep.Changes = []changeJSON{}
+	rep.Verified = d.Report.Applicable && d.Report.Healthy
 	printDiagnosis(stdout, d)
 	if !d.Report.Applicable {
 		return notApplicable(d)
@@ -209,11 +244,21 @@ func fix(ctx context.Context, engine *terminal, key string, mode diagnosis.Mode,
 	engine.progress.stop()
 	var stale *repair.StaleError
 	if errors.As(err, &stale) {
+		fresh := toJSON(stale.Fresh)
+		rep.After, rep.Verified = &fresh, false
 		fmt.Fprintf(stdout, "%s changed since it was diagnosed, so nothing was applied. Current state:\n\n", key)
 		printDiagnosis(stdout, stale.Fresh)
+		if o.asJSON {
+			return err // the object says so; errReported would print nothing
+		}
 		return errReported
 	}
 	if res != nil {
+		rep.Changes, rep.Verified = changesJSON(res), res.Verified
+		if res.After != nil {
+			after := toJSON(res.After)
+			rep.After = &after
+		}
 		printResult(stdout, res)
 	}
 	if err != nil {
@@ -307,8 +352,9 @@ func toJSON(d *repair.Diagnosis) diagnosisJSON {
 	return out
 }
 
-func writeJSON(w io.Writer, d *repair.Diagnosis) error {
+// writeJSON writes v as one indented JSON object.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(toJSON(d))
+	return enc.Encode(v)
 }

@@ -41,7 +41,7 @@ func TestFixDeclined(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	err = fix(t.Context(), engine, "NOPA", diagnosis.ModeAuto, false, defaultTimeout, strings.NewReader("n\n"), &out, io.Discard)
+	err = fix(t.Context(), engine, "NOPA", fixOptions{mode: diagnosis.ModeAuto, timeout: defaultTimeout}, strings.NewReader("n\n"), &out, io.Discard)
 	if code := report(err, &errOut); code != exitDeclined || exitDeclined != 4 {
 		t.Errorf("exit code %d, want 4 (stderr %q)", code, errOut.String())
 	}
