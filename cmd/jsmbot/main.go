@@ -46,6 +46,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts ...option) error {
 	// Jira's text reaches both: no escape sequence gets through.
 	stdout, stderr = newSanitizer(stdout), newSanitizer(stderr)
+	routeRedisLogs(nil) // go-redis's plain-text lines go nowhere, or to run's log
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return errUsage

@@ -39,6 +39,8 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 		o(&cfg)
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.ServiceLogLevel)}))
+	routeRedisLogs(logger)
+	ctx = withRedisLog(ctx, logger)
 	logger.Info("starting", "config", cfg)
 	if len(cfg.Approvers) == 0 {
 		logger.Warn("JSMBOT_APPROVERS is empty: nobody can approve a repair")
