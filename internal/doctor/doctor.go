@@ -434,6 +434,28 @@ func jiraFix(err error) string {
 	return "fix: check JIRA_BASE_URL and outbound HTTPS to the site"
 }
 
+// redisAuthFailed reports whether Redis answered but refused to let us in:
+// a wrong or missing password, or an ACL user that may not connect.
+func redisAuthFailed(err error) bool {
+	return redisAuthWord(err) != ""
+}
+
+// redisAuthWord is Redis's error code for a refused sign-in (WRONGPASS,
+// NOAUTH), "" for any other error. Only the code is shown: it never holds
+// the password.
+func redisAuthWord(err error) string {
+	msg := err.Error()
+	for _, code := range []string{"WRONGPASS", "NOAUTH", "NOPERM"} {
+		if strings.Contains(msg, code) {
+			return code
+		}
+	}
+	if strings.Contains(msg, "AUTH") && (strings.Contains(msg, "invalid password") || strings.Contains(msg, "without any password configured")) {
+		return "AUTH refused"
+	}
+	return ""
+}
+
 // checkRedis pings REDIS_URL, when it is set, through the store jsmbot run
 // uses.
 func checkRedis(ctx context.Context, st state) checkResult {
@@ -451,6 +473,10 @@ func checkRedis(ctx context.Context, st state) checkResult {
 	rs := store.NewRedis(redis.NewClient(&opt))
 	defer rs.Close()
 	if err := rs.Ping(ctx); err != nil {
+		if redisAuthFailed(err) {
+			return fail(name, fmt.Sprintf("%s refused the credentials of REDIS_URL (%s)", opt.Addr, redisAuthWord(err)),
+				"fix: Redis is up; the password (redis://:PASSWORD@host:6379/0) or the ACL user and password (redis://USER:PASSWORD@…) in REDIS_URL are wrong or missing for this server")
+		}
 		why := rootCause(err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			why = "no answer in time"
