@@ -190,6 +190,8 @@ func TestHealthcheck(t *testing.T) {
 		wantErr string // "" means healthy
 	}{
 		{name: "healthy", addr: ":" + healthy, wantURL: "http://127.0.0.1:" + healthy + "/healthz"},
+		{name: "the configured host", addr: "localhost:" + healthy, wantURL: "http://localhost:" + healthy + "/healthz"},
+		{name: "a host it does not listen on", addr: "127.0.0.2:" + healthy, wantErr: "http://127.0.0.2:" + healthy + "/healthz"},
 		{name: "host part ignored", addr: "0.0.0.0:" + healthy, wantURL: "http://127.0.0.1:" + healthy + "/healthz"},
 		{name: "unhealthy", addr: ":" + serve(503), wantErr: "503"},
 		{name: "nothing listening", addr: ":" + closed(), wantErr: "refused"},
