@@ -7,7 +7,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/jsmbot ./cmd/jsmbot
+# jsmbot version prints VERSION (docker build --build-arg VERSION=v1.2.0):
+# .git is not in the context, so the build info has no commit.
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/jsmbot ./cmd/jsmbot
 
 # Run: distroless static (CA certificates and tzdata, no shell, no package
 # manager) as its non-root user 65532. The user is numeric so Kubernetes'

@@ -122,9 +122,14 @@ type Bot struct {
 	handled func(envelopeID string)
 
 	// jobs feeds the workers; fast feeds the fast lane (modals and view
-	// submissions, see lane.go). Run closes both.
+	// submissions, see lane.go). Run closes both. The reader never waits
+	// on either (admit).
 	jobs, fast chan job
-	desks      deskCache
+	// notices carries the busy answers that an ack cannot carry (button
+	// clicks, shortcuts) to the one goroutine that posts them, so the
+	// reader never waits on Slack's Web API. Run closes it.
+	notices chan notice
+	desks   deskCache
 
 	// exec carries out what handlers decide (exec.go); policy and
 	// directory are the approval policy and its user groups.
@@ -184,6 +189,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		obs:  deps.Observer,
 		jobs: make(chan job, cfg.Workers*32), fast: make(chan job, fastQueue),
 		policy: policyOf(cfg), directory: slackDirectory{deps.Slack},
+		notices: make(chan notice, noticeQueue),
 	}
 	b.exec = executor{slack: b.slack, store: b.store, tell: b.tell}
 	return b, nil
@@ -203,7 +209,7 @@ func cleanIDs(ids []string) []string {
 	return out
 }
 
-// job is one acknowledged envelope waiting for a worker.
+// job is one envelope queued for a worker.
 type job struct {
 	envelopeID string
 	eventID    string // Events API event_id, de-duplicated as well
@@ -212,11 +218,25 @@ type job struct {
 	// fast routes the job to the fast lane; deferAck means it was not
 	// acknowledged yet (a view submission, whose ack carries the answer).
 	fast, deferAck bool
+	// acked, when not nil, is closed once the reader has acknowledged the
+	// envelope: a job is queued before its ack (admit), and its work must
+	// not start before it.
+	acked chan struct{}
+}
+
+// lane is the lane the job runs on.
+func (j job) lane() lane {
+	if j.fast {
+		return fastLane
+	}
+	return slowLane
 }
 
 // Run reads envelopes until ctx ends: it acknowledges each at once, before
 // any other I/O, and hands it to a bounded pool of workers that
-// de-duplicate it through the store and handle it. When ctx ends it stops
+// de-duplicate it through the store and handle it. It never waits for a
+// worker: when the queue is full the ack (or, for a click, an ephemeral
+// message) says the bot is busy. When ctx ends it stops
 // reading, lets in-flight and queued work finish within
 // Config.DrainTimeout (on a context that outlives ctx), cancels what is
 // left, and returns. It returns nil after a clean drain and an error if
@@ -228,27 +248,22 @@ func (b *Bot) Run(ctx context.Context) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
-	// The queue absorbs bursts so the reader keeps draining Events (slack-go
-	// stalls the socket otherwise); when it is full the reader waits, which
-	// bounds memory.
-	var wg, fastWG sync.WaitGroup
+	// The queues absorb bursts; when a lane's queue is full the reader
+	// answers "busy" instead of waiting (admit), so it keeps draining
+	// Events (slack-go stalls the socket otherwise) and every ack leaves at
+	// once, while memory stays bounded.
+	var wg, fastWG, noticeWG sync.WaitGroup
 	for range b.cfg.Workers {
-		wg.Go(func() {
-			for j := range b.jobs {
-				b.work(work, j)
-			}
-		})
+		wg.Go(func() { b.serve(work, slowLane, b.jobs) })
 	}
 	for range fastWorkers {
-		fastWG.Go(func() {
-			for j := range b.fast {
-				b.work(work, j)
-			}
-		})
+		fastWG.Go(func() { b.serve(work, fastLane, b.fast) })
 	}
+	noticeWG.Go(func() { b.postNotices(work) })
 
 	b.read(ctx)
 	close(b.fast)
+	close(b.notices)
 
 	drained := make(chan struct{})
 	go func() {
@@ -257,6 +272,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		fastWG.Wait()
 		close(b.jobs)
 		wg.Wait()
+		noticeWG.Wait()
 		close(drained)
 	}()
 	timer := time.NewTimer(b.cfg.DrainTimeout)
@@ -280,7 +296,20 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 }
 
-// read is the event loop: it never does more than ack and enqueue.
+// serve is one worker of a lane: it takes jobs off the lane's queue until
+// Run closes it.
+func (b *Bot) serve(ctx context.Context, l lane, queue <-chan job) {
+	for j := range queue {
+		b.obs.queued(l, -1)
+		if j.acked != nil {
+			<-j.acked // the reader acks right after queueing
+		}
+		b.work(ctx, j)
+	}
+}
+
+// read is the event loop: it never does more than ack and queue, and never
+// waits for a worker.
 func (b *Bot) read(ctx context.Context) {
 	for {
 		select {
@@ -290,35 +319,15 @@ func (b *Bot) read(ctx context.Context) {
 			if !ok {
 				return
 			}
-			j, ok := b.receive(ctx, evt)
-			if !ok {
-				continue
-			}
-			queue := b.jobs
-			if j.fast {
-				queue = b.fast
-			}
-			// The envelope is acked: Slack will not send it again, so a
-			// shutdown must not drop it. select picks at random among ready
-			// cases, so try the queue on its own first; only a full queue
-			// during shutdown loses the job, and says so.
-			select {
-			case queue <- j:
-				continue
-			default:
-			}
-			select {
-			case queue <- j:
-			case <-ctx.Done():
-				b.log.Error("acknowledged envelope dropped: the queue is full and the bot is stopping", "envelope_id", j.envelopeID, "envelope_type", string(j.kind))
-				return
-			}
+			b.receive(ctx, evt)
 		}
 	}
 }
 
-// receive acknowledges an envelope and turns it into a job; ok is false
-// when there is nothing to do.
+// receive acknowledges an envelope and queues its work; ok is false when
+// there is nothing to do or the work was refused (the lane's queue is
+// full, and the ack or a notice said so). The job is queued before the ack,
+// so that the ack can tell a refusal, and is held until the ack is out.
 func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool) {
 	start := time.Now()
 	b.obs.observeEvent(evt)
@@ -351,14 +360,19 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 	id := evt.Request.EnvelopeID
 	j = job{envelopeID: id, kind: evt.Type, data: evt.Data}
 	kind := string(evt.Type)
+	// payload is the ack's when the work is queued; answered means the ack
+	// is the whole answer (help), so a full queue refuses nothing.
+	var payload any
+	var answered bool
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		cmd, _ := evt.Data.(slack.SlashCommand)
 		parsed := parseCommand(cmd.Text)
-		b.ackTimed(ctx, kind, start, id, slashAck(parsed))
+		payload = slashAck(parsed)
 		j.fast = slashLane(parsed) == fastLane
+		c, _ := lookupCommand(parsed.name)
+		answered = c.handle == nil
 	case socketmode.EventTypeEventsAPI:
-		b.ackTimed(ctx, kind, start, id, nil)
 		if e, isEvent := evt.Data.(slackevents.EventsAPIEvent); isEvent {
 			if cb, isCallback := e.Data.(*slackevents.EventsAPICallbackEvent); isCallback {
 				j.eventID = cb.EventID
@@ -368,14 +382,137 @@ func (b *Bot) receive(ctx context.Context, evt socketmode.Event) (j job, ok bool
 		// A view submission is acknowledged by its handler (lane.go).
 		l, deferAck := interactionLane(evt.Data)
 		j.fast, j.deferAck = l == fastLane, deferAck
-		if !deferAck {
-			b.ackTimed(ctx, kind, start, id, nil)
-		}
 	}
 	if evt.Request.RetryAttempt > 0 {
 		b.log.Info("redelivery", "envelope_id", id, "retry_attempt", evt.Request.RetryAttempt, "retry_reason", evt.Request.RetryReason)
 	}
+	if !j.deferAck {
+		j.acked = make(chan struct{})
+		defer close(j.acked)
+	}
+	if !b.admit(j) {
+		if answered {
+			b.ackTimed(ctx, kind, start, id, payload)
+		} else {
+			b.refuse(ctx, kind, start, j)
+		}
+		return j, false
+	}
+	if !j.deferAck {
+		b.ackTimed(ctx, kind, start, id, payload)
+	}
 	return j, true
+}
+
+// admit queues a job on its lane if the queue has room, without waiting.
+func (b *Bot) admit(j job) bool {
+	l := j.lane()
+	queue := b.jobs
+	if l == fastLane {
+		queue = b.fast
+	}
+	// Counted before the send, so that a worker's -1 never comes first.
+	b.obs.queued(l, 1)
+	select {
+	case queue <- j:
+		return true
+	default:
+		b.obs.queued(l, -1)
+		return false
+	}
+}
+
+// Busy answers, for work refused because its lane's queue is full.
+const (
+	// busySlash is the ack of a slash command.
+	busySlash = "I'm busy right now, so I couldn't start on that. Nothing was changed; try again in a moment."
+	// busyInteraction is told to whoever clicked a button or ran a
+	// shortcut.
+	busyInteraction = "I'm busy right now, so I couldn't act on that. Nothing was changed; try again in a moment."
+	// busyForm is shown in a submitted form, which stays open.
+	busyForm = "I'm busy right now, so nothing was sent. Submit the form again in a moment."
+)
+
+// refuse acknowledges an envelope whose work its lane's queue had no room
+// for, and says so: in the ack of a slash command or a form, in an
+// ephemeral message for a click or a shortcut, and in the log and the
+// refusal count always. It never waits for anything but the ack.
+func (b *Bot) refuse(ctx context.Context, kind string, start time.Time, j job) {
+	l := j.lane()
+	b.obs.refused(kind, l)
+	log := b.log.With("envelope_id", j.envelopeID, "envelope_type", kind, "lane", l.String())
+	data, isInteraction := j.data.(slack.InteractionCallback)
+	switch {
+	case j.kind == socketmode.EventTypeSlashCommand:
+		b.ackTimed(ctx, kind, start, j.envelopeID, map[string]any{"response_type": "ephemeral", "text": busySlash})
+		log.Warn("queue full: slash command refused; the ack says so")
+	case isInteraction && j.deferAck:
+		if block := firstInputBlock(data.View); block != "" {
+			b.ackTimed(ctx, kind, start, j.envelopeID, slack.NewErrorsViewSubmissionResponse(map[string]string{block: busyForm}))
+			log.Warn("queue full: form submission refused; the form says so", "callback_id", data.View.CallbackID)
+			return
+		}
+		b.ackTimed(ctx, kind, start, j.envelopeID, nil)
+		log.Warn("queue full: form submission refused; it has no field to say so in", "callback_id", data.View.CallbackID)
+	case isInteraction:
+		b.ackTimed(ctx, kind, start, j.envelopeID, nil)
+		if b.notify(requester(j), busyInteraction) {
+			log.Warn("queue full: interaction refused; the user is told", "interaction", string(data.Type))
+		} else {
+			log.Warn("queue full: interaction refused; the user could not be told", "interaction", string(data.Type))
+		}
+	default:
+		b.ackTimed(ctx, kind, start, j.envelopeID, nil)
+		log.Warn("queue full: envelope refused", "event_id", j.eventID)
+	}
+}
+
+// firstInputBlock is the block ID of a view's first input block, where a
+// view submission's ack can show an error; "" when it has none.
+func firstInputBlock(v slack.View) string {
+	for _, blk := range v.Blocks.BlockSet {
+		if in, ok := blk.(*slack.InputBlock); ok && in.BlockID != "" {
+			return in.BlockID
+		}
+	}
+	return ""
+}
+
+// noticeQueue bounds the busy answers waiting to be posted; past it they
+// are logged instead.
+const noticeQueue = 64
+
+// noticeTimeout bounds the posting of one notice.
+const noticeTimeout = 5 * time.Second
+
+// notice is an ephemeral message for the side path.
+type notice struct {
+	who  request
+	text string
+}
+
+// notify queues an ephemeral message for who, without waiting. It reports
+// false when nobody can be told (no user or channel) or the side path is
+// full.
+func (b *Bot) notify(who request, text string) bool {
+	if who.userID == "" || who.channelID == "" {
+		return false
+	}
+	select {
+	case b.notices <- notice{who: who, text: text}:
+		return true
+	default:
+		return false
+	}
+}
+
+// postNotices posts the queued notices until Run closes their queue.
+func (b *Bot) postNotices(ctx context.Context) {
+	for n := range b.notices {
+		ctx, cancel := context.WithTimeout(ctx, noticeTimeout)
+		b.tell(ctx, n.who, n.text)
+		cancel()
+	}
 }
 
 // acknowledge acks an envelope with a short deadline: slack-go's Ack blocks
@@ -463,10 +600,8 @@ func (b *Bot) route(ctx context.Context, log *slog.Logger, j job, ack func(any))
 	case slack.SlashCommand:
 		req := request{userID: data.UserID, channelID: data.ChannelID, triggerID: data.TriggerID, log: log}
 		cmd := parseCommand(data.Text)
-		for _, c := range commands() {
-			if c.name == cmd.name && c.handle != nil {
-				return c.handle(b, ctx, req, cmd)
-			}
+		if c, ok := lookupCommand(cmd.name); ok && c.handle != nil {
+			return c.handle(b, ctx, req, cmd)
 		}
 		return nil // help and usage were answered in the ack
 	case slack.InteractionCallback:

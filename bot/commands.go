@@ -279,7 +279,7 @@ func scopes() []scope {
 	return []scope{
 		{name: "commands", why: "the /jsm slash command and the message shortcut"},
 		{name: "chat:write", why: "post diagnoses, update them after approval, ephemeral replies, audit thread"},
-		{name: "channels:history", why: "message.channels events (report detection) and a report's thread"},
+		{name: "channels:history", why: "message.channels events: report detection (no history or thread is read)"},
 		{name: "usergroups:read", why: "expand user groups in JSMBOT_APPROVERS (usergroups.users.list)"},
 		{name: "groups:history", why: "message.groups events: report detection in private channels", private: true},
 	}

@@ -46,12 +46,6 @@
 // fast lane. A channel event is an entry in listeners() and a bot scope one
 // in scopes(), each saying why it is needed.
 //
-// A rule about permission schemes goes in package diagnosis (rules.go),
-// never here: the bot only renders its findings. A second chat front end
-// (Teams) is a package of its own beside this one, built like it on
-// [repair.Engine] and [store.Store], with no change to repair, diagnosis or
-// store.
-//
 // # Deciding and doing
 //
 // Handlers decide; one executor acts (exec.go). A handler reads what it
@@ -113,7 +107,11 @@
 // [Bot.Run] reads the Events channel of a slack-go socketmode client. It
 // acknowledges every envelope at once, before any other I/O (a slash
 // command's ack carries its immediate answer), then hands the envelope to
-// a bounded pool of workers. A worker first de-duplicates it on its
+// a bounded pool of workers. It never waits for a worker: the work is
+// queued, without blocking, before the ack, and when the queue is full the
+// ack says the bot is busy instead (bot.go refuse; a click is told in an
+// ephemeral message, an event logged), every refusal counted through
+// [Observer]. A worker first de-duplicates it on its
 // envelope_id (and an Events API event_id) through [store.Store.MarkOnce],
 // so Slack's redeliveries and several replicas sharing one Redis handle it
 // once. Envelopes slack-go cannot decode are acknowledged by their raw id.

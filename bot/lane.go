@@ -31,6 +31,14 @@ const (
 	fastLane
 )
 
+// String names the lane in metrics and logs: "slow" or "fast".
+func (l lane) String() string {
+	if l == fastLane {
+		return "fast"
+	}
+	return "slow"
+}
+
 // interactionLane says how an interactive envelope is handled: on the lane
 // of its entry in the table, and with its ack deferred to the handler (a
 // view submission, whose ack carries the answer). A shortcut or view the
@@ -69,12 +77,17 @@ type followUp struct {
 }
 
 // handOff queues a followUp for the ordinary workers, under a key of its
-// own. It reports false when ctx ended first.
+// own. It runs on a fast-lane worker, never on the reader, so it may wait
+// for room; it reports false, counted as a refusal of kind "follow_up",
+// when ctx ended first.
 func (b *Bot) handOff(ctx context.Context, envelopeID string, f followUp) bool {
+	b.obs.queued(slowLane, 1)
 	select {
 	case b.jobs <- job{envelopeID: envelopeID + ":work", kind: "follow_up", data: f}:
 		return true
 	case <-ctx.Done():
+		b.obs.queued(slowLane, -1)
+		b.obs.refused("follow_up", slowLane)
 		return false
 	}
 }

@@ -29,6 +29,18 @@ type Observer struct {
 	// Activity is told whenever Slack is heard from on the socket: a
 	// connection, a hello or an envelope.
 	Activity func()
+	// Queued is told when a job joins a lane's queue (delta +1) and when a
+	// worker takes it off (-1), by lane ("slow": the ordinary workers,
+	// "fast": the fast lane); the running sum is the queue's depth. The
+	// calls commute, so a gauge that adds them ends right whatever order
+	// concurrent calls arrive in.
+	Queued func(lane string, delta int)
+	// Refused is told about every envelope acknowledged without its work
+	// being queued because its lane's queue was full (the ack, an
+	// ephemeral message or the log said so), by envelope type and lane;
+	// kind "follow_up" is the work of a submitted form that found the
+	// workers' queue full until its deadline (the user is told).
+	Refused func(kind, lane string)
 	// Transition is told about every plan state change the bot records:
 	// from "" to pending when a plan is offered, then each compare-and-set
 	// that succeeded. Report offers are not plans and are not counted.
@@ -73,6 +85,18 @@ func (o Observer) activity() {
 func (o Observer) acked(kind string, start time.Time, err error) {
 	if o.Acked != nil {
 		o.Acked(kind, time.Since(start), err)
+	}
+}
+
+func (o Observer) queued(l lane, delta int) {
+	if o.Queued != nil {
+		o.Queued(l.String(), delta)
+	}
+}
+
+func (o Observer) refused(kind string, l lane) {
+	if o.Refused != nil {
+		o.Refused(kind, l.String())
 	}
 }
 

@@ -111,7 +111,7 @@ func DescribePlan(p Plan, roles map[string]string, shared []string, m Marks) Pla
 	}
 	switch {
 	case p.Mode == ModeCopy && len(shared) > 0:
-		w.Others = strings.Join(shared, ", ") + " keep the original scheme, unchanged"
+		w.Others = strings.Join(shared, ", ") + map[bool]string{true: " keeps", false: " keep"}[len(shared) == 1] + " the original scheme, unchanged"
 	case p.Mode == ModeInPlace && len(p.Affects) > 0:
 		w.Others = "This also changes " + strings.Join(p.Affects, ", ") + ", which use the same scheme"
 		w.AlsoChanges = true

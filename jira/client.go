@@ -168,27 +168,6 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 	return c, nil
 }
 
-func parseBaseURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", errors.New("jira: base URL is empty")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", fmt.Errorf("jira: base URL %q is not a URL", raw)
-	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("jira: base URL %q must start with https://", raw)
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("jira: base URL %q has no host", raw)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", errors.New("jira: base URL must not carry credentials, a query or a fragment")
-	}
-	return strings.TrimRight(u.String(), "/"), nil
-}
-
 // request describes one call for [Client.do].
 type request struct {
 	method string

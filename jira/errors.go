@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,10 @@ type APIError struct {
 	// RateLimitReason is Jira's RateLimit-Reason header, e.g.
 	// jira-burst-based.
 	RateLimitReason string
+	// NotJSON: the body was not JSON, so the answer likely came from
+	// something other than Jira's REST API (a proxy, a login page, the
+	// site's web pages at a wrong base path).
+	NotJSON bool
 }
 
 // TransportError is a request that got no answer from Jira: the connection
@@ -120,12 +125,17 @@ type errorBody struct {
 }
 
 // checkResponse is the one place an answer becomes an error. path is the
-// request path below the base URL, without its query.
+// request path below the base URL, without its query. A 2xx answer with a
+// body that is not JSON is a [*BadResponseError]: resty would leave the
+// result empty, and an empty project would be reported as one.
 func checkResponse(resp *resty.Response, method, path string) error {
 	if resp == nil || resp.RawResponse == nil {
 		return errors.New("jira: no response")
 	}
 	if code := resp.StatusCode(); code >= 200 && code < 300 {
+		if len(bytes.TrimSpace(resp.Body())) > 0 && !isJSON(resp.Header().Get("Content-Type")) {
+			return &BadResponseError{Method: method, Path: path, StatusCode: code, ContentType: mediaType(resp.Header().Get("Content-Type"))}
+		}
 		return nil
 	}
 	e := &APIError{
@@ -136,7 +146,9 @@ func checkResponse(resp *resty.Response, method, path string) error {
 		RetryAfter:      retryAfter(resp.Header(), time.Now()),
 	}
 	var body errorBody
-	if err := json.Unmarshal(resp.Body(), &body); err == nil {
+	if err := json.Unmarshal(resp.Body(), &body); err != nil {
+		e.NotJSON = true
+	} else {
 		e.Messages = body.ErrorMessages
 		if body.ErrorMessage != "" {
 			e.Messages = append(e.Messages, body.ErrorMessage)

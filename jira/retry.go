@@ -80,7 +80,8 @@ func retryableTransport(method string, err error) bool {
 }
 
 // permanentTransport reports whether a transport error cannot go away by
-// itself: DNS says the name does not exist, or TLS verification failed.
+// itself: DNS says the name does not exist, TLS verification failed, or
+// the answer was not JSON.
 func permanentTransport(err error) bool {
 	var (
 		dns      *net.DNSError
@@ -90,6 +91,8 @@ func permanentTransport(err error) bool {
 		invalid  x509.CertificateInvalidError
 	)
 	switch {
+	case IsBadResponse(err):
+		return true // a body that is not JSON will not become JSON
 	case errors.As(err, &dns):
 		return dns.IsNotFound || !(dns.IsTimeout || dns.IsTemporary)
 	case errors.As(err, &verify), errors.As(err, &unknown), errors.As(err, &hostname), errors.As(err, &invalid):

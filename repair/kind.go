@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -66,6 +67,13 @@ const (
 	// KindConfig: the configuration is wrong (set by the caller with
 	// [Mark]).
 	KindConfig
+	// KindBadResponse: Jira's address answered, but not with Jira's JSON
+	// (an HTML page: a login page, a proxy, a host that is not Jira).
+	KindBadResponse
+	// KindWrongBaseURL: the base URL does not lead to Jira's REST API:
+	// a 404 that is not Jira's JSON, or (set by the caller with [Mark])
+	// a 404 for a path every Jira has.
+	KindWrongBaseURL
 )
 
 var kindNames = [...]string{
@@ -85,6 +93,8 @@ var kindNames = [...]string{
 	KindStale:            "stale",
 	KindCancelled:        "cancelled",
 	KindConfig:           "config",
+	KindBadResponse:      "bad response",
+	KindWrongBaseURL:     "wrong base url",
 }
 
 // String names the kind for logs and metrics, e.g. "redis unavailable".
@@ -150,6 +160,8 @@ type Failure struct {
 //   - a [*PermissionError]: [KindForbidden], with the permission;
 //   - [store.ErrUnavailable]: [KindRedisUnavailable];
 //   - Jira's 401, 429: [KindUnauthenticated], [KindRateLimited];
+//   - an answer that is not JSON: [KindBadResponse] for a 2xx,
+//     [KindWrongBaseURL] for a 404;
 //   - a [*ProjectError] that is Missing: [KindNotFound];
 //   - Jira's 403: [KindForbidden]; its 502, 503, 504: [KindJiraUnavailable];
 //   - a *slack.RateLimitedError: [KindSlackRateLimited];
@@ -202,6 +214,10 @@ func Classify(err error) Failure {
 		f.Kind = KindUnauthenticated
 	case errors.Is(err, jira.ErrRateLimited):
 		f.Kind = KindRateLimited
+	case jira.IsBadResponse(err):
+		f.Kind = KindBadResponse
+	case ae != nil && ae.NotJSON && ae.StatusCode == http.StatusNotFound:
+		f.Kind = KindWrongBaseURL
 	case ke != nil && ke.Missing:
 		f.Kind = KindNotFound
 	case errors.Is(err, jira.ErrForbidden):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"syscall"
 	"testing"
@@ -54,6 +55,23 @@ func deadRedis(t *testing.T) *store.Redis {
 	}))
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// htmlEngine returns an engine whose Jira answers every request with an
+// HTML page and status.
+func htmlEngine(t *testing.T, status int) *repair.Engine {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte("<!DOCTYPE html><html><body>Log in</body></html>"))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := jira.NewClient(srv.URL, "a@b.c", "t", noRetries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repair.New(c)
 }
 
 // noRetries makes a client give up at the first failure.
@@ -298,6 +316,22 @@ func TestClassify(t *testing.T) {
 			want: repair.Failure{Kind: repair.KindConfig},
 		},
 		{
+			name: "a web page where Jira's JSON should be",
+			err: func(t *testing.T) error {
+				_, err := htmlEngine(t, http.StatusOK).Project(t.Context(), "HELP")
+				return err
+			},
+			want: repair.Failure{Kind: repair.KindBadResponse, Project: "HELP"},
+		},
+		{
+			name: "a 404 web page: not Jira's REST API",
+			err: func(t *testing.T) error {
+				_, err := htmlEngine(t, http.StatusNotFound).Project(t.Context(), "HELP")
+				return err
+			},
+			want: repair.Failure{Kind: repair.KindWrongBaseURL, Project: "HELP", Status: http.StatusNotFound},
+		},
+		{
 			name: "outermost mark wins",
 			err: func(*testing.T) error {
 				inner := repair.Mark(repair.KindListenFailed, errors.New("listen"))
@@ -331,7 +365,7 @@ func TestClassify(t *testing.T) {
 			}
 		})
 	}
-	for k := repair.KindUnknown; k <= repair.KindConfig; k++ {
+	for k := repair.KindUnknown; k <= repair.KindWrongBaseURL; k++ {
 		if !covered[k] {
 			t.Errorf("no row classifies an error as %v", k)
 		}
@@ -341,7 +375,7 @@ func TestClassify(t *testing.T) {
 func TestKindString(t *testing.T) {
 	t.Parallel()
 	seen := map[string]repair.Kind{}
-	for k := repair.KindUnknown; k <= repair.KindConfig; k++ {
+	for k := repair.KindUnknown; k <= repair.KindWrongBaseURL; k++ {
 		s := k.String()
 		if prev, dup := seen[s]; dup {
 			t.Errorf("%d and %d are both called %q", prev, k, s)
@@ -351,7 +385,7 @@ func TestKindString(t *testing.T) {
 	if got := repair.Kind(-1).String(); got != "unknown" {
 		t.Errorf("Kind(-1) = %q, want unknown", got)
 	}
-	if got := (repair.KindConfig + 1).String(); got != "unknown" {
+	if got := (repair.KindWrongBaseURL + 1).String(); got != "unknown" {
 		t.Errorf("a kind past the last = %q, want unknown", got)
 	}
 }

@@ -29,6 +29,11 @@
 // sharing a scheme from it; [Engine.Audit] and [Engine.PlanScheme]
 // (audit.go) diagnose the fleet scheme by scheme. A new fleet-wide view
 // reads the index and belongs beside the audit.
+//
+// Who broke a project, and when, comes from Jira's audit log:
+// [Engine.Causes] (cause.go) explains each critical finding by the record
+// that removed the grant or moved the project, and says nothing rather
+// than guess.
 package repair
 
 import (
@@ -97,6 +102,9 @@ type Diagnosis struct {
 	// Unscanned counts the projects whose scheme could not be read while
 	// looking for projects that share this one's scheme.
 	Unscanned int
+	// Causes are who and when behind the critical findings; empty until a
+	// front end fills it from [Engine.Causes] (cause.go).
+	Causes AuditCauses
 
 	// scheme is the scheme as Jira sent it, holders complete, for copying.
 	scheme *jira.PermissionScheme

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/internal/config"
@@ -21,12 +22,11 @@ import (
 
 // parseArgs parses flags that may come before or after the one positional
 // project key, as admins type them either way.
-func parseArgs(fs *flag.FlagSet, args []string) (string, error) {
-	fs.SetOutput(io.Discard)
+func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return "", &usageError{msg: err.Error()}
+		if err := parseFlags(fs, args, stdout); err != nil {
+			return "", err
 		}
 		if fs.NArg() == 0 {
 			break
@@ -46,45 +46,77 @@ func parseArgs(fs *flag.FlagSet, args []string) (string, error) {
 
 // setup loads the configuration and builds the engine. Only the variables
 // the terminal commands read can stop them.
-func setup(getenv func(string) string, stderr io.Writer) (*repair.Engine, error) {
+func setup(getenv func(string) string, stderr io.Writer) (*terminal, error) {
 	cfg, err := config.Load(getenv)
 	if err := config.Only(err, config.TerminalVars()...); err != nil {
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.TerminalLogLevel)}))
-	client, err := cfg.JiraClient(jira.WithLogger(logger))
+	prog := &progress{}
+	client, err := cfg.JiraClient(jira.WithLogger(logger), jira.WithObserver(jira.Observer{Call: prog.call}))
 	if err != nil {
 		return nil, err
 	}
-	return repair.New(client, repair.WithLogger(logger)), nil
+	return &terminal{Engine: repair.New(client, repair.WithLogger(logger)), client: client, progress: prog}, nil
+}
+
+// terminal is the engine of a terminal command, the client under it and
+// the progress of its writes.
+type terminal struct {
+	*repair.Engine
+	client   *jira.Client
+	progress *progress
+}
+
+// Diagnose is the engine's, except that a project Jira does not find is
+// checked against a path every Jira has: when that is not found either,
+// JIRA_BASE_URL is wrong, not the key.
+func (t *terminal) Diagnose(ctx context.Context, key string) (*repair.Diagnosis, error) {
+	d, err := t.Engine.Diagnose(ctx, key)
+	if err != nil && repair.KindOf(err) == repair.KindNotFound {
+		if _, probe := t.client.Myself(ctx); errors.Is(probe, jira.ErrNotFound) {
+			return nil, repair.Mark(repair.KindWrongBaseURL, err)
+		}
+	}
+	return d, err
 }
 
 func runDiagnose(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("diagnose", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	key, err := parseArgs(fs, args)
+	fs := newFlags("diagnose")
+	asJSON := fs.Bool("json", false, "print one JSON object, an error too")
+	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the whole diagnosis")
+	key, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
 	}
-	engine, err := setup(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	d, err := engine.Diagnose(ctx, key)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		if err := writeJSON(stdout, d); err != nil {
+	return withJSONErrors(stdout, *asJSON, func(stdout io.Writer) error {
+		if *timeout <= 0 {
+			return &usageError{msg: "diagnose --timeout must be positive"}
+		}
+		engine, err := setup(getenv, stderr)
+		if err != nil {
 			return err
 		}
-	} else {
-		printDiagnosis(stdout, d)
-		if d.Plan != nil {
-			fmt.Fprintf(stdout, "\nTo apply: jsmbot fix %s\n", key)
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		d, err := engine.Diagnose(ctx, key)
+		if err != nil {
+			return err
 		}
-	}
-	return outcome(d)
+		// Who and when is a bonus: without it the diagnosis still stands.
+		d.Causes, _ = engine.Causes(ctx, d)
+		if *asJSON {
+			if err := writeJSON(stdout, toJSON(d)); err != nil {
+				return err
+			}
+		} else {
+			printDiagnosis(stdout, d)
+			if d.Plan != nil {
+				fmt.Fprintf(stdout, "\nTo apply: jsmbot fix %s\n", key)
+			}
+		}
+		return outcome(d)
+	})
 }
 
 // notApplicableError says why jsmbot leaves a project alone.
@@ -112,31 +144,74 @@ func outcome(d *repair.Diagnosis) error {
 }
 
 func runFix(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fix", flag.ContinueOnError)
+	fs := newFlags("fix")
 	yes := fs.Bool("yes", false, "apply without asking")
 	modeFlag := fs.String("mode", string(diagnosis.ModeAuto), "auto, in-place or copy")
-	key, err := parseArgs(fs, args)
+	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the diagnosis, and again of the repair (the prompt is not counted)")
+	asJSON := fs.Bool("json", false, "print one JSON object, an error too (needs --yes)")
+	key, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
 	}
-	mode, err := diagnosis.ParseMode(*modeFlag)
-	if err != nil {
-		return &usageError{msg: err.Error()}
-	}
-	engine, err := setup(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	return fix(ctx, engine, key, mode, *yes, stdin, stdout)
+	return withJSONErrors(stdout, *asJSON, func(stdout io.Writer) error {
+		mode, err := diagnosis.ParseMode(*modeFlag)
+		if err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		switch {
+		case *timeout <= 0:
+			return &usageError{msg: "fix --timeout must be positive"}
+		case *asJSON && !*yes:
+			// The plan is shown before the question; JSON shows it after.
+			return &usageError{msg: "fix --json needs --yes"}
+		case !*yes && !isTerminal(stdin):
+			// Before any call to Jira: the answer cannot change.
+			return &usageError{msg: "fix needs --yes when no terminal can confirm the change"}
+		}
+		engine, err := setup(getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return fix(ctx, engine, key, fixOptions{mode: mode, yes: *yes, asJSON: *asJSON, timeout: *timeout}, stdin, stdout, stderr)
+	})
+}
+
+// fixOptions are fix's flags.
+type fixOptions struct {
+	mode    diagnosis.Mode
+	yes     bool
+	asJSON  bool
+	timeout time.Duration
 }
 
 // fix diagnoses, shows the plan, asks, applies and reports the verified
 // result.
-func fix(ctx context.Context, engine *repair.Engine, key string, mode diagnosis.Mode, yes bool, stdin io.Reader, stdout io.Writer) error {
-	d, err := engine.Diagnose(ctx, key)
+func fix(ctx context.Context, engine *terminal, key string, o fixOptions, stdin io.Reader, out, stderr io.Writer) (err error) {
+	mode, yes, timeout := o.mode, o.yes, o.timeout
+	stdout := out
+	var rep fixJSON
+	if o.asJSON {
+		stdout = io.Discard // the words; the object is written at the end
+		defer func() {
+			if rep.Diagnosis == nil {
+				return // nothing to report but the error: withJSONErrors
+			}
+			rep.Error = errorOf(err)
+			if werr := writeJSON(out, rep); werr != nil && err == nil {
+				err = werr
+			}
+		}()
+	}
+	diagCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d, err := engine.Diagnose(diagCtx, key)
 	if err != nil {
 		return err
 	}
+	before := toJSON(d)
+	rep.Diagnosis = &before
+	rep.Changes = []changeJSON{}
+	rep.Verified = d.Report.Applicable && d.Report.Healthy
 	printDiagnosis(stdout, d)
 	if !d.Report.Applicable {
 		return notApplicable(d)
@@ -154,24 +229,38 @@ func fix(ctx context.Context, engine *repair.Engine, key string, mode diagnosis.
 		printPlan(stdout, d, plan)
 	}
 	if !yes {
-		ok, err := confirm(stdin, stdout, fmt.Sprintf("\nApply plan %s to %s? [y/N] ", plan.ID, key))
+		ok, err := ask(ctx, stdin, stdout, fmt.Sprintf("\nApply plan %s to %s? [y/N] ", plan.ID, key))
 		if err != nil {
 			return err
 		}
 		if !ok {
 			fmt.Fprintln(stdout, "Nothing changed.")
-			return errReported
+			return errDeclined
 		}
 	}
 	fmt.Fprintln(stdout)
-	res, err := engine.Apply(ctx, plan)
+	applyCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	engine.progress.start(progressOut(stdout, stderr), plan)
+	res, err := engine.Apply(applyCtx, plan)
+	engine.progress.stop()
 	var stale *repair.StaleError
 	if errors.As(err, &stale) {
+		fresh := toJSON(stale.Fresh)
+		rep.After, rep.Verified = &fresh, false
 		fmt.Fprintf(stdout, "%s changed since it was diagnosed, so nothing was applied. Current state:\n\n", key)
 		printDiagnosis(stdout, stale.Fresh)
+		if o.asJSON {
+			return err // the object says so; errReported would print nothing
+		}
 		return errReported
 	}
 	if res != nil {
+		rep.Changes, rep.Verified = changesJSON(res), res.Verified
+		if res.After != nil {
+			after := toJSON(res.After)
+			rep.After = &after
+		}
 		printResult(stdout, res)
 	}
 	if err != nil {
@@ -183,37 +272,78 @@ func fix(ctx context.Context, engine *repair.Engine, key string, mode diagnosis.
 	return nil
 }
 
-// confirm asks a yes/no question on the terminal. Without a terminal it
-// refuses rather than guess: scripts say --yes.
-func confirm(stdin io.Reader, stdout io.Writer, question string) (bool, error) {
-	f, ok := stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return false, &usageError{msg: "fix needs --yes when no terminal can confirm the change"}
+// progressOut is where fix reports its writes as they happen: stderr on a
+// terminal, else stdout, as plain lines before the result.
+func progressOut(stdout, stderr io.Writer) io.Writer {
+	if isTerminal(stderr) {
+		return stderr
 	}
-	return ask(stdin, stdout, question)
+	return stdout
 }
 
-func ask(stdin io.Reader, stdout io.Writer, question string) (bool, error) {
+// isTerminal reports whether f (stdin, or an output, sanitized or not)
+// is a terminal. Without one on stdin, fix refuses rather than guess:
+// scripts say --yes.
+func isTerminal(f any) bool {
+	if s, ok := f.(*sanitizer); ok {
+		f = s.w
+	}
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}
+
+// ask asks a yes/no question and reads the answer; anything but y or yes
+// is no. When ctx ends first (Ctrl-C), it returns ctx's error at once,
+// without waiting for Enter; the read is left to the exiting process.
+func ask(ctx context.Context, stdin io.Reader, stdout io.Writer, question string) (bool, error) {
 	fmt.Fprint(stdout, question)
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && line == "" {
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout)
+		return false, ctx.Err()
+	case line := <-answer:
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return true, nil
+		}
 		return false, nil
 	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true, nil
-	}
-	return false, nil
 }
 
 // diagnosisJSON is the public JSON contract of diagnose --json (DESIGN.md).
 type diagnosisJSON struct {
-	Healthy    bool                `json:"healthy"`
-	Applicable bool                `json:"applicable"`
-	Project    projectJSON         `json:"project"`
-	Scheme     *schemeJSON         `json:"scheme"`
-	Findings   []diagnosis.Finding `json:"findings"`
-	Plan       *diagnosis.Plan     `json:"plan"`
+	Healthy    bool            `json:"healthy"`
+	Applicable bool            `json:"applicable"`
+	Project    projectJSON     `json:"project"`
+	Scheme     *schemeJSON     `json:"scheme"`
+	Findings   []findingJSON   `json:"findings"`
+	Plan       *diagnosis.Plan `json:"plan"`
+}
+
+// findingJSON is a finding with, when the audit log says, its cause.
+type findingJSON struct {
+	diagnosis.Finding
+	Cause *causeJSON `json:"cause,omitempty"`
+}
+
+// causeJSON is who made the change behind a finding, and when.
+type causeJSON struct {
+	Kind       repair.AuditCauseKind `json:"kind"`
+	Author     authorJSON            `json:"author"`
+	At         time.Time             `json:"at"`
+	SchemeID   int64                 `json:"schemeId"`
+	SchemeName string                `json:"schemeName"`
+	FromScheme string                `json:"fromScheme,omitempty"`
+}
+
+type authorJSON struct {
+	AccountID   string `json:"accountId"`
+	DisplayName string `json:"displayName"`
 }
 
 type projectJSON struct {
@@ -236,8 +366,20 @@ func toJSON(d *repair.Diagnosis) diagnosisJSON {
 		Healthy:    d.Report.Healthy,
 		Applicable: d.Report.Applicable,
 		Project:    projectJSON{Key: p.Key, ID: p.ID, Name: p.Name, ProjectTypeKey: p.TypeKey, TeamManaged: p.TeamManaged},
-		Findings:   d.Report.Findings,
 		Plan:       d.Plan,
+	}
+	if d.Report.Findings != nil {
+		out.Findings = make([]findingJSON, 0, len(d.Report.Findings))
+	}
+	for i, f := range d.Report.Findings {
+		fj := findingJSON{Finding: f}
+		if c, ok := d.Causes.Of(i); ok {
+			fj.Cause = &causeJSON{
+				Kind: c.Kind, Author: authorJSON{AccountID: c.AuthorAccountID, DisplayName: c.AuthorName},
+				At: c.At.UTC(), SchemeID: c.SchemeID, SchemeName: c.SchemeName, FromScheme: c.FromScheme,
+			}
+		}
+		out.Findings = append(out.Findings, fj)
 	}
 	if d.Report.Applicable {
 		out.Scheme = &schemeJSON{ID: d.Snapshot.Scheme.ID, Name: d.Snapshot.Scheme.Name, SharedWith: d.Snapshot.SharedWith}
@@ -245,8 +387,9 @@ func toJSON(d *repair.Diagnosis) diagnosisJSON {
 	return out
 }
 
-func writeJSON(w io.Writer, d *repair.Diagnosis) error {
+// writeJSON writes v as one indented JSON object.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(toJSON(d))
+	return enc.Encode(v)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -22,14 +21,10 @@ type configError = config.Error
 // Slack, Jira and Redis, prints ✓ or ✗ per check and fails (exit 1) when
 // any check fails.
 func runDoctor(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("doctor")
 	timeout := fs.Duration("timeout", 10*time.Second, "time limit of each check")
-	if err := fs.Parse(args); err != nil {
-		return &usageError{msg: err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("doctor takes no arguments, got %q", fs.Arg(0))}
+	if err := noArgs(fs, args, stdout, ""); err != nil {
+		return err
 	}
 	if *timeout <= 0 {
 		return &usageError{msg: "doctor --timeout must be positive"}
@@ -54,8 +49,8 @@ func manifestScopes() []string {
 
 // runDemo is jsmbot demo, printing as diagnose and fix print.
 func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		return &usageError{msg: "demo takes no arguments"}
+	if err := noArgs(newFlags("demo"), args, stdout, ""); err != nil {
+		return err
 	}
 	return demo.Run(ctx, stdout, stderr, demo.Terminal{PrintDiagnosis: printDiagnosis, PrintResult: printResult, Describe: describe})
 }
@@ -63,8 +58,8 @@ func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, 
 // runHealthcheck is jsmbot healthcheck: GET /healthz on this host at the
 // port of JSMBOT_HTTP_ADDR, exit 0 on 200 and 1 otherwise.
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return &usageError{msg: "healthcheck takes no arguments; it reads JSMBOT_HTTP_ADDR"}
+	if err := noArgs(newFlags("healthcheck"), args, stdout, "; it reads JSMBOT_HTTP_ADDR"); err != nil {
+		return err
 	}
 	cfg, _ := config.Load(getenv) // only JSMBOT_HTTP_ADDR matters, checked below
 	u, err := ops.Healthcheck(ctx, cfg.HTTPAddr)

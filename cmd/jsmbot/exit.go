@@ -16,6 +16,8 @@ const (
 	exitFailed   = 1
 	exitUsage    = 2
 	exitProblems = 3
+	// exitDeclined: fix asked and the answer was no; nothing changed.
+	exitDeclined = 4
 )
 
 var (
@@ -25,6 +27,8 @@ var (
 	errProblems = errors.New("problems found")
 	// errReported: the failure was explained on the output already.
 	errReported = errors.New("reported")
+	// errDeclined: the prompt was answered no; nothing changed.
+	errDeclined = errors.New("declined")
 )
 
 // usageError is a usage mistake worth one line of its own.
@@ -39,7 +43,7 @@ func (e *usageError) Error() string { return e.msg }
 func report(err error, stderr io.Writer) int {
 	var ue *usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.Is(err, errUsage):
 		return exitUsage
@@ -50,6 +54,8 @@ func report(err error, stderr io.Writer) int {
 		return exitProblems
 	case errors.Is(err, errReported):
 		return exitFailed
+	case errors.Is(err, errDeclined):
+		return exitDeclined
 	}
 	fmt.Fprintf(stderr, "jsmbot: %s\n", describe(err))
 	return exitFailed
@@ -57,8 +63,11 @@ func report(err error, stderr io.Writer) int {
 
 // describe turns an error into the one line a user sees. What failed is
 // decided by [repair.Classify]; this only says it in an admin's words,
-// with the detail a terminal may show.
-func describe(err error) string {
+// with the detail a terminal may show. Jira's text in it is made safe
+// for a terminal, and one line.
+func describe(err error) string { return oneLine(describeKind(err)) }
+
+func describeKind(err error) string {
 	var cfg *configError
 	switch f := repair.Classify(err); {
 	case errors.As(err, &cfg):
@@ -75,12 +84,16 @@ func describe(err error) string {
 			reason = " (" + f.Reason + ")"
 		}
 		return fmt.Sprintf("Jira is rate limiting this account%s and the retries ran out; try again %s", reason, tryAgainIn(f.RetryAfter))
+	case f.Kind == repair.KindBadResponse:
+		return "JIRA_BASE_URL answered with a web page, not Jira's JSON (a login page, a proxy, or a host that is not Jira): " + checkBaseURL
+	case f.Kind == repair.KindWrongBaseURL:
+		return "JIRA_BASE_URL does not lead to Jira's REST API (it answered 404 where every Jira answers): " + checkBaseURL
 	case f.Kind == repair.KindNotFound:
 		return "project not found, or the Jira account cannot see it: " + strings.Join(f.JiraMessages, " ")
 	case f.Kind == repair.KindJiraUnavailable:
 		return fmt.Sprintf("Jira is unavailable (%d) and the retries ran out; try again later", f.Status)
 	case f.Kind == repair.KindJiraTimeout:
-		return "Jira did not answer in time: " + err.Error()
+		return "Jira did not answer in time: check that JIRA_BASE_URL is the Jira site and that this host can reach it (proxy, firewall), or allow longer with --timeout"
 	case f.Kind == repair.KindJiraUnreachable:
 		return "cannot reach Jira: " + err.Error()
 	case f.Kind == repair.KindRedisUnavailable:
@@ -96,6 +109,9 @@ func describe(err error) string {
 	}
 	return err.Error()
 }
+
+// checkBaseURL says what JIRA_BASE_URL must be.
+const checkBaseURL = "check it is the site root, https://your-site.atlassian.net (no /jira, no /rest), or for a scoped API token https://api.atlassian.com/ex/jira/{cloudId}"
 
 // tryAgainIn says when to try again after the wait a service asked for.
 func tryAgainIn(wait time.Duration) string {

@@ -81,7 +81,7 @@ func TestDescribe(t *testing.T) {
 		}, want: "cannot reach Jira: jira: GET /rest/api/3/myself: "},
 		{name: "Jira times out", err: func(*testing.T) error {
 			return &jira.TransportError{Method: "GET", Path: "/rest/api/3/myself", Err: context.DeadlineExceeded}
-		}, want: "Jira did not answer in time: jira: GET /rest/api/3/myself: context deadline exceeded"},
+		}, want: "Jira did not answer in time: check that JIRA_BASE_URL is the Jira site"},
 		{name: "Jira unavailable", err: func(*testing.T) error {
 			return &jira.APIError{StatusCode: 503, Method: "GET", Path: "/x"}
 		}, want: "Jira is unavailable (503) and the retries ran out; try again later"},

@@ -3,12 +3,14 @@
 //
 // Usage:
 //
-//	jsmbot diagnose KEY [--json]
-//	jsmbot fix KEY [--yes] [--mode auto|in-place|copy]
+//	jsmbot diagnose KEY [--json] [--timeout 60s]
+//	jsmbot fix KEY [--yes] [--mode auto|in-place|copy] [--json] [--timeout 60s]
 //	jsmbot demo
 //	jsmbot manifest [--private-channels]
 //	jsmbot doctor [--timeout 10s]
 //	jsmbot healthcheck
+//	jsmbot version
+//	jsmbot CMD --help
 //
 // Configuration comes from the environment:
 //
@@ -19,7 +21,7 @@
 //	JSMBOT_LOG_LEVEL debug, info, warn (default) or error
 //
 // Exit codes: 0 healthy, or fixed and verified; 3 problems found; 1 could
-// not diagnose or fix; 2 usage.
+// not diagnose or fix; 2 usage; 4 fix declined at the prompt.
 package main
 
 import (
@@ -35,13 +37,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	os.Exit(report(err, os.Stderr))
+	os.Exit(report(err, newSanitizer(os.Stderr)))
 }
 
 // run is the whole program, with its dependencies passed in so tests can call
 // it directly. It parses the arguments, loads the configuration, builds the
 // parts (in internal/ and the library packages) and runs them.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts ...option) error {
+	// Jira's text reaches both: no escape sequence gets through.
+	stdout, stderr = newSanitizer(stdout), newSanitizer(stderr)
+	routeRedisLogs(nil) // go-redis's plain-text lines go nowhere, or to run's log
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -62,7 +67,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDoctor(ctx, rest, getenv, stdout)
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, getenv, stdout)
+	case "version":
+		return runVersion(rest, stdout)
 	case "help", "-h", "-help", "--help":
+		if len(rest) == 1 {
+			if _, ok := commandHelp[rest[0]]; ok {
+				return run(ctx, []string{args[0], rest[0], "--help"}, getenv, stdin, stdout, stderr, opts...)
+			}
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -77,7 +89,9 @@ const usage = `Usage:
   jsmbot doctor [--timeout 10s]                     check the configuration against Slack, Jira and Redis
   jsmbot healthcheck                                GET /healthz on JSMBOT_HTTP_ADDR's port (Docker HEALTHCHECK)
   jsmbot demo                                       the whole story against built-in Jira and Slack simulators
+  jsmbot version                                    print the version
+  jsmbot CMD --help                                 a command's flags (diagnose and fix take --timeout, default 60s)
 
 Environment: JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN (see README.md).
-Exit codes: 0 healthy or fixed, 3 problems found, 1 could not diagnose or fix, 2 usage.
+Exit codes: 0 healthy or fixed, 3 problems found, 1 could not diagnose or fix, 2 usage, 4 fix declined.
 `

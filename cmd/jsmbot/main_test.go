@@ -234,6 +234,8 @@ func TestBadInput(t *testing.T) {
 		{name: "missing configuration", noSim: true, args: []string{"diagnose", "HELP"}, wantCode: 1,
 			want: "configuration: JIRA_BASE_URL is not set; JIRA_EMAIL is not set; JIRA_API_TOKEN is not set"},
 		{name: "bad base URL", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_BASE_URL": "site.atlassian.net"}, wantCode: 1, want: "JIRA_BASE_URL"},
+		{name: "plain http", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_BASE_URL": "http://site.atlassian.net"}, wantCode: 1,
+			want: "JIRA_BASE_URL: base URL must start with https://"},
 		{name: "malformed key", args: []string{"diagnose", "12-bad"}, wantCode: 2, want: `"12-bad" is not a project key`},
 		{name: "no key", args: []string{"diagnose"}, wantCode: 2, want: "needs exactly one project key"},
 		{name: "unknown flag", args: []string{"diagnose", "HELP", "--jsn"}, wantCode: 2, want: "flag provided but not defined"},
@@ -325,7 +327,7 @@ func TestAsk(t *testing.T) {
 	}{{"y\n", true}, {"YES\n", true}, {"n\n", false}, {"\n", false}, {"", false}, {"yes please\n", false}}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		got, err := ask(strings.NewReader(tt.in), &out, "Apply? ")
+		got, err := ask(t.Context(), strings.NewReader(tt.in), &out, "Apply? ")
 		if err != nil || got != tt.want {
 			t.Errorf("ask(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}

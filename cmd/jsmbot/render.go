@@ -41,6 +41,9 @@ func printDiagnosis(w io.Writer, d *repair.Diagnosis) {
 	}
 	for i, f := range d.Report.Findings {
 		fmt.Fprintf(w, "  %-8s [%s] %s\n", strings.ToUpper(string(f.Severity)), f.Rule, f.Summary)
+		if c, ok := d.Causes.Of(i); ok {
+			fmt.Fprintf(w, "           %s\n", c.Sentence(strconv.Quote))
+		}
 		// Findings of one rule share their explanation; say it once,
 		// after the last of them.
 		last := i == len(d.Report.Findings)-1 || d.Report.Findings[i+1].Why != f.Why
@@ -85,17 +88,17 @@ func printPlan(w io.Writer, d *repair.Diagnosis, p diagnosis.Plan) {
 func printResult(w io.Writer, r *repair.Result) {
 	fmt.Fprintf(w, "Applying plan %s to %s:\n", r.Plan.ID, r.Plan.ProjectKey)
 	for _, c := range r.Changes {
-		mark := "✓"
-		note := ""
+		words := c.Words(rolesOf(r.After), terminalMarks)
 		switch {
 		case c.Err != nil:
-			mark, note = "✗", " — failed: "+describe(c.Err)
+			fmt.Fprintf(w, "  ✗ could not %s: %s\n", intended(c, words), describe(c.Err))
 		case !c.Done:
-			mark, note = "·", " — not attempted"
+			fmt.Fprintf(w, "  · skipped: %s (an earlier write failed)\n", intended(c, words))
 		case c.AlreadyDone:
-			note = " (already there)"
+			fmt.Fprintf(w, "  ✓ %s (already there)\n", words)
+		default:
+			fmt.Fprintf(w, "  ✓ %s\n", words)
 		}
-		fmt.Fprintf(w, "  %s %s%s\n", mark, c.Words(rolesOf(r.After), terminalMarks), note)
 	}
 	if r.After == nil {
 		return
@@ -107,6 +110,21 @@ func printResult(w io.Writer, r *repair.Result) {
 		fmt.Fprintf(w, "Not verified: %s still has problems:\n", r.Plan.ProjectKey)
 	}
 	printDiagnosis(w, r.After)
+}
+
+// intended turns the words of what a step did ("granted …") into what it
+// was to do ("grant …"), for a write that failed or was never made.
+func intended(c repair.Change, words string) string {
+	for _, verb := range [][2]string{{"granted ", "grant "}, {"removed ", "remove "}, {"created ", "create "}, {"assigned ", "assign "}} {
+		if rest, ok := strings.CutPrefix(words, verb[0]); ok {
+			words = verb[1] + rest
+			break
+		}
+	}
+	if c.Step == repair.StepCreateScheme && c.SchemeID == 0 {
+		words = strings.TrimSuffix(words, " (id 0)") // it has no id yet
+	}
+	return words
 }
 
 // rolesOf returns the role names (name → id) of d's project, nil for a nil

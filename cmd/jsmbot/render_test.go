@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 )
 
@@ -74,7 +75,41 @@ func TestPrintPlanAndResult(t *testing.T) {
 				`  ✓ removed CREATE_ISSUES from projectRole 10100 (grant 10402) in "Shared Support Scheme" (already there)`,
 				`  ✓ created the scheme "Shared Support Scheme 2" (id 10010)`,
 				`  ✓ granted BROWSE_PROJECTS to ` + diagnosis.PortalAccessName + ` in "Shared Support Scheme"`,
-				`  · assigned "Shared Support Scheme 2" to the project — not attempted`,
+				`  · skipped: assign "Shared Support Scheme 2" to the project (an earlier write failed)`,
+			},
+		},
+		{
+			name: "failed and skipped writes",
+			print: func(w *strings.Builder) {
+				printResult(w, &repair.Result{Plan: cp, Changes: []repair.Change{
+					{Step: repair.StepCreateScheme, SchemeName: "Shared Support Scheme 2",
+						Err: &jira.APIError{StatusCode: 403, Method: "POST", Path: "/rest/api/3/permissionscheme"}},
+					{Step: repair.StepAssignScheme, SchemeName: "Shared Support Scheme 2"},
+					{Step: repair.StepAddGrant, SchemeID: 10001, SchemeName: "Shared Support Scheme", Grant: portal},
+					{Step: repair.StepRemoveGrant, SchemeID: 10001, SchemeName: "Shared Support Scheme", Grant: role},
+				}})
+			},
+			want: []string{
+				"Applying plan p2 to SHRA:",
+				`  ✗ could not create the scheme "Shared Support Scheme 2": Jira refused the request: the account lacks a permission (jira: POST /rest/api/3/permissionscheme: 403 Forbidden)`,
+				`  · skipped: assign "Shared Support Scheme 2" to the project (an earlier write failed)`,
+				`  · skipped: grant BROWSE_PROJECTS to ` + diagnosis.PortalAccessName + ` in "Shared Support Scheme" (an earlier write failed)`,
+				`  · skipped: remove CREATE_ISSUES from projectRole 10100 (grant 10402) in "Shared Support Scheme" (an earlier write failed)`,
+			},
+		},
+		{
+			name: "one project keeps the scheme",
+			print: func(w *strings.Builder) {
+				one := *d
+				one.Snapshot.SharedWith = []string{"SHRC"}
+				printPlan(w, &one, cp)
+			},
+			want: []string{
+				"Fix (plan p2, mode copy):",
+				`  Create the scheme "Shared Support Scheme 2" as a copy of "Shared Support Scheme" with these changes, and assign it to SHRA only:`,
+				"    + grant BROWSE_PROJECTS to " + diagnosis.PortalAccessName,
+				"    - remove CREATE_ISSUES from Service Desk Customers role (grant 10402)",
+				"  SHRC keeps the original scheme, unchanged.",
 			},
 		},
 	}

@@ -27,9 +27,9 @@ type option func(*config.Config)
 // runBot runs the Slack bot until ctx ends (SIGINT or SIGTERM), then drains
 // in-flight work within bot.DefaultDrainTimeout, closes the store and
 // returns nil.
-func runBot(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer, opts ...option) error {
-	if len(args) > 0 {
-		return &usageError{msg: "run takes no arguments; it is configured by the environment"}
+func runBot(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...option) error {
+	if err := noArgs(newFlags("run"), args, stdout, "; it is configured by the environment"); err != nil {
+		return err
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -39,6 +39,8 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, _, s
 		o(&cfg)
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.ServiceLogLevel)}))
+	routeRedisLogs(logger)
+	ctx = withRedisLog(ctx, logger)
 	logger.Info("starting", "config", cfg)
 	if len(cfg.Approvers) == 0 {
 		logger.Warn("JSMBOT_APPROVERS is empty: nobody can approve a repair")

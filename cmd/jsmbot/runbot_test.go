@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -205,6 +206,40 @@ func TestRunBotRedisDown(t *testing.T) {
 		}
 		if last := lastLine(errOut.String()); !strings.Contains(last, "Redis is not answering") || strings.Contains(last, "Jira") {
 			t.Errorf("last line %q, want it to name Redis and not Jira", last)
+		}
+	})
+}
+
+// TestRunLogsOnlyJSON: with Redis down, go-redis's own lines come through
+// run's JSON log too, not as plain text between them.
+func TestRunLogsOnlyJSON(t *testing.T) {
+	t.Parallel()
+	jsim := jirasim.NewServer(t)
+	ssim := slacksim.NewServer(t)
+	mr := miniredis.RunT(t)
+	addr := mr.Addr()
+	mr.Close()
+	env := map[string]string{
+		"JIRA_BASE_URL": jsim.URL, "JIRA_EMAIL": jirasim.DefaultEmail, "JIRA_API_TOKEN": jirasim.DefaultToken,
+		"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
+		"SLACK_API_URL": ssim.APIURL(), "REDIS_URL": "redis://" + addr,
+	}
+	synctest.Test(t, func(t *testing.T) {
+		var errOut bytes.Buffer
+		err := run(t.Context(), []string{"jsmbot", "run"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &errOut)
+		if err == nil {
+			t.Fatal("run started without Redis")
+		}
+		sawRedis := false
+		for _, line := range strings.Split(strings.TrimSpace(errOut.String()), "\n") {
+			var entry struct{ Msg string }
+			if err := json.Unmarshal([]byte(line), &entry); err != nil {
+				t.Errorf("a log line is not JSON: %q", line)
+			}
+			sawRedis = sawRedis || strings.HasPrefix(entry.Msg, "redis: ")
+		}
+		if !sawRedis {
+			t.Errorf("go-redis's lines are not in run's log:\n%s", errOut.String())
 		}
 	})
 }

@@ -134,3 +134,35 @@ func TestNoSecretLeaks(t *testing.T) {
 		t.Error("the error log lines carry no ref")
 	}
 }
+
+// TestNoSecretLeaksWhateverTheInput feeds secrets where they do not belong
+// (a URL's userinfo, its query, a malformed REDIS_URL, a token with
+// control characters) to every command that reads the configuration, and
+// scans all their output for them.
+func TestNoSecretLeaksWhateverTheInput(t *testing.T) {
+	t.Parallel()
+	const secret = "SECRET-9c1f"
+	sim := jirasim.NewServer(t)
+	envs := []map[string]string{
+		{"JIRA_BASE_URL": "htps://me:" + secret + "@x.atlassian.net"},
+		{"JIRA_BASE_URL": "https://me:" + secret + "@x.atlassian.net"},
+		{"JIRA_BASE_URL": "http://me:" + secret + "@x.atlassian.net"},
+		{"JIRA_BASE_URL": sim.URL + "/?token=" + secret},
+		{"JIRA_BASE_URL": ":" + secret},
+		{"JIRA_BASE_URL": "https://x.atlassian.net/%zz" + secret},
+		{"JIRA_API_TOKEN": "ATATT\n" + secret},
+		{"JIRA_API_TOKEN": secret, "JIRA_EMAIL": secret},
+		{"REDIS_URL": "redis://:" + secret + "@[::1"},
+		{"REDIS_URL": "redis://:" + secret + "@127.0.0.1:1/0"},
+		{"SLACK_BOT_TOKEN": secret, "SLACK_APP_TOKEN": secret, "SLACK_API_URL": "ftp://u:" + secret + "@x"},
+	}
+	commands := [][]string{{"diagnose", "HELP"}, {"diagnose", "HELP", "--json"}, {"fix", "HELP", "--yes"}, {"doctor", "--timeout", "2s"}, {"run"}}
+	for _, env := range envs {
+		for _, args := range commands {
+			_, out, errOut := cli(t, sim, env, args...)
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("%v with %q shows the secret:\n%s%s", args, env, out, errOut)
+			}
+		}
+	}
+}

@@ -180,7 +180,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Jira.Email != "" && !strings.Contains(c.Jira.Email, "@") {
 		problem(VarJiraEmail, "%s must be the Atlassian account's email address", VarJiraEmail)
 	}
-	if s := getenv(VarLogLevel); s != "" {
+	if s := get(VarLogLevel); s != "" {
 		if err := c.logLevel.UnmarshalText([]byte(s)); err != nil {
 			problem(VarLogLevel, "%s must be debug, info, warn or error", VarLogLevel)
 		} else {

@@ -164,6 +164,16 @@ func TestLoadNormalizes(t *testing.T) {
 	if got := c.SlackAPIURL(); got != DefaultSlackAPIURL {
 		t.Errorf("SlackAPIURL unset = %q, want Slack's", got)
 	}
+
+	// Trimmed like every other variable.
+	env["JSMBOT_LOG_LEVEL"] = " debug\n"
+	c, err = Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("JSMBOT_LOG_LEVEL=%q: %v", env["JSMBOT_LOG_LEVEL"], err)
+	}
+	if got := c.LogLevel(TerminalLogLevel); got != slog.LevelDebug {
+		t.Errorf("LogLevel with JSMBOT_LOG_LEVEL=%q = %v", env["JSMBOT_LOG_LEVEL"], got)
+	}
 }
 
 // TestDetectReports: report detection is on unless JSMBOT_DETECT_REPORTS

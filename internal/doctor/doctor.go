@@ -22,6 +22,7 @@ import (
 
 	"github.com/jsmbot/jsmbot/internal/config"
 	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
@@ -393,6 +394,10 @@ func checkJira(ctx context.Context, st state) []checkResult {
 		return skipAll(fail(name, st.opts.Describe(err)), "Jira is not configured")
 	}
 	me, err := client.Myself(ctx)
+	if errors.Is(err, jira.ErrNotFound) {
+		// Every Jira has /myself: the base URL is not Jira's REST API.
+		err = repair.Mark(repair.KindWrongBaseURL, err)
+	}
 	if err != nil {
 		return skipAll(fail(name, st.opts.Describe(err), jiraFix(err)), "signing in to Jira failed")
 	}
@@ -424,9 +429,31 @@ func jiraFix(err error) string {
 	case errors.Is(err, jira.ErrUnauthorized):
 		return "fix: create an API token at https://id.atlassian.com/manage-profile/security/api-tokens for JIRA_EMAIL's account and put it in JIRA_API_TOKEN"
 	case errors.Is(err, jira.ErrNotFound):
-		return "fix: JIRA_BASE_URL must be the site root, https://your-site.atlassian.net (no /rest, no /jira)"
+		return "fix: JIRA_BASE_URL must be the site root, https://your-site.atlassian.net (no /rest, no /jira), or https://api.atlassian.com/ex/jira/{cloudId} for a scoped API token"
 	}
 	return "fix: check JIRA_BASE_URL and outbound HTTPS to the site"
+}
+
+// redisAuthFailed reports whether Redis answered but refused to let us in:
+// a wrong or missing password, or an ACL user that may not connect.
+func redisAuthFailed(err error) bool {
+	return redisAuthWord(err) != ""
+}
+
+// redisAuthWord is Redis's error code for a refused sign-in (WRONGPASS,
+// NOAUTH), "" for any other error. Only the code is shown: it never holds
+// the password.
+func redisAuthWord(err error) string {
+	msg := err.Error()
+	for _, code := range []string{"WRONGPASS", "NOAUTH", "NOPERM"} {
+		if strings.Contains(msg, code) {
+			return code
+		}
+	}
+	if strings.Contains(msg, "AUTH") && (strings.Contains(msg, "invalid password") || strings.Contains(msg, "without any password configured")) {
+		return "AUTH refused"
+	}
+	return ""
 }
 
 // checkRedis pings REDIS_URL, when it is set, through the store jsmbot run
@@ -446,6 +473,10 @@ func checkRedis(ctx context.Context, st state) checkResult {
 	rs := store.NewRedis(redis.NewClient(&opt))
 	defer rs.Close()
 	if err := rs.Ping(ctx); err != nil {
+		if redisAuthFailed(err) {
+			return fail(name, fmt.Sprintf("%s refused the credentials of REDIS_URL (%s)", opt.Addr, redisAuthWord(err)),
+				"fix: Redis is up; the password (redis://:PASSWORD@host:6379/0) or the ACL user and password (redis://USER:PASSWORD@…) in REDIS_URL are wrong or missing for this server")
+		}
 		why := rootCause(err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			why = "no answer in time"

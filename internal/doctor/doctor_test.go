@@ -287,6 +287,25 @@ func TestDoctor(t *testing.T) {
 			wantLines: []string{"does not answer PING", "fix: start Redis"},
 		},
 		{
+			name: "Redis with the wrong password",
+			setup: func(t *testing.T, w *doctorWorld) {
+				w.redis.RequireAuth("the-right-one")
+				w.env["REDIS_URL"] = "redis://:" + doctorRedisPass + "@" + w.redis.Addr() + "/0"
+			},
+			wantCode:  1,
+			wantMarks: withMarks(map[int]string{7: "✗ Redis"}),
+			wantLines: []string{"refused the credentials of REDIS_URL (WRONGPASS)", "the password (redis://:PASSWORD@host:6379/0) or the ACL user", "are wrong or missing"},
+		},
+		{
+			name: "Redis needs a password",
+			setup: func(t *testing.T, w *doctorWorld) {
+				w.redis.RequireAuth(doctorRedisPass)
+			},
+			wantCode:  1,
+			wantMarks: withMarks(map[int]string{7: "✗ Redis"}),
+			wantLines: []string{"refused the credentials of REDIS_URL (NOAUTH)"},
+		},
+		{
 			name: "Redis with a password",
 			setup: func(t *testing.T, w *doctorWorld) {
 				w.redis.RequireAuth(doctorRedisPass)

@@ -28,6 +28,8 @@ type Metrics struct {
 	envelopes    *prometheus.CounterVec
 	ackSeconds   *prometheus.HistogramVec
 	ackFailures  *prometheus.CounterVec
+	refused      *prometheus.CounterVec
+	queueDepth   *prometheus.GaugeVec
 	jiraCalls    *prometheus.CounterVec
 	jiraSeconds  *prometheus.HistogramVec
 	jiraRetries  *prometheus.CounterVec
@@ -57,6 +59,14 @@ func NewMetrics(now func() time.Time) *Metrics {
 			Name: "jsmbot_slack_ack_failures_total",
 			Help: "Acks that could not be sent (no connection within the ack timeout), by envelope type.",
 		}, []string{"type"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jsmbot_slack_envelopes_refused_total",
+			Help: `Envelopes acknowledged without their work being queued because the lane's queue was full (the user was told "busy" where possible), by envelope type ("follow_up": a submitted form's work) and lane.`,
+		}, []string{"type", "lane"}),
+		queueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jsmbot_queue_depth",
+			Help: `Jobs waiting for a worker, by lane ("slow": the ordinary workers, "fast": modals and form submissions).`,
+		}, []string{"lane"}),
 		jiraCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jsmbot_jira_calls_total",
 			Help: "Finished Jira REST calls by method, endpoint (path template) and final status code (0: no answer).",
@@ -83,13 +93,16 @@ func NewMetrics(now func() time.Time) *Metrics {
 			Help: "1 while the Socket Mode connection is up, 0 while it is down or reconnecting.",
 		}),
 	}
+	// Both lanes' depths exist from the start, at 0.
+	m.queueDepth.WithLabelValues("slow")
+	m.queueDepth.WithLabelValues("fast")
 	m.lastActivity.Store(now().UnixNano())
 	since := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "jsmbot_slack_seconds_since_last_activity",
 		Help: "Seconds since Slack was last heard from on the socket: an envelope, a hello or a WebSocket ping.",
 	}, m.sinceActivity)
 	m.reg.MustRegister(
-		m.envelopes, m.ackSeconds, m.ackFailures, m.jiraCalls, m.jiraSeconds, m.jiraRetries,
+		m.envelopes, m.ackSeconds, m.ackFailures, m.refused, m.queueDepth, m.jiraCalls, m.jiraSeconds, m.jiraRetries,
 		m.jiraLimited, m.transitions, m.connected, since,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -118,6 +131,8 @@ func (m *Metrics) BotObserver() bot.Observer {
 				m.ackFailures.WithLabelValues(kind).Inc()
 			}
 		},
+		Refused: func(kind, lane string) { m.refused.WithLabelValues(kind, lane).Inc() },
+		Queued:  func(lane string, delta int) { m.queueDepth.WithLabelValues(lane).Add(float64(delta)) },
 		Connection: func(up bool) {
 			m.up.Store(up)
 			if up {

@@ -108,8 +108,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
-// Healthcheck is the probe of jsmbot healthcheck: GET /healthz on this
-// host at the port of addr (JSMBOT_HTTP_ADDR). It returns the URL it
+// Healthcheck is the probe of jsmbot healthcheck: GET /healthz at addr
+// (JSMBOT_HTTP_ADDR), on its host when it names one and on this host's
+// loopback when it listens on all addresses (":8080", "0.0.0.0:8080",
+// "[::]:8080"). It returns the URL it
 // probed when the answer is 200, and an error saying what failed
 // otherwise. It exists for Docker's HEALTHCHECK, since the image has no
 // shell or curl.
@@ -117,13 +119,19 @@ func Healthcheck(ctx context.Context, addr string) (string, error) {
 	if addr == "" {
 		return "", errors.New("healthcheck: JSMBOT_HTTP_ADDR is not set, so jsmbot run serves no /healthz")
 	}
-	_, port, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil || port == "" || port == "0" {
 		return "", errors.New("healthcheck: JSMBOT_HTTP_ADDR must be host:port or :port with a fixed port")
 	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	u := "http://" + net.JoinHostPort("127.0.0.1", port) + "/healthz"
+	u := "http://" + net.JoinHostPort(host, port) + "/healthz"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return "", fmt.Errorf("healthcheck: %w", err)

@@ -119,6 +119,44 @@ func TestSecondsSinceActivity(t *testing.T) {
 	}
 }
 
+// TestQueueMetrics: the depth gauge is the running sum of the bot's
+// deltas per lane, whatever their order, and refusals count by type and
+// lane.
+func TestQueueMetrics(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics(fakeclock.New().Now)
+	bo := m.BotObserver()
+	for _, d := range []int{1, 1, -1, 1, 1, -1} {
+		bo.Queued("slow", d)
+	}
+	bo.Queued("fast", -1) // a worker's take reported before its enqueue
+	bo.Queued("fast", 1)
+	bo.Refused("slash_commands", "slow")
+	bo.Refused("slash_commands", "slow")
+	bo.Refused("interactive", "fast")
+	srv := httptest.NewServer(Handler(m, store.NewMemory()))
+	defer srv.Close()
+	_, body := httpGet(t, srv.URL+"/metrics")
+	for _, want := range []string{
+		`jsmbot_queue_depth{lane="slow"} 2`,
+		`jsmbot_queue_depth{lane="fast"} 0`,
+		`jsmbot_slack_envelopes_refused_total{lane="slow",type="slash_commands"} 2`,
+		`jsmbot_slack_envelopes_refused_total{lane="fast",type="interactive"} 1`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	fresh := httptest.NewServer(Handler(NewMetrics(fakeclock.New().Now), store.NewMemory()))
+	defer fresh.Close()
+	_, body = httpGet(t, fresh.URL+"/metrics")
+	for _, want := range []string{`jsmbot_queue_depth{lane="slow"} 0`, `jsmbot_queue_depth{lane="fast"} 0`} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("a fresh /metrics lacks %s", want)
+		}
+	}
+}
+
 // TestHealthcheck probes a listener that answers 200, one that answers
 // 503, and nothing.
 func TestHealthcheck(t *testing.T) {
@@ -152,6 +190,8 @@ func TestHealthcheck(t *testing.T) {
 		wantErr string // "" means healthy
 	}{
 		{name: "healthy", addr: ":" + healthy, wantURL: "http://127.0.0.1:" + healthy + "/healthz"},
+		{name: "the configured host", addr: "localhost:" + healthy, wantURL: "http://localhost:" + healthy + "/healthz"},
+		{name: "a host it does not listen on", addr: "127.0.0.2:" + healthy, wantErr: "http://127.0.0.2:" + healthy + "/healthz"},
 		{name: "host part ignored", addr: "0.0.0.0:" + healthy, wantURL: "http://127.0.0.1:" + healthy + "/healthz"},
 		{name: "unhealthy", addr: ":" + serve(503), wantErr: "503"},
 		{name: "nothing listening", addr: ":" + closed(), wantErr: "refused"},
@@ -191,6 +231,7 @@ func TestREADMEDocumentsMetrics(t *testing.T) {
 	bo.Envelope("interactive")
 	bo.Acked("interactive", time.Millisecond, errors.New("no connection"))
 	bo.Transition("", "pending")
+	bo.Refused("slash_commands", "slow")
 	jo.Call(jira.Call{Method: "GET", Endpoint: "/rest/api/3/myself", Status: 429})
 	jo.Retry(jira.Retry{Method: "GET", Endpoint: "/rest/api/3/myself", Status: 429})
 	families, err := m.reg.Gather()
