@@ -173,8 +173,9 @@ func (e *Engine) Audit(ctx context.Context, opts AuditOptions) (*AuditReport, er
 // index (scanned first when stale), the scheme's grants, the roles and the
 // scheme names are read now, so the plan's digest is current. The result
 // has Plan nil when the scheme is healthy. Errors wrap [ErrNoServiceProject]
-// when no service project uses the scheme, and Jira's error
-// ([jira.ErrNotFound] for an unknown scheme).
+// when the index has no company-managed service project on the scheme (an
+// unknown scheme id included), and Jira's error otherwise (a
+// [*PermissionError] when the account may not read the scheme).
 func (e *Engine) PlanScheme(ctx context.Context, schemeID int64) (*AuditScheme, error) {
 	idx, err := e.SiteIndex(ctx)
 	if err != nil {
