@@ -2,7 +2,9 @@ package approval_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,11 +81,17 @@ func TestDecide(t *testing.T) {
 		{"not verified", &repair.Result{}, nil, approval.Outcome{State: store.StateApplied, Action: approval.Applied, Result: "applied; not verified: problems remain"}},
 		{"failed midway", &repair.Result{Changes: []repair.Change{done, {Step: repair.StepAddGrant}}}, errBoom, approval.Outcome{State: store.StateFailed, Action: approval.Failed, Result: "failed after 1 change(s) (ref r1)", Err: errBoom}},
 		{"failed, no result", nil, errBoom, approval.Outcome{State: store.StateFailed, Action: approval.Failed, Result: "failed after 0 change(s) (ref r1)", Err: errBoom}},
+		// Issue 9: a write whose answer was lost is not "failed after 0".
+		{"unknown outcome", &repair.Result{Changes: []repair.Change{done, {Step: repair.StepAddGrant, Outcome: repair.Unknown}}}, errUnknown,
+			approval.Outcome{State: store.StateFailed, Action: approval.Unknown, Result: "outcome unknown: 1 change(s) made, 1 may have been applied (ref r1)", Err: errUnknown}},
+		{"unknown, no result", nil, errUnknown,
+			approval.Outcome{State: store.StateFailed, Action: approval.Unknown, Result: "outcome unknown: 0 change(s) made, 1 may have been applied (ref r1)", Err: errUnknown}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := approval.Decide(tt.res, tt.err, "r1")
+			got.Record = nil // pinned below
 			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
 				t.Errorf("Decide (-want +got):\n%s", diff)
 			}
@@ -93,12 +101,22 @@ func TestDecide(t *testing.T) {
 	if got := approval.Decide(nil, stale, ""); got.Stale != stale || got.Action != approval.Stale || got.State != store.StateFailed {
 		t.Errorf("Decide(stale) = %+v, want a failed, stale outcome", got)
 	}
-	if got := approval.Decide(&repair.Result{}, nil, "").Transition(store.PlanRecord{ID: "p"}); got != (approval.Transition{PlanID: "p", From: store.StateApplying, To: store.StateApplied, Result: "applied; not verified: problems remain"}) {
-		t.Errorf("Outcome.Transition = %+v", got)
+	res := &repair.Result{PlanID: "p", Changes: []repair.Change{done}}
+	rec, err := json.Marshal(res.Record())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := approval.Decide(res, nil, "").Transition(store.PlanRecord{ID: "p"})
+	if diff := cmp.Diff(approval.Transition{PlanID: "p", From: store.StateApplying, To: store.StateApplied, Result: "applied; not verified: problems remain",
+		Record: rec}, got); diff != "" {
+		t.Errorf("Outcome.Transition (-want +got):\n%s", diff)
 	}
 }
 
-var errBoom = errors.New("jira: 503")
+var (
+	errBoom    = errors.New("jira: 503")
+	errUnknown = fmt.Errorf("add grant: %w: %w", repair.ErrUnknownOutcome, errBoom)
+)
 
 // TestTransitions: the group's transitions, and what their Mutate records
 // on a plan; superseded is a field, not words.
@@ -127,8 +145,8 @@ func TestTransitions(t *testing.T) {
 			t.Errorf("Expiry transition %+v records fields", tr)
 		}
 	}
-	if got := approval.Approval(won, "U1"); got != (approval.Transition{PlanID: "b", From: store.StatePending, To: store.StateApplying, ApproverID: "U1"}) {
-		t.Errorf("Approval = %+v", got)
+	if diff := cmp.Diff(approval.Transition{PlanID: "b", From: store.StatePending, To: store.StateApplying, ApproverID: "U1"}, approval.Approval(won, "U1")); diff != "" {
+		t.Errorf("Approval (-want +got):\n%s", diff)
 	}
 	if data.ClaimKey() != "approve:a" || approval.ClaimTTL(time.Minute) != 2*time.Minute {
 		t.Errorf("claim key %q, ttl %v", data.ClaimKey(), approval.ClaimTTL(time.Minute))

@@ -60,7 +60,7 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		return err
 	}
 
-	res, applyErr := b.engine.Apply(ctx, data.Plan)
+	res, applyErr := b.engine.Apply(ctx, data.Plan, repair.WithPlanID(rec.ID))
 	var failure, ref string
 	if applyErr != nil && !errors.Is(applyErr, repair.ErrStale) {
 		failure, ref = userText(applyErr)
@@ -163,22 +163,39 @@ func finished(v planView, approver string, res *repair.Result, o approval.Outcom
 	}
 	r := approval.Audit(rec, approver, o.Action, o.Result, now)
 	if res != nil {
-		for _, ch := range res.Applied() {
-			if ch.Step == repair.StepRemoveGrant {
-				r.Removed = append(r.Removed, changeWords(v.Data.Roles, ch))
-			} else {
-				r.Created = append(r.Created, changeWords(v.Data.Roles, ch))
-			}
-			if ch.Step == repair.StepCreateScheme {
-				r.Created = append(r.Created, copyDetails(v.Data.Plan, v.Data.Roles)...)
-			}
-		}
+		r.Created, r.Removed = auditChanges(v.Data, res)
 	}
 	rs := step{record: true}
 	return append([]effect{
 		transition{step: step{what: "record the outcome", record: true}, t: o.Transition(rec)},
 		update{step: step{what: "show the outcome", record: true}, channel: rec.ChannelID, ts: rec.MessageTS, msg: msg},
 	}, audited(rec, r, rs)...)
+}
+
+// auditChanges lists what an apply left in Jira, for its audit record: the
+// grants and schemes it created, and those it removed (a deleted copy is
+// removed). A change whose outcome is unknown is listed as one that "may
+// have been applied".
+func auditChanges(data approval.PlanData, res *repair.Result) (created, removed []string) {
+	for _, ch := range res.Changes {
+		words := changeWords(data.Roles, ch)
+		switch {
+		case ch.Outcome == repair.Unknown:
+			words = "may have been applied: " + words
+		case !ch.Done:
+			continue
+		}
+		switch ch.Step {
+		case repair.StepRemoveGrant, repair.StepDeleteScheme:
+			removed = append(removed, words)
+		default:
+			created = append(created, words)
+		}
+		if ch.Step == repair.StepCreateScheme && ch.Done {
+			created = append(created, copyDetails(data.Plan, data.Roles)...)
+		}
+	}
+	return created, removed
 }
 
 // dismiss handles a click on Dismiss: the requester or an approver retires

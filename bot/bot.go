@@ -60,6 +60,10 @@ type Config struct {
 	// Now is the clock for plan expiry (time.Now). Give the store the same
 	// clock.
 	Now func() time.Time
+	// Sleep waits d, or until ctx ends (an error then), on Now's clock: the
+	// backoff between retries of a step that records an outcome waits on
+	// it. Default: a real timer. Tests give one that advances their clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// DetectReports makes the bot watch channel messages for Atlassian's
 	// "customers could not be added" error and offer, once per message, to
 	// diagnose. Off in the zero Config; jsmbot run turns it on unless
@@ -191,7 +195,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		policy: policyOf(cfg), directory: slackDirectory{deps.Slack},
 		notices: make(chan notice, noticeQueue),
 	}
-	b.exec = executor{slack: b.slack, store: b.store, tell: b.tell}
+	b.exec = executor{slack: b.slack, store: b.store, tell: b.tell, now: cfg.Now, sleep: cfg.Sleep}
 	return b, nil
 }
 
