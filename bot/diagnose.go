@@ -17,6 +17,11 @@ func (b *Bot) diagnoseCommand(ctx context.Context, req request, cmd parsedComman
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
+	// Who broke it, from Jira's audit log; without it the diagnosis still
+	// stands, so a failure is only logged.
+	if d.Causes, err = b.engine.Causes(ctx, d); err != nil && req.log != nil {
+		req.log.Warn("could not read the audit log for the cause", "project", cmd.key, "err", err)
+	}
 	return b.offer(ctx, req, "", "", d, nil, false)
 }
 

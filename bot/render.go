@@ -182,6 +182,12 @@ func renderReport(v reportView) message {
 			line += "\n_Why it matters:_ " + escape(f.Why)
 		}
 		blocks = append(blocks, section(line))
+		// Who and when, from the audit log, while the message has room:
+		// critical findings come first, and few of them have a cause.
+		const maxCauseLines = 10
+		if c, ok := d.Causes.Of(i); ok && i < maxCauseLines {
+			blocks = append(blocks, contextLine(":bust_in_silhouette: "+escape(c.Sentence(nil))))
+		}
 	}
 
 	if len(v.Offers) > 0 {

@@ -33,6 +33,7 @@ func TestRequestsMatchSpec(t *testing.T) {
 		func() error { _, err := c.Myself(ctx); return err },
 		func() error { _, err := c.MyPermissions(ctx, "HELP", "ADMINISTER"); return err },
 		func() error { _, err := c.SearchUsers(ctx, "alice"); return err },
+		func() error { _, err := c.User(ctx, jirasim.OwnerAccountID); return err },
 		func() error {
 			help, _ := sim.Project("HELP")
 			_, err := c.CheckPermissions(ctx, jirasim.CustomerAliceID, []int64{help.ID}, []string{"BROWSE_PROJECTS", "CREATE_ISSUES"})

@@ -17,6 +17,21 @@ func (c *Client) Myself(ctx context.Context) (*User, error) {
 	return &u, nil
 }
 
+// User returns the account accountID names (GET /rest/api/3/user). It
+// needs Browse users and groups ([ErrForbidden] otherwise); an account Jira
+// does not know, or hides from the caller, is [ErrNotFound].
+func (c *Client) User(ctx context.Context, accountID string) (*User, error) {
+	if accountID == "" {
+		return nil, errors.New("jira: no account id")
+	}
+	var u User
+	q := url.Values{"accountId": {accountID}}
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/rest/api/3/user", query: q}, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
 // MyPermissions reports which of the given permission keys the caller
 // holds: globally, or in projectKey when it is not empty.
 func (c *Client) MyPermissions(ctx context.Context, projectKey string, keys ...string) (map[string]bool, error) {

@@ -21,6 +21,11 @@
 // [Engine.VerifyCustomer] (verify.go) asks Jira about one real customer of
 // the desk. A new step of a repair or an undo is a constant beside the
 // others and a case in its Words.
+//
+// Who broke a project, and when, comes from Jira's audit log:
+// [Engine.Causes] (cause.go) explains each critical finding by the record
+// that removed the grant or moved the project, and says nothing rather
+// than guess.
 package repair
 
 import (
@@ -90,6 +95,9 @@ type Diagnosis struct {
 	// Unscanned counts the projects whose scheme could not be read while
 	// looking for projects that share this one's scheme.
 	Unscanned int
+	// Causes are who and when behind the critical findings; empty until a
+	// front end fills it from [Engine.Causes] (cause.go).
+	Causes AuditCauses
 
 	// scheme is the scheme as Jira sent it, holders complete, for copying.
 	scheme *jira.PermissionScheme

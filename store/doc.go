@@ -1,6 +1,8 @@
-// Package store keeps jsmbot's state: repair plans waiting for approval,
-// offers to diagnose a reported problem, de-duplication markers for Slack
-// envelopes, and the audit trail of every decision.
+// Package store keeps jsmbot's state: repair plans waiting for approval
+// and the leases of those being applied, offers to diagnose a reported
+// problem, de-duplication markers for Slack envelopes, the audit trail of
+// every decision, replica-wide leases (one reconciler, one watcher) and
+// small blobs (the site index, the watch cursor, the last audit).
 //
 // [Store] is the contract. Two implementations ship: [Memory], for a single
 // replica, the CLI, the demo and tests, and [Redis], shared by several
@@ -31,6 +33,37 @@
 // plan's ID in SupersededBy, so "not chosen" and "dismissed by a person"
 // are told apart by a field, not by words in Result.
 //
+// # Applying, leases and the reconciler
+//
+// Approval's pending → applying transition records the replica doing the
+// work in Owner and a first lease in LeaseUntil (through mutate). While it
+// works the owner calls [Store.RenewLease], which extends the lease and,
+// in the same atomic write, stores in Record what has landed so far, so a
+// crash loses nothing that Jira holds. A renewal changes neither State nor
+// Version and never makes the owner's final Transition lose. The
+// reconciler finds the plans whose owner died with
+//
+//	st.Plans(ctx, store.PlanFilter{State: store.StateApplying, LeaseBefore: now})
+//
+// and settles each by a Transition to applied or failed, reading Record.
+// Undo (applied → undone) reads Record too. [Store.Plans] also lists
+// pending plans and a project's plans for the CLI and App Home.
+//
+// Replica-wide roles use a named lease: [Store.AcquireLease] returns true
+// to exactly one replica at a time, which renews it by calling again
+// within the ttl and gives it up with [Store.ReleaseLease]. [Store.PutBlob]
+// and [Store.Blob] keep small opaque values for a ttl.
+//
+// # Where new things go
+//
+// A new record type or operation is added to the [Store] interface with
+// its full contract in its doc comment, its shared rules (validation,
+// ordering, deadlines) as functions in store.go used by both
+// implementations, then [Memory] and [Redis] (a Redis write that decides
+// something is one Lua script, indexes included), and a storetest subtest
+// for every rule, which then runs against Memory, miniredis and a real
+// Redis.
+//
 // # Offers
 //
 // An [OfferRecord] is not a plan: the detector's reply to a message about
@@ -53,10 +86,13 @@
 // # Retention
 //
 // Nothing is kept forever. A plan (or an offer) is forgotten
-// [DefaultRetention] after the later of its ExpiresAt and its last write,
-// an audit list the same time after its last append, and a
-// [Store.MarkOnce] marker when its TTL passes.
-// In Redis these are key TTLs; [Memory] drops entries lazily and sweeps.
+// [DefaultRetention] after the later of its ExpiresAt and its last write
+// (a lease renewal is a write), an audit list the same time after its last
+// append, a record in [Store.AuditLog] the same time after its Time, a
+// [Store.MarkOnce] marker or a blob when its TTL passes, a named lease
+// when it ends. In Redis these are key TTLs, and the indexes behind Plans
+// and AuditLog are pruned as plans and records go (see [Redis]); [Memory]
+// drops entries lazily and sweeps.
 //
 // # Errors
 //
@@ -69,13 +105,16 @@
 // # Concurrency safety
 //
 // Every method of both implementations is safe for concurrent use, and the
-// Redis implementation stays correct across processes: saves and markers use
-// SET NX, transitions a Lua compare-and-set over the stored record.
+// Redis implementation stays correct across processes: markers use SET NX,
+// plan saves, transitions and lease renewals one Lua script each that
+// compare-and-sets the stored record and updates its indexes, and named
+// leases a Lua compare-and-set over holder and end.
 //
 // # Time
 //
 // Both implementations take an injectable clock ([WithClock],
-// [WithRedisClock]) used for CreatedAt, UpdatedAt, expiry and TTL lengths.
+// [WithRedisClock]) used for CreatedAt, UpdatedAt, expiry, lease ends and
+// TTL lengths.
 // Times come back in UTC without a monotonic reading, so records compare
 // equal after a round trip through either implementation.
 package store

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -32,7 +35,26 @@ type Memory struct {
 	offers    map[string]memOffer
 	audits    map[string]memAudit
 	marks     map[string]time.Time // key → deadline
+	log       []memLogEntry        // every audit record, in append order
+	logSeq    int64
+	leases    map[string]memLease
+	blobs     map[string]memBlob
 	lastSweep time.Time
+}
+
+type memLogEntry struct {
+	rec AuditRecord
+	seq int64 // append order
+}
+
+type memLease struct {
+	owner   string
+	untilMS int64 // Unix milliseconds: held while now's are below
+}
+
+type memBlob struct {
+	data     []byte
+	deadline time.Time
 }
 
 type memPlan struct {
@@ -68,6 +90,8 @@ func NewMemory(opts ...MemoryOption) *Memory {
 		offers:    make(map[string]memOffer),
 		audits:    make(map[string]memAudit),
 		marks:     make(map[string]time.Time),
+		leases:    make(map[string]memLease),
+		blobs:     make(map[string]memBlob),
 	}
 	for _, o := range opts {
 		o(s)
@@ -115,6 +139,17 @@ func (s *Memory) sweep(now time.Time) {
 	for k, d := range s.marks {
 		if !now.Before(d) {
 			delete(s.marks, k)
+		}
+	}
+	s.log = slices.DeleteFunc(s.log, func(e memLogEntry) bool { return !auditKept(e.rec.Time, now, s.retention) })
+	for k, l := range s.leases {
+		if now.UnixMilli() >= l.untilMS {
+			delete(s.leases, k)
+		}
+	}
+	for k, b := range s.blobs {
+		if !now.Before(b.deadline) {
+			delete(s.blobs, k)
 		}
 	}
 }
@@ -263,6 +298,8 @@ func (s *Memory) AppendAudit(ctx context.Context, r AuditRecord) error {
 		a.deadline = d
 	}
 	s.audits[r.PlanID] = a
+	s.logSeq++
+	s.log = append(s.log, memLogEntry{rec: cloneAudit(r), seq: s.logSeq})
 	return nil
 }
 
@@ -282,6 +319,147 @@ func (s *Memory) Audit(ctx context.Context, planID string) ([]AuditRecord, error
 	return out, nil
 }
 
+// RenewLease implements [Store.RenewLease].
+func (s *Memory) RenewLease(ctx context.Context, id, owner string, until time.Time, rec json.RawMessage) (PlanRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return PlanRecord{}, err
+	}
+	if err := checkRenew(owner, rec); err != nil {
+		return PlanRecord{}, err
+	}
+	now, err := s.begin(ctx)
+	if err != nil {
+		return PlanRecord{}, err
+	}
+	defer s.mu.Unlock()
+	cur, ok := s.plan(id, now)
+	if !ok {
+		return PlanRecord{}, fmt.Errorf("store: renew lease of plan %s: %w", id, ErrNotFound)
+	}
+	next, err := renewedPlan(cur, owner, until, rec, now)
+	if err != nil {
+		return PlanRecord{}, err
+	}
+	s.plans[id] = memPlan{rec: next, deadline: planDeadline(next, now, s.retention)}
+	return clonePlan(next), nil
+}
+
+// Plans implements [Store.Plans].
+func (s *Memory) Plans(ctx context.Context, f PlanFilter) ([]PlanRecord, error) {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := []PlanRecord{}
+	for id := range s.plans {
+		rec, ok := s.plan(id, now)
+		if !ok {
+			continue
+		}
+		if rec = view(rec, now); matchPlan(rec, f) {
+			out = append(out, clonePlan(rec))
+		}
+	}
+	slices.SortFunc(out, comparePlans)
+	if n := limitOf(f.Limit); len(out) > n {
+		out = out[:n:n]
+	}
+	return out, nil
+}
+
+// AuditLog implements [Store.AuditLog].
+func (s *Memory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var hits []memLogEntry
+	for _, e := range s.log {
+		if auditKept(e.rec.Time, now, s.retention) && (f.ProjectKey == "" || e.rec.ProjectKey == f.ProjectKey) {
+			hits = append(hits, e)
+		}
+	}
+	slices.SortFunc(hits, func(a, b memLogEntry) int {
+		if c := cmpInt(b.rec.Time.UnixMicro(), a.rec.Time.UnixMicro()); c != 0 {
+			return c
+		}
+		return cmpInt(b.seq, a.seq)
+	})
+	out := make([]AuditRecord, 0, min(len(hits), limitOf(f.Limit)))
+	for _, e := range hits[:min(len(hits), limitOf(f.Limit))] {
+		out = append(out, cloneAudit(e.rec))
+	}
+	return out, nil
+}
+
+// AcquireLease implements [Store.AcquireLease].
+func (s *Memory) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	ttl, err := checkLease(name, owner, ttl)
+	if err != nil {
+		return false, err
+	}
+	now, err := s.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	nowMS := now.UnixMilli()
+	if l, ok := s.leases[name]; ok && l.owner != owner && nowMS < l.untilMS {
+		return false, nil
+	}
+	s.leases[name] = memLease{owner: owner, untilMS: nowMS + ttl.Milliseconds()}
+	return true, nil
+}
+
+// ReleaseLease implements [Store.ReleaseLease].
+func (s *Memory) ReleaseLease(ctx context.Context, name, owner string) error {
+	if _, err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if l, ok := s.leases[name]; ok && l.owner == owner {
+		delete(s.leases, name)
+	}
+	return nil
+}
+
+// PutBlob implements [Store.PutBlob].
+func (s *Memory) PutBlob(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ttl, err := blobTTL(key, ttl, s.retention)
+	if err != nil {
+		return err
+	}
+	now, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.blobs[key] = memBlob{data: bytes.Clone(data), deadline: now.Add(ttl)}
+	return nil
+}
+
+// Blob implements [Store.Blob].
+func (s *Memory) Blob(ctx context.Context, key string) ([]byte, error) {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	b, ok := s.blobs[key]
+	if !ok || !now.Before(b.deadline) {
+		return nil, fmt.Errorf("store: blob %s: %w", key, ErrNotFound)
+	}
+	return append([]byte{}, b.data...), nil
+}
+
 // Ping implements [Store.Ping]: it returns nil until Close.
 func (s *Memory) Ping(ctx context.Context) error {
 	if _, err := s.begin(ctx); err != nil {
@@ -298,5 +476,6 @@ func (s *Memory) Close() error {
 	defer s.mu.Unlock()
 	s.closed = true
 	s.plans, s.offers, s.audits, s.marks = nil, nil, nil, nil
+	s.log, s.leases, s.blobs = nil, nil, nil
 	return nil
 }

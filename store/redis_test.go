@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,6 +149,12 @@ func TestRedisKeys(t *testing.T) {
 		store.DefaultPrefix + "plan:" + id:  time.Hour + store.DefaultRetention,
 		store.DefaultPrefix + "audit:" + id: store.DefaultRetention,
 		store.DefaultPrefix + "once:env-1":  10 * time.Minute,
+		// The indexes live as long as their longest-lived entry.
+		store.DefaultPrefix + "idx:state:pending": time.Hour + store.DefaultRetention,
+		store.DefaultPrefix + "idx:all":           time.Hour + store.DefaultRetention,
+		store.DefaultPrefix + "idx:deadline":      time.Hour + store.DefaultRetention,
+		store.DefaultPrefix + "log":               store.DefaultRetention,
+		store.DefaultPrefix + "log:seq":           store.DefaultRetention,
 	}
 	gotTTL := map[string]time.Duration{}
 	for _, k := range mr.Keys() {
@@ -298,6 +305,18 @@ func TestRedisDead(t *testing.T) {
 	check("AppendAudit", s.AppendAudit(ctx, store.AuditRecord{PlanID: id, Action: "applied"}))
 	_, err = s.Audit(ctx, id)
 	check("Audit", err)
+	_, err = s.RenewLease(ctx, id, "replica-1", clock.Now(), nil)
+	check("RenewLease", err)
+	_, err = s.Plans(ctx, store.PlanFilter{})
+	check("Plans", err)
+	_, err = s.AuditLog(ctx, store.AuditFilter{})
+	check("AuditLog", err)
+	_, err = s.AcquireLease(ctx, "watch", "replica-1", time.Minute)
+	check("AcquireLease", err)
+	check("ReleaseLease", s.ReleaseLease(ctx, "watch", "replica-1"))
+	check("PutBlob", s.PutBlob(ctx, "index", []byte("x"), time.Minute))
+	_, err = s.Blob(ctx, "index")
+	check("Blob", err)
 	// Close of a client whose server is gone is fine either way; it must
 	// not panic.
 	_ = s.Close()
@@ -352,6 +371,25 @@ func TestRedisUnavailable(t *testing.T) {
 			return s.AppendAudit(ctx, store.AuditRecord{PlanID: "p1", Action: "applied"})
 		}},
 		{"Audit", func(ctx context.Context, s *store.Redis) error { _, err := s.Audit(ctx, "p1"); return err }},
+		{"RenewLease", func(ctx context.Context, s *store.Redis) error {
+			_, err := s.RenewLease(ctx, "p1", "replica-1", time.Now(), nil)
+			return err
+		}},
+		{"Plans", func(ctx context.Context, s *store.Redis) error {
+			_, err := s.Plans(ctx, store.PlanFilter{})
+			return err
+		}},
+		{"AuditLog", func(ctx context.Context, s *store.Redis) error {
+			_, err := s.AuditLog(ctx, store.AuditFilter{})
+			return err
+		}},
+		{"AcquireLease", func(ctx context.Context, s *store.Redis) error {
+			_, err := s.AcquireLease(ctx, "watch", "replica-1", time.Minute)
+			return err
+		}},
+		{"ReleaseLease", func(ctx context.Context, s *store.Redis) error { return s.ReleaseLease(ctx, "watch", "replica-1") }},
+		{"PutBlob", func(ctx context.Context, s *store.Redis) error { return s.PutBlob(ctx, "index", []byte("x"), 0) }},
+		{"Blob", func(ctx context.Context, s *store.Redis) error { _, err := s.Blob(ctx, "index"); return err }},
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
@@ -389,5 +427,135 @@ func TestRedisUnavailable(t *testing.T) {
 				t.Errorf("closed store: err = %v, want an error that is not ErrUnavailable", err)
 			}
 		})
+	}
+}
+
+// TestRedisIndexesBounded: the plan indexes hold only live plans. A write
+// drops the plans whose retention ended; Plans skips and drops entries
+// whose plan key is gone (expired on the server's clock, or deleted).
+func TestRedisIndexesBounded(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, mr, clock := newMiniredis(t)
+	advance := func(d time.Duration) { clock.Advance(d); mr.FastForward(d) }
+	save := func(expiresIn time.Duration) string {
+		t.Helper()
+		id := mustNewID(t)
+		if err := s.SavePlan(ctx, store.PlanRecord{ID: id, ProjectKey: "HELP", ExpiresAt: clock.Now().Add(expiresIn)}); err != nil {
+			t.Fatalf("SavePlan: %v", err)
+		}
+		return id
+	}
+	members := func(key string) []string {
+		t.Helper()
+		if !mr.Exists(store.DefaultPrefix + key) {
+			return nil
+		}
+		m, err := mr.ZMembers(store.DefaultPrefix + key)
+		if err != nil {
+			t.Fatalf("ZMembers(%s): %v", key, err)
+		}
+		return m
+	}
+	sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+
+	// keeper lives long, and with it every index key: only pruning can
+	// drop the others' entries.
+	keeper := save(30 * 24 * time.Hour)
+	if _, err := s.Transition(ctx, keeper, store.StatePending, store.StateApplying, nil); err != nil {
+		t.Fatalf("Transition: %v", err)
+	}
+	old1, old2 := save(time.Minute), save(time.Minute)
+	if _, err := s.Transition(ctx, old2, store.StatePending, store.StateApplying, nil); err != nil {
+		t.Fatalf("Transition: %v", err)
+	}
+	if _, err := s.Transition(ctx, old2, store.StateApplying, store.StateFailed, nil); err != nil {
+		t.Fatalf("Transition: %v", err)
+	}
+	if d := cmp.Diff(sorted(keeper, old1, old2), sorted(members("idx:all")...)); d != "" {
+		t.Errorf("idx:all (-want +got):\n%s", d)
+	}
+	if got := members("idx:state:applying"); !slices.Equal(got, []string{keeper}) {
+		t.Errorf("idx:state:applying = %v, want only %s: a plan leaves its old state's index", got, keeper)
+	}
+	if d := cmp.Diff([]string{old2}, members("idx:state:failed")); d != "" {
+		t.Errorf("a transition moves the plan between state indexes (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{old1}, members("idx:state:pending")); d != "" {
+		t.Errorf("idx:state:pending (-want +got):\n%s", d)
+	}
+
+	// Past both plans' retention the keys are gone; the next write prunes
+	// their index entries, without anyone reading them.
+	advance(time.Minute + store.DefaultRetention)
+	fresh := save(time.Minute)
+	for key, want := range map[string][]string{
+		"idx:all": sorted(keeper, fresh), "idx:deadline": sorted(keeper, fresh),
+		"idx:state:pending": {fresh}, "idx:state:applying": {keeper},
+	} {
+		if d := cmp.Diff(want, sorted(members(key)...)); d != "" {
+			t.Errorf("%s after a write past retention (-want +got):\n%s", key, d)
+		}
+	}
+	if got := members("idx:state:failed"); len(got) != 0 {
+		t.Errorf("idx:state:failed after a write past retention = %v, want empty", got)
+	}
+
+	// A plan key gone behind the store's back is skipped and dropped.
+	mr.Del(store.DefaultPrefix + "plan:" + fresh)
+	got, err := s.Plans(ctx, store.PlanFilter{State: store.StatePending})
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Plans with a vanished plan key = %v, %v; want none", got, err)
+	}
+	for key, want := range map[string][]string{"idx:all": {keeper}, "idx:deadline": {keeper}, "idx:state:pending": nil} {
+		if d := cmp.Diff(want, members(key)); d != "" {
+			t.Errorf("%s after Plans met a vanished plan (-want +got):\n%s", key, d)
+		}
+	}
+
+	// The audit log drops records past retention on append.
+	if err := s.AppendAudit(ctx, store.AuditRecord{PlanID: fresh, ProjectKey: "HELP", Action: "denied"}); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	advance(store.DefaultRetention)
+	if err := s.AppendAudit(ctx, store.AuditRecord{PlanID: fresh, ProjectKey: "HELP", Action: "applied"}); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	for _, key := range []string{"log", "log:project:HELP"} {
+		if n := len(members(key)); n != 1 {
+			t.Errorf("%s holds %d entries after an append past the first's retention, want 1", key, n)
+		}
+	}
+}
+
+// TestRedisWireFormatLease pins the encoding of the fields issue 9 added,
+// and that a record without them (as older replicas wrote) still reads.
+func TestRedisWireFormatLease(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, mr, clock := newMiniredis(t)
+	id := mustNewID(t)
+	if err := s.SavePlan(ctx, store.PlanRecord{ID: id, ExpiresAt: clock.Now().Add(time.Hour)}); err != nil {
+		t.Fatalf("SavePlan: %v", err)
+	}
+	raw, _ := mr.Get(store.DefaultPrefix + "plan:" + id)
+	for _, absent := range []string{`"owner"`, `"leaseUntil"`, `"record"`} {
+		if strings.Contains(raw, absent) {
+			t.Errorf("a plan without owner, lease or record is stored as %s, which contains %s", raw, absent)
+		}
+	}
+	lease := time.Date(2026, 3, 14, 14, 5, 30, 500_000_000, time.UTC)
+	if _, err := s.Transition(ctx, id, store.StatePending, store.StateApplying, func(p *store.PlanRecord) {
+		p.Owner = "replica-1"
+		p.LeaseUntil = lease
+		p.Record = []byte(`{"created":["10001"]}`)
+	}); err != nil {
+		t.Fatalf("Transition: %v", err)
+	}
+	raw, _ = mr.Get(store.DefaultPrefix + "plan:" + id)
+	for _, part := range []string{`"owner":"replica-1"`, `"leaseUntil":"2026-03-14T14:05:30.5Z"`, `"record":{"created":["10001"]}`} {
+		if !strings.Contains(raw, part) {
+			t.Errorf("stored record %s\ndoes not contain %s", raw, part)
+		}
 	}
 }

@@ -114,7 +114,48 @@ type PlanRecord struct {
 	// approved: it holds that plan's ID. A plan dismissed by a person has
 	// it empty. Set it through the mutate function of [Store.Transition].
 	SupersededBy string `json:"supersededBy,omitempty"`
+
+	// Owner is the replica applying (or undoing) the plan. Approval sets it
+	// through the mutate function of the pending → applying [Store.Transition];
+	// [Store.RenewLease] accepts only this owner.
+	Owner string `json:"owner,omitempty"`
+	// LeaseUntil is an applying plan's lease: its owner renews it with
+	// [Store.RenewLease] while it works, and the reconciler settles the plan
+	// after this instant ([PlanFilter].LeaseBefore). Zero counts as run out.
+	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
+	// Record is what the apply did (a repair.Record as JSON), for settle and
+	// undo; opaque to the store. It must be valid JSON (or empty); stores keep
+	// it in compact form, like Plan.
+	Record json.RawMessage `json:"record,omitempty"`
 }
+
+// PlanFilter selects plans for [Store.Plans]. Zero fields match every plan;
+// set fields must all match.
+type PlanFilter struct {
+	// State matches the state [Store.Plan] reports, expiry applied: a
+	// pending plan past its ExpiresAt matches StateExpired, not StatePending.
+	State State
+	// ProjectKey matches PlanRecord.ProjectKey exactly.
+	ProjectKey string
+	// LeaseBefore, when not zero, matches plans whose LeaseUntil is before
+	// it or zero: with State StateApplying and the current time, the
+	// applying plans whose lease ran out.
+	LeaseBefore time.Time
+	// Limit is the most plans returned; zero or less means 100.
+	Limit int
+}
+
+// AuditFilter selects audit records for [Store.AuditLog].
+type AuditFilter struct {
+	// ProjectKey, when set, keeps only records whose ProjectKey it is.
+	ProjectKey string
+	// Limit is the most records returned; zero or less means 100.
+	Limit int
+}
+
+// DefaultLimit is the number of plans or audit records [Store.Plans] and
+// [Store.AuditLog] return when the filter's Limit is zero.
+const DefaultLimit = 100
 
 // OfferRecord is an offer to diagnose a reported problem: what a message
 // said about customers who could not be added, behind an unguessable ID
@@ -172,10 +213,13 @@ type AuditRecord struct {
 // Close, every method returns an error.
 //
 // Retention: a plan is kept until Retention (by default [DefaultRetention])
-// after the later of its ExpiresAt and its last save or transition, an
-// offer until Retention after the later of its ExpiresAt and its save; a
-// plan's audit list is kept until Retention after its last append. After that, they
-// are gone: Plan returns [ErrNotFound] and Audit an empty list.
+// after the later of its ExpiresAt and its last write (save, transition or
+// [Store.RenewLease]), an offer until Retention after the later of its
+// ExpiresAt and its save; a plan's audit list is kept until Retention after
+// its last append. After that, they are gone: Plan returns [ErrNotFound],
+// Plans does not list the plan, and Audit returns an empty list. In
+// [Store.AuditLog] each record is kept until Retention after its Time. A
+// blob is kept for its ttl, a named lease until it expires or is released.
 type Store interface {
 	// SavePlan stores a new plan in StatePending with Version 1, setting
 	// CreatedAt and UpdatedAt to the store's clock; the State, Version,
@@ -240,6 +284,63 @@ type Store interface {
 	// appended (oldest first), or an empty, non-nil slice if there are none.
 	Audit(ctx context.Context, planID string) ([]AuditRecord, error)
 
+	// RenewLease extends the lease of a plan in StateApplying owned by
+	// owner to until. It returns an error wrapping ErrConflict if the plan
+	// is not applying (expiry does not apply: only pending plans expire) or
+	// has another owner, ErrNotFound if it does not exist, and a plain
+	// error if owner is empty or rec is not valid JSON. When rec is not nil
+	// it also sets Record to rec (an empty, non-nil rec clears it) in the
+	// same atomic write, so an owner records each write as it lands. It
+	// does not change Version (a lease is not a transition) but sets
+	// UpdatedAt to the store's clock, which also restarts the plan's
+	// retention. It returns the record as stored. A renewal never makes a
+	// concurrent Transition of the plan lose: only a change of state does.
+	RenewLease(ctx context.Context, id, owner string, until time.Time, rec json.RawMessage) (PlanRecord, error)
+
+	// Plans lists the plans matching f, as Plan reports them (expiry
+	// applied), oldest UpdatedAt first (to the microsecond; ties by ID), at
+	// most f.Limit (zero: [DefaultLimit]). It returns an empty, non-nil
+	// slice when none match. It is not a snapshot: a plan written while
+	// Plans runs may be listed in either form or missed. For the reconciler,
+	// PlanFilter{State: StateApplying, LeaseBefore: now} lists the applying
+	// plans whose lease ran out; for the CLI and App Home,
+	// PlanFilter{State: StatePending} and PlanFilter{ProjectKey: "HELP"}.
+	Plans(ctx context.Context, f PlanFilter) ([]PlanRecord, error)
+
+	// AuditLog returns the audit records of every plan, newest Time first
+	// (to the microsecond; equal times latest append first), at most
+	// f.Limit (zero: [DefaultLimit]), only those whose ProjectKey is
+	// f.ProjectKey when that is set. It returns an empty, non-nil slice
+	// when there are none. A record leaves the log Retention after its Time
+	// (it may stay longer in its plan's Audit list). For `jsmbot history [KEY]`.
+	AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
+
+	// AcquireLease takes or renews the named lease (a replica-wide role
+	// such as "reconciler" or "watch") for owner until now+ttl on the
+	// store's clock, to the millisecond. It reports true when owner holds
+	// it after the call: it was free, expired (now >= its end), released,
+	// or already owner's (then renewed to now+ttl). Of concurrent callers
+	// exactly one wins a free lease. It returns a plain error if name or
+	// owner is empty or ttl is not positive; ttl is rounded up to a whole
+	// millisecond.
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+
+	// ReleaseLease gives up the named lease if owner holds it, so that the
+	// next AcquireLease by anyone wins at once; otherwise it does nothing
+	// and returns nil.
+	ReleaseLease(ctx context.Context, name, owner string) error
+
+	// PutBlob keeps a small opaque value (the site index, the watch cursor,
+	// the last audit) under key for ttl (zero: the store's retention,
+	// [DefaultRetention]), replacing any value there. It returns a plain
+	// error if key is empty or ttl is negative; ttl is rounded up to a
+	// whole millisecond. Blob keys are their own namespace.
+	PutBlob(ctx context.Context, key string, data []byte, ttl time.Duration) error
+
+	// Blob returns a copy of the value under key (non-nil, possibly empty),
+	// or ErrNotFound when there is none or its ttl has passed.
+	Blob(ctx context.Context, key string) ([]byte, error)
+
 	// Ping reports whether the store answers; it returns nil if it does.
 	Ping(ctx context.Context) error
 
@@ -292,6 +393,9 @@ func newPlan(p PlanRecord, now time.Time) (PlanRecord, error) {
 		return PlanRecord{}, fmt.Errorf("store: save plan %s: %w", p.ID, err)
 	}
 	p.Plan = plan
+	if p.Record, err = compactRecord(p.Record); err != nil {
+		return PlanRecord{}, fmt.Errorf("store: save plan %s: %w", p.ID, err)
+	}
 	p.State = StatePending
 	p.Version = 1
 	p.CreatedAt = now
@@ -341,12 +445,126 @@ func nextPlan(cur PlanRecord, to State, now time.Time, mutate func(*PlanRecord))
 		return PlanRecord{}, fmt.Errorf("store: transition plan %s: %w", cur.ID, err)
 	}
 	next.Plan = plan
+	if next.Record, err = compactRecord(next.Record); err != nil {
+		return PlanRecord{}, fmt.Errorf("store: transition plan %s: %w", cur.ID, err)
+	}
 	next.ID = cur.ID
 	next.State = to
 	next.Version = cur.Version + 1
 	next.CreatedAt = cur.CreatedAt
 	next.UpdatedAt = now
 	return normalizePlan(next), nil
+}
+
+// renewedPlan returns the record that replaces cur after RenewLease, or
+// the error RenewLease returns.
+func renewedPlan(cur PlanRecord, owner string, until time.Time, rec json.RawMessage, now time.Time) (PlanRecord, error) {
+	if cur.State != StateApplying {
+		return PlanRecord{}, fmt.Errorf("store: renew lease of plan %s: plan is %s: %w", cur.ID, cur.State, ErrConflict)
+	}
+	if cur.Owner != owner {
+		return PlanRecord{}, fmt.Errorf("store: renew lease of plan %s: owned by another replica: %w", cur.ID, ErrConflict)
+	}
+	next := clonePlan(cur)
+	next.LeaseUntil = until
+	if rec != nil {
+		r, err := compactRecord(rec)
+		if err != nil {
+			return PlanRecord{}, fmt.Errorf("store: renew lease of plan %s: %w", cur.ID, err)
+		}
+		next.Record = r
+	}
+	next.UpdatedAt = now
+	return normalizePlan(next), nil
+}
+
+// checkRenew validates RenewLease's arguments before any lookup.
+func checkRenew(owner string, rec json.RawMessage) error {
+	if owner == "" {
+		return errors.New("store: renew lease: empty owner")
+	}
+	if _, err := compactRecord(rec); err != nil {
+		return fmt.Errorf("store: renew lease: %w", err)
+	}
+	return nil
+}
+
+// limitOf returns the number of entries a filter's limit asks for.
+func limitOf(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return n
+}
+
+// matchPlan reports whether p, as Plan reports it at now, matches f.
+func matchPlan(p PlanRecord, f PlanFilter) bool {
+	if f.State != "" && p.State != f.State {
+		return false
+	}
+	if f.ProjectKey != "" && p.ProjectKey != f.ProjectKey {
+		return false
+	}
+	if !f.LeaseBefore.IsZero() && !p.LeaseUntil.IsZero() && !p.LeaseUntil.Before(f.LeaseBefore) {
+		return false
+	}
+	return true
+}
+
+// comparePlans orders plans as Plans lists them: UpdatedAt to the
+// microsecond (the resolution of Redis's index scores), then ID.
+func comparePlans(a, b PlanRecord) int {
+	if c := cmpInt(a.UpdatedAt.UnixMicro(), b.UpdatedAt.UnixMicro()); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// auditKept reports whether a record of time tm is still in the audit log
+// at now: until retention after tm, to the microsecond.
+func auditKept(tm, now time.Time, retention time.Duration) bool {
+	return tm.UnixMicro() > now.Add(-retention).UnixMicro()
+}
+
+// checkLease validates AcquireLease's arguments and rounds ttl up to a
+// whole millisecond.
+func checkLease(name, owner string, ttl time.Duration) (time.Duration, error) {
+	if name == "" || owner == "" {
+		return 0, fmt.Errorf("store: acquire lease %q for %q: empty name or owner", name, owner)
+	}
+	if ttl <= 0 {
+		return 0, fmt.Errorf("store: acquire lease %s: ttl %v is not positive", name, ttl)
+	}
+	return roundMillis(ttl), nil
+}
+
+// blobTTL validates PutBlob's arguments and returns the ttl to use.
+func blobTTL(key string, ttl, retention time.Duration) (time.Duration, error) {
+	if key == "" {
+		return 0, errors.New("store: put blob: empty key")
+	}
+	if ttl < 0 {
+		return 0, fmt.Errorf("store: put blob %s: ttl %v is negative", key, ttl)
+	}
+	if ttl == 0 {
+		ttl = retention
+	}
+	return roundMillis(ttl), nil
+}
+
+// roundMillis rounds d up to a whole millisecond, Redis's resolution.
+func roundMillis(d time.Duration) time.Duration {
+	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
 }
 
 // newOffer validates o and returns the record to store as a new offer.
@@ -408,7 +626,7 @@ func checkTTL(ttl time.Duration) (time.Duration, error) {
 	if ttl <= 0 {
 		return 0, fmt.Errorf("store: mark once: ttl %v is not positive", ttl)
 	}
-	return (ttl + time.Millisecond - 1).Truncate(time.Millisecond), nil
+	return roundMillis(ttl), nil
 }
 
 // compactJSON validates raw and returns it compacted, without HTML escaping,
@@ -424,7 +642,20 @@ func compactJSON(raw json.RawMessage) (json.RawMessage, error) {
 	return buf.Bytes(), nil
 }
 
+// compactRecord is compactJSON for PlanRecord.Record.
+func compactRecord(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, fmt.Errorf("record is not valid JSON: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
 func normalizePlan(p PlanRecord) PlanRecord {
+	p.LeaseUntil = normalizeTime(p.LeaseUntil)
 	p.CreatedAt = normalizeTime(p.CreatedAt)
 	p.UpdatedAt = normalizeTime(p.UpdatedAt)
 	p.ExpiresAt = normalizeTime(p.ExpiresAt)
@@ -439,6 +670,7 @@ func normalizeTime(t time.Time) time.Time {
 
 func clonePlan(p PlanRecord) PlanRecord {
 	p.Plan = bytes.Clone(p.Plan)
+	p.Record = bytes.Clone(p.Record)
 	return p
 }
 

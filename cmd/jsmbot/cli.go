@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/internal/config"
@@ -74,6 +75,8 @@ func runDiagnose(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	// Who and when is a bonus: without it the diagnosis still stands.
+	d.Causes, _ = engine.Causes(ctx, d)
 	if *asJSON {
 		if err := writeJSON(stdout, d); err != nil {
 			return err
@@ -208,12 +211,33 @@ func ask(stdin io.Reader, stdout io.Writer, question string) (bool, error) {
 
 // diagnosisJSON is the public JSON contract of diagnose --json (DESIGN.md).
 type diagnosisJSON struct {
-	Healthy    bool                `json:"healthy"`
-	Applicable bool                `json:"applicable"`
-	Project    projectJSON         `json:"project"`
-	Scheme     *schemeJSON         `json:"scheme"`
-	Findings   []diagnosis.Finding `json:"findings"`
-	Plan       *diagnosis.Plan     `json:"plan"`
+	Healthy    bool            `json:"healthy"`
+	Applicable bool            `json:"applicable"`
+	Project    projectJSON     `json:"project"`
+	Scheme     *schemeJSON     `json:"scheme"`
+	Findings   []findingJSON   `json:"findings"`
+	Plan       *diagnosis.Plan `json:"plan"`
+}
+
+// findingJSON is a finding with, when the audit log says, its cause.
+type findingJSON struct {
+	diagnosis.Finding
+	Cause *causeJSON `json:"cause,omitempty"`
+}
+
+// causeJSON is who made the change behind a finding, and when.
+type causeJSON struct {
+	Kind       repair.AuditCauseKind `json:"kind"`
+	Author     authorJSON            `json:"author"`
+	At         time.Time             `json:"at"`
+	SchemeID   int64                 `json:"schemeId"`
+	SchemeName string                `json:"schemeName"`
+	FromScheme string                `json:"fromScheme,omitempty"`
+}
+
+type authorJSON struct {
+	AccountID   string `json:"accountId"`
+	DisplayName string `json:"displayName"`
 }
 
 type projectJSON struct {
@@ -236,8 +260,20 @@ func toJSON(d *repair.Diagnosis) diagnosisJSON {
 		Healthy:    d.Report.Healthy,
 		Applicable: d.Report.Applicable,
 		Project:    projectJSON{Key: p.Key, ID: p.ID, Name: p.Name, ProjectTypeKey: p.TypeKey, TeamManaged: p.TeamManaged},
-		Findings:   d.Report.Findings,
 		Plan:       d.Plan,
+	}
+	if d.Report.Findings != nil {
+		out.Findings = make([]findingJSON, 0, len(d.Report.Findings))
+	}
+	for i, f := range d.Report.Findings {
+		fj := findingJSON{Finding: f}
+		if c, ok := d.Causes.Of(i); ok {
+			fj.Cause = &causeJSON{
+				Kind: c.Kind, Author: authorJSON{AccountID: c.AuthorAccountID, DisplayName: c.AuthorName},
+				At: c.At.UTC(), SchemeID: c.SchemeID, SchemeName: c.SchemeName, FromScheme: c.FromScheme,
+			}
+		}
+		out.Findings = append(out.Findings, fj)
 	}
 	if d.Report.Applicable {
 		out.Scheme = &schemeJSON{ID: d.Snapshot.Scheme.ID, Name: d.Snapshot.Scheme.Name, SharedWith: d.Snapshot.SharedWith}

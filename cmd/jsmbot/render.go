@@ -41,6 +41,9 @@ func printDiagnosis(w io.Writer, d *repair.Diagnosis) {
 	}
 	for i, f := range d.Report.Findings {
 		fmt.Fprintf(w, "  %-8s [%s] %s\n", strings.ToUpper(string(f.Severity)), f.Rule, f.Summary)
+		if c, ok := d.Causes.Of(i); ok {
+			fmt.Fprintf(w, "           %s\n", c.Sentence(strconv.Quote))
+		}
 		// Findings of one rule share their explanation; say it once,
 		// after the last of them.
 		last := i == len(d.Report.Findings)-1 || d.Report.Findings[i+1].Why != f.Why

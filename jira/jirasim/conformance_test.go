@@ -126,6 +126,10 @@ func TestConformance(t *testing.T) {
 		{name: "audit records forbidden", method: "GET", path: "/rest/api/3/auditing/record", setup: noAdmin, want: 403},
 		{name: "audit records free plan", method: "GET", path: "/rest/api/3/auditing/record", setup: func(s *jirasim.Server) { s.SetAuditLogAvailable(false) }, want: 403},
 		{name: "user search", method: "GET", path: "/rest/api/3/user/search?query=alice", want: 200},
+		{name: "user", method: "GET", path: "/rest/api/3/user?accountId=" + jirasim.OwnerAccountID, want: 200},
+		{name: "user unknown", method: "GET", path: "/rest/api/3/user?accountId=qm:nobody", want: 404},
+		{name: "user without accountId", method: "GET", path: "/rest/api/3/user", want: 400},
+		{name: "user forbidden", method: "GET", path: "/rest/api/3/user?accountId=" + jirasim.OwnerAccountID, setup: func(s *jirasim.Server) { s.SetGlobalPermission("USER_PICKER", false) }, want: 403},
 		{name: "user search without query", method: "GET", path: "/rest/api/3/user/search", want: 400},
 
 		// JSM.
@@ -210,6 +214,7 @@ func TestConformance(t *testing.T) {
 		"GET /rest/api/3/project/{projectIdOrKey}/role",
 		"GET /rest/api/3/project/{projectIdOrKey}/role/{id}",
 		"GET /rest/api/3/project/{projectKeyOrId}/permissionscheme",
+		"GET /rest/api/3/user",
 		"GET /rest/api/3/user/search",
 		"GET /rest/servicedeskapi/servicedesk",
 		"GET /rest/servicedeskapi/servicedesk/{serviceDeskId}",

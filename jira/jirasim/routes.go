@@ -39,6 +39,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("GET "+p+"/mypermissions", s.handle(s.myPermissions))
 	m.Handle("POST "+p+"/permissions/check", s.handle(s.checkPermissions))
 	m.Handle("GET "+p+"/user/search", s.handle(s.searchUsers))
+	m.Handle("GET "+p+"/user", s.handle(s.getUser))
 
 	// Platform: the audit log.
 	m.Handle("GET "+p+"/auditing/record", s.handle(s.auditRecords))

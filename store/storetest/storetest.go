@@ -76,6 +76,21 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"RaceMarkOnce", testRaceMarkOnce},
 		{"RaceSave", testRaceSave},
 		{"Closed", testClosed},
+		{"PlanLeaseFields", testPlanLeaseFields},
+		{"RenewLease", testRenewLease},
+		{"RenewLeaseRefused", testRenewLeaseRefused},
+		{"RaceRenewTransition", testRaceRenewTransition},
+		{"PlansFilter", testPlansFilter},
+		{"PlansLease", testPlansLease},
+		{"PlansDefaultLimit", testPlansDefaultLimit},
+		{"PlansRetention", testPlansRetention},
+		{"AuditLog", testAuditLog},
+		{"AuditLogLimits", testAuditLogLimits},
+		{"NamedLease", testNamedLease},
+		{"LeaseInvalid", testLeaseInvalid},
+		{"RaceAcquireLease", testRaceAcquireLease},
+		{"Blob", testBlob},
+		{"BlobTTL", testBlobTTL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -751,8 +766,29 @@ func testContextCancelled(t *testing.T, h Harness) {
 	_, err = s.Offer(ctx, id)
 	check("Offer", err)
 	check("Ping", s.Ping(ctx))
+	_, err = s.RenewLease(ctx, existing.ID, "replica-1", exp, json.RawMessage(`{}`))
+	check("RenewLease", err)
+	_, err = s.Plans(ctx, store.PlanFilter{})
+	check("Plans", err)
+	_, err = s.AuditLog(ctx, store.AuditFilter{})
+	check("AuditLog", err)
+	ok, err = s.AcquireLease(ctx, "ctx:"+id, "replica-1", time.Minute)
+	check("AcquireLease", err)
+	if ok {
+		t.Errorf("AcquireLease with a cancelled context = true, want false")
+	}
+	check("ReleaseLease", s.ReleaseLease(ctx, "ctx:"+id, "replica-1"))
+	check("PutBlob", s.PutBlob(ctx, "ctx:"+id, []byte("x"), time.Minute))
+	_, err = s.Blob(ctx, "ctx:"+id)
+	check("Blob", err)
 
 	// Nothing was written.
+	if ok, err := s.AcquireLease(t.Context(), "ctx:"+id, "replica-2", time.Minute); err != nil || !ok {
+		t.Errorf("AcquireLease after a cancelled AcquireLease = %v, %v, want true, nil", ok, err)
+	}
+	if _, err := s.Blob(t.Context(), "ctx:"+id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Blob of a blob put with a cancelled context: err = %v, want ErrNotFound", err)
+	}
 	if _, err := s.Offer(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Offer of an offer saved with a cancelled context: err = %v, want ErrNotFound", err)
 	}
@@ -900,6 +936,18 @@ func testClosed(t *testing.T, h Harness) {
 	_, err = s.Offer(ctx, p.ID)
 	check("Offer", err)
 	check("Ping", s.Ping(ctx))
+	_, err = s.RenewLease(ctx, p.ID, "replica-1", time.Now(), nil)
+	check("RenewLease", err)
+	_, err = s.Plans(ctx, store.PlanFilter{})
+	check("Plans", err)
+	_, err = s.AuditLog(ctx, store.AuditFilter{})
+	check("AuditLog", err)
+	_, err = s.AcquireLease(ctx, "closed", "replica-1", time.Minute)
+	check("AcquireLease", err)
+	check("ReleaseLease", s.ReleaseLease(ctx, "closed", "replica-1"))
+	check("PutBlob", s.PutBlob(ctx, "closed", []byte("x"), time.Minute))
+	_, err = s.Blob(ctx, "closed")
+	check("Blob", err)
 	_ = s.Close() // a second Close must not panic
 }
 
