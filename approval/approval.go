@@ -299,7 +299,7 @@ func (t Transition) Mutate() func(*store.PlanRecord) {
 			p.SupersededBy = t.SupersededBy
 		}
 		if t.Record != nil {
-			setRecord(p, t.Record)
+			p.Record = t.Record
 		}
 	}
 }
@@ -409,5 +409,3 @@ func Audit(rec store.PlanRecord, actor, action, result string, now time.Time) st
 	}
 }
 
-// setRecord records what an apply did on p. STORE9: p.Record once the store lands.
-func setRecord(p *store.PlanRecord, rec json.RawMessage) {}
