@@ -408,4 +408,3 @@ func Audit(rec store.PlanRecord, actor, action, result string, now time.Time) st
 		Digest: rec.Digest, Action: action, Result: result, Time: now,
 	}
 }
-
