@@ -337,7 +337,7 @@ func gate(c click, s clicked) (gated, error) {
 	case errors.Is(s.err, store.ErrNotFound):
 		// A forged or long-forgotten plan ID: there is no plan to audit,
 		// so the log is the record.
-		return gated{warn: "click on an unknown plan", tell: "I don't know that plan: it may be too old, or the button was not made by me. Nothing was changed. Run `/jsm diagnose KEY` for a fresh diagnosis."}, nil
+		return gated{warn: "click on an unknown plan", tell: goneText}, nil
 	case s.err != nil:
 		return gated{}, &friendlyError{text: "I can't read my records right now, so nothing was changed. Try again in a moment.", err: s.err}
 	case s.rec.ChannelID != "" && c.channelID != "" && s.rec.ChannelID != c.channelID:
@@ -347,6 +347,11 @@ func gate(c click, s clicked) (gated, error) {
 	}
 	return gated{ok: true}, nil
 }
+
+// goneText answers a click on a plan the store does not hold: its record
+// is gone (past its retention, or a Redis that lost its data), or the
+// button is forged.
+const goneText = "I don't know that plan: its record is gone (records are kept for a while after a plan ends), or the button was not made by me. Nothing was changed. Run `" + slashCommand + " diagnose KEY` again for a fresh diagnosis."
 
 // pendingPlan loads the plan a button names. ok is false (and the clicker
 // has been told why) when it is unknown or no longer pending.

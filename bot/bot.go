@@ -575,11 +575,27 @@ func (b *Bot) work(ctx context.Context, j job) {
 	if j.eventID != "" && !b.firstTime(ctx, log, "event:"+j.eventID) {
 		return
 	}
+	if t := triggerOf(j.data); t != "" && !b.firstTime(ctx, log, "trigger:"+t) {
+		return // the same command or click, redelivered in a new envelope
+	}
 	if err := b.route(ctx, log, j, ackOnce); err != nil {
 		text, ref := userText(err)
 		log.Log(ctx, failureLevel(err), "request failed", "ref", ref, "kind", repair.KindOf(err).String(), "err", err)
 		b.tell(ctx, who, text)
 	}
+}
+
+// triggerOf is the trigger_id of a slash command or an interaction: one
+// per user action, so a redelivery that comes in a new envelope (a new
+// envelope_id) still carries it. "" for events.
+func triggerOf(data any) string {
+	switch d := data.(type) {
+	case slack.SlashCommand:
+		return d.TriggerID
+	case slack.InteractionCallback:
+		return d.TriggerID
+	}
+	return ""
 }
 
 // firstTime reports whether key is seen for the first time. When the store
