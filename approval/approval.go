@@ -15,6 +15,7 @@
 //	         show the diagnosis without buttons, store recs (with the message's
 //	         id in MessageTS), then add the buttons: no button before its plan
 //	approve: rec := store.Plan(id); data := Decode(rec); Usable(rec)?
+//	         (Approval takes the replica's owner id and a lease it renews)
 //	         Policy.Authorize(…, Approve) → a Refusal is told and audited (Denied)
 //	         store.MarkOnce(data.ClaimKey(), ClaimTTL(ttl)): the first decision on
 //	         the message wins; then Approval(rec, actor) must succeed (a CAS)
@@ -24,6 +25,8 @@
 //	         a stale plan (o.Stale) is followed by the fresh diagnosis, offered again
 //	dismiss: Policy.Authorize(…, Dismiss); the claim; Dismissal(data, actor)
 //	expire:  Expiry(data) when Usable finds a plan past its ExpiresAt
+//	settle:  for an applying plan whose lease ran out (its owner died), the
+//	         reconciler reads Jira (engine.Settle) and records Settle(res)
 //
 // Every state change is a [Transition] value: a compare-and-set the front
 // end's executor runs with [Transition.Mutate]; every decision is an audit
@@ -55,6 +58,7 @@ const (
 	Applied   = "applied"   // the plan was applied (verified or not)
 	Failed    = "failed"    // applying stopped with an error
 	Unknown   = "unknown"   // a write's outcome could not be confirmed: Jira may hold it
+	Settled   = "settled"   // the reconciler settled an interrupted apply from what Jira holds
 	Stale     = "stale"     // the project changed since the diagnosis; nothing was written
 	Denied    = "denied"    // a click was refused by the policy
 	Dismissed = "dismissed" // the requester or an approver dismissed the offer
@@ -280,12 +284,16 @@ type Transition struct {
 	// Record, when set, is what the apply did (a [repair.Record] as JSON),
 	// recorded in [store.PlanRecord.Record] for the reconciler and Undo.
 	Record json.RawMessage
+	// Owner and LeaseUntil, when set, are the replica that applies the
+	// plan and its lease ([Approval]).
+	Owner      string
+	LeaseUntil time.Time
 }
 
 // Mutate returns the mutate function that records t's fields, or nil when
 // it has none.
 func (t Transition) Mutate() func(*store.PlanRecord) {
-	if t.ApproverID == "" && t.Result == "" && t.SupersededBy == "" && t.Record == nil {
+	if t.ApproverID == "" && t.Result == "" && t.SupersededBy == "" && t.Record == nil && t.Owner == "" {
 		return nil
 	}
 	return func(p *store.PlanRecord) {
@@ -301,13 +309,43 @@ func (t Transition) Mutate() func(*store.PlanRecord) {
 		if t.Record != nil {
 			p.Record = t.Record
 		}
+		if t.Owner != "" {
+			p.Owner, p.LeaseUntil = t.Owner, t.LeaseUntil
+		}
 	}
 }
 
-// Approval is the compare-and-set that approves rec: pending to applying.
-// Only its winner may apply the plan.
-func Approval(rec store.PlanRecord, actor string) Transition {
-	return Transition{PlanID: rec.ID, From: store.StatePending, To: store.StateApplying, ApproverID: actor}
+// Approval is the compare-and-set that approves rec: pending to applying,
+// owned by the replica owner with a lease until leaseUntil, which the owner
+// renews while it applies ([store.Store.RenewLease]); once the lease has
+// run out, the reconciler settles the plan. Only its winner may apply the
+// plan.
+func Approval(rec store.PlanRecord, actor, owner string, leaseUntil time.Time) Transition {
+	return Transition{PlanID: rec.ID, From: store.StatePending, To: store.StateApplying, ApproverID: actor, Owner: owner, LeaseUntil: leaseUntil}
+}
+
+// Settle is how the reconciler ends a plan whose owner's lease ran out,
+// from what Jira holds (res, from [repair.Engine.Settle]): applied when
+// every change is there, failed otherwise; the audit action is Settled.
+// It never re-applies.
+func Settle(res *repair.Result) Outcome {
+	o := Outcome{State: store.StateApplied, Action: Settled}
+	var held, missing int
+	for _, c := range res.Changes {
+		if c.Outcome.Holds() {
+			held++
+		} else {
+			missing++
+		}
+	}
+	if missing > 0 || len(res.Changes) == 0 {
+		o.State = store.StateFailed
+	}
+	o.Result = fmt.Sprintf("settled after an interrupted apply: %d change(s) found in Jira, %d not made", held, missing)
+	if b, err := json.Marshal(res.Record()); err == nil {
+		o.Record = b
+	}
+	return o
 }
 
 // Supersede retires the plans offered with the approved one: each goes

@@ -145,8 +145,15 @@ func TestTransitions(t *testing.T) {
 			t.Errorf("Expiry transition %+v records fields", tr)
 		}
 	}
-	if diff := cmp.Diff(approval.Transition{PlanID: "b", From: store.StatePending, To: store.StateApplying, ApproverID: "U1"}, approval.Approval(won, "U1")); diff != "" {
+	lease := time.Date(2026, 3, 2, 9, 0, 10, 0, time.UTC)
+	appr := approval.Approval(won, "U1", "host-1", lease)
+	if diff := cmp.Diff(approval.Transition{PlanID: "b", From: store.StatePending, To: store.StateApplying, ApproverID: "U1", Owner: "host-1", LeaseUntil: lease}, appr); diff != "" {
 		t.Errorf("Approval (-want +got):\n%s", diff)
+	}
+	rec = store.PlanRecord{}
+	appr.Mutate()(&rec)
+	if rec.Owner != "host-1" || !rec.LeaseUntil.Equal(lease) {
+		t.Errorf("Approval recorded owner %q lease %v", rec.Owner, rec.LeaseUntil)
 	}
 	if data.ClaimKey() != "approve:a" || approval.ClaimTTL(time.Minute) != 2*time.Minute {
 		t.Errorf("claim key %q, ttl %v", data.ClaimKey(), approval.ClaimTTL(time.Minute))
@@ -179,5 +186,32 @@ func TestNewRecords(t *testing.T) {
 	}
 	if _, err := approval.NewRecords(d, plans, []string{"a"}, approval.Origin{}, nil, expires); err == nil {
 		t.Error("NewRecords with fewer ids than plans succeeded")
+	}
+}
+
+// TestSettled: the reconciler's outcome is what Jira holds: applied when
+// every change is there, failed otherwise, never "unknown".
+func TestSettled(t *testing.T) {
+	t.Parallel()
+	made := repair.Change{Step: repair.StepAddGrant, Outcome: repair.Made, Done: true}
+	notMade := repair.Change{Step: repair.StepAddGrant, Outcome: repair.NotMade}
+	tests := []struct {
+		name  string
+		res   *repair.Result
+		state store.State
+		words string
+	}{
+		{"all there", &repair.Result{Changes: []repair.Change{made, made}}, store.StateApplied, "2 change(s) found in Jira, 0 not made"},
+		{"half", &repair.Result{Changes: []repair.Change{made, notMade}}, store.StateFailed, "1 change(s) found in Jira, 1 not made"},
+		{"none", &repair.Result{Changes: []repair.Change{notMade}}, store.StateFailed, "0 change(s) found in Jira, 1 not made"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := approval.Settle(tt.res)
+			if o.State != tt.state || o.Action != approval.Settled || o.Result != "settled after an interrupted apply: "+tt.words || o.Record == nil {
+				t.Errorf("Settle = %+v", o)
+			}
+		})
 	}
 }

@@ -45,7 +45,7 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 	if ok, err := b.claim(ctx, c, data); err != nil || !ok {
 		return err
 	}
-	rec, err = b.exec.transition(ctx, approval.Approval(rec, c.userID))
+	rec, err = b.exec.transition(ctx, approval.Approval(rec, c.userID, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease)))
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 		return b.explainCurrent(ctx, c)
 	}
@@ -60,7 +60,9 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		return err
 	}
 
+	stopRenewing := b.renewLease(ctx, c, rec.ID)
 	res, applyErr := b.engine.Apply(ctx, data.Plan, repair.WithPlanID(rec.ID))
+	stopRenewing()
 	var failure, ref string
 	if applyErr != nil && !errors.Is(applyErr, repair.ErrStale) {
 		failure, ref = userText(applyErr)

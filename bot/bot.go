@@ -27,6 +27,12 @@ const (
 	DefaultHandlerTimeout = 60 * time.Second
 	DefaultDrainTimeout   = 8 * time.Second
 	DefaultAckTimeout     = 2 * time.Second
+	// DefaultLease is how long an applying plan's lease lasts; its owner
+	// renews it every third of that while it works.
+	DefaultLease = 10 * time.Second
+	// DefaultReconcileInterval is how often a replica tries to reconcile
+	// (one at a time, through the store's "reconciler" lease).
+	DefaultReconcileInterval = 5 * time.Second
 )
 
 // dedupTTL is how long an envelope or event id is remembered. Slack retries
@@ -69,6 +75,17 @@ type Config struct {
 	// diagnose. Off in the zero Config; jsmbot run turns it on unless
 	// JSMBOT_DETECT_REPORTS=false.
 	DetectReports bool
+	// Lease is how long an applying plan's lease lasts (DefaultLease): a
+	// plan whose owner stopped renewing it for that long is settled by
+	// the reconciler.
+	Lease time.Duration
+	// ReconcileInterval is how often Run reconciles
+	// (DefaultReconcileInterval); Run also reconciles at start. A lease
+	// plus an interval stays well under 30 s.
+	ReconcileInterval time.Duration
+	// Owner names this replica in the plans it applies and in the
+	// reconciler's lease (default: the host name and a random suffix).
+	Owner string
 	// BotUserID is the bot's own Slack user ID (from auth.test), whose
 	// messages the detector ignores. Optional: the bot's messages carry a
 	// bot_id and are ignored anyway, and events name the bot user in their
@@ -182,6 +199,15 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.ReconcileInterval <= 0 {
+		cfg.ReconcileInterval = DefaultReconcileInterval
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = replicaID()
+	}
 	cfg.Approvers = cleanIDs(cfg.Approvers)
 	log := deps.Logger
 	if log == nil {
@@ -264,6 +290,12 @@ func (b *Bot) Run(ctx context.Context) error {
 		fastWG.Go(func() { b.serve(work, fastLane, b.fast) })
 	}
 	noticeWG.Go(func() { b.postNotices(work) })
+	reconciled := make(chan struct{})
+	go func() {
+		defer close(reconciled)
+		b.reconcileLoop(ctx)
+	}()
+	defer func() { <-reconciled }()
 
 	b.read(ctx)
 	close(b.fast)
