@@ -143,9 +143,21 @@
 // shows "applying", the engine re-reads Jira and applies the plan only if
 // nothing changed since the diagnosis (otherwise nothing is written and a
 // fresh diagnosis is posted in the thread), verifies the result, and the
-// message shows exactly what Jira now holds. Every decision is written to
-// the audit trail and summarized in the message's thread. Plans expire
-// after [Config.PlanTTL].
+// message shows exactly what Jira now holds (a change whose outcome is
+// unknown "may have been applied"), with what Jira says about one real
+// customer of the desk. Every decision is written to the audit trail and
+// summarized in the message's thread. Plans expire after [Config.PlanTTL].
+//
+// # Leases and the reconciler
+//
+// The approval records this replica ([Config.Owner]) and a lease
+// ([Config.Lease]) the owner renews while it applies (reconcile.go). Run
+// reconciles at start and every [Config.ReconcileInterval], one replica at
+// a time through the store's "reconciler" lease: an applying plan whose
+// lease ran out is settled from what Jira holds (repair.Engine.Settle),
+// never re-applied; the plan, the message and one audit record follow,
+// an orphan copy is deleted, and a fresh diagnosis is offered when
+// problems remain.
 //
 // # Errors
 //
