@@ -15,15 +15,18 @@
 //	         show the diagnosis without buttons, store recs (with the message's
 //	         id in MessageTS), then add the buttons: no button before its plan
 //	approve: rec := store.Plan(id); data := Decode(rec); Usable(rec)?
+//	         (Approval takes the replica's owner id and a lease it renews)
 //	         Policy.Authorize(…, Approve) → a Refusal is told and audited (Denied)
 //	         store.MarkOnce(data.ClaimKey(), ClaimTTL(ttl)): the first decision on
 //	         the message wins; then Approval(rec, actor) must succeed (a CAS)
 //	         Supersede(data, rec, actor) retires the other offered plans
-//	apply:   res, err := engine.Apply(ctx, data.Plan)
+//	apply:   res, err := engine.Apply(ctx, data.Plan, repair.WithPlanID(rec.ID))
 //	record:  o := Decide(res, err, ref); o.Transition(rec), o.Audit(…)
 //	         a stale plan (o.Stale) is followed by the fresh diagnosis, offered again
 //	dismiss: Policy.Authorize(…, Dismiss); the claim; Dismissal(data, actor)
 //	expire:  Expiry(data) when Usable finds a plan past its ExpiresAt
+//	settle:  for an applying plan whose lease ran out (its owner died), the
+//	         reconciler reads Jira (engine.Settle) and records Settle(res)
 //
 // Every state change is a [Transition] value: a compare-and-set the front
 // end's executor runs with [Transition.Mutate]; every decision is an audit
@@ -54,6 +57,8 @@ import (
 const (
 	Applied   = "applied"   // the plan was applied (verified or not)
 	Failed    = "failed"    // applying stopped with an error
+	Unknown   = "unknown"   // a write's outcome could not be confirmed: Jira may hold it
+	Settled   = "settled"   // the reconciler settled an interrupted apply from what Jira holds
 	Stale     = "stale"     // the project changed since the diagnosis; nothing was written
 	Denied    = "denied"    // a click was refused by the policy
 	Dismissed = "dismissed" // the requester or an approver dismissed the offer
@@ -276,12 +281,19 @@ type Transition struct {
 	ApproverID   string
 	Result       string
 	SupersededBy string
+	// Record, when set, is what the apply did (a [repair.Record] as JSON),
+	// recorded in [store.PlanRecord.Record] for the reconciler and Undo.
+	Record json.RawMessage
+	// Owner and LeaseUntil, when set, are the replica that applies the
+	// plan and its lease ([Approval]).
+	Owner      string
+	LeaseUntil time.Time
 }
 
 // Mutate returns the mutate function that records t's fields, or nil when
 // it has none.
 func (t Transition) Mutate() func(*store.PlanRecord) {
-	if t.ApproverID == "" && t.Result == "" && t.SupersededBy == "" {
+	if t.ApproverID == "" && t.Result == "" && t.SupersededBy == "" && t.Record == nil && t.Owner == "" {
 		return nil
 	}
 	return func(p *store.PlanRecord) {
@@ -294,13 +306,46 @@ func (t Transition) Mutate() func(*store.PlanRecord) {
 		if t.SupersededBy != "" {
 			p.SupersededBy = t.SupersededBy
 		}
+		if t.Record != nil {
+			p.Record = t.Record
+		}
+		if t.Owner != "" {
+			p.Owner, p.LeaseUntil = t.Owner, t.LeaseUntil
+		}
 	}
 }
 
-// Approval is the compare-and-set that approves rec: pending to applying.
-// Only its winner may apply the plan.
-func Approval(rec store.PlanRecord, actor string) Transition {
-	return Transition{PlanID: rec.ID, From: store.StatePending, To: store.StateApplying, ApproverID: actor}
+// Approval is the compare-and-set that approves rec: pending to applying,
+// owned by the replica owner with a lease until leaseUntil, which the owner
+// renews while it applies ([store.Store.RenewLease]); once the lease has
+// run out, the reconciler settles the plan. Only its winner may apply the
+// plan.
+func Approval(rec store.PlanRecord, actor, owner string, leaseUntil time.Time) Transition {
+	return Transition{PlanID: rec.ID, From: store.StatePending, To: store.StateApplying, ApproverID: actor, Owner: owner, LeaseUntil: leaseUntil}
+}
+
+// Settle is how the reconciler ends a plan whose owner's lease ran out,
+// from what Jira holds (res, from [repair.Engine.Settle]): applied when
+// every change is there, failed otherwise; the audit action is Settled.
+// It never re-applies.
+func Settle(res *repair.Result) Outcome {
+	o := Outcome{State: store.StateApplied, Action: Settled}
+	var held, missing int
+	for _, c := range res.Changes {
+		if c.Outcome.Holds() {
+			held++
+		} else {
+			missing++
+		}
+	}
+	if missing > 0 || len(res.Changes) == 0 {
+		o.State = store.StateFailed
+	}
+	o.Result = fmt.Sprintf("settled after an interrupted apply: %d change(s) found in Jira, %d not made", held, missing)
+	if b, err := json.Marshal(res.Record()); err == nil {
+		o.Record = b
+	}
+	return o
 }
 
 // Supersede retires the plans offered with the approved one: each goes
@@ -338,28 +383,47 @@ func Expiry(d PlanData) []Transition {
 // Outcome is how an applied plan ended.
 type Outcome struct {
 	State  store.State // applied or failed
-	Action string      // the audit action: Applied, Failed or Stale
+	Action string      // the audit action: Applied, Failed, Unknown or Stale
 	Result string      // recorded on the plan and in the audit record
 	// Stale is set when the project changed since the diagnosis: nothing
 	// was written, and Stale.Fresh (if any) is the diagnosis to offer now.
 	Stale *repair.StaleError
 	// Err is the error that stopped the apply (nil when applied or stale).
 	Err error
+	// Record is what the apply did, as JSON, to store on the plan (nil
+	// when nothing was tried).
+	Record json.RawMessage
 }
 
 // Decide is the outcome of engine.Apply's answer. ref ties a failure to
-// the front end's log line about it.
+// the front end's log line about it. A write whose outcome could not be
+// confirmed (errors.Is [repair.ErrUnknownOutcome], or a change Unknown) is
+// not a failure: the plan is recorded as [Unknown], with the changes that
+// may have been applied, and the next read settles it.
 func Decide(res *repair.Result, err error, ref string) Outcome {
+	o := decide(res, err, ref)
+	if res != nil && o.Stale == nil {
+		if b, merr := json.Marshal(res.Record()); merr == nil {
+			o.Record = b
+		}
+	}
+	return o
+}
+
+func decide(res *repair.Result, err error, ref string) Outcome {
 	var stale *repair.StaleError
+	var done, unknown int
+	if res != nil {
+		done, unknown = len(res.Applied()), len(res.Unknown())
+	}
 	switch {
 	case errors.As(err, &stale):
 		return Outcome{State: store.StateFailed, Action: Stale, Stale: stale,
 			Result: "not applied: the project changed after the diagnosis; nothing was changed"}
+	case unknown > 0 || errors.Is(err, repair.ErrUnknownOutcome):
+		return Outcome{State: store.StateFailed, Action: Unknown, Err: err,
+			Result: fmt.Sprintf("outcome unknown: %d change(s) made, %d may have been applied (ref %s)", done, max(unknown, 1), ref)}
 	case err != nil:
-		done := 0
-		if res != nil {
-			done = len(res.Applied())
-		}
 		return Outcome{State: store.StateFailed, Action: Failed, Err: err,
 			Result: fmt.Sprintf("failed after %d change(s) (ref %s)", done, ref)}
 	case res != nil && res.Verified:
@@ -368,9 +432,10 @@ func Decide(res *repair.Result, err error, ref string) Outcome {
 	return Outcome{State: store.StateApplied, Action: Applied, Result: "applied; not verified: problems remain"}
 }
 
-// Transition records the outcome on the plan: applying to its final state.
+// Transition records the outcome on the plan: applying to its final state,
+// with what the apply did.
 func (o Outcome) Transition(rec store.PlanRecord) Transition {
-	return Transition{PlanID: rec.ID, From: store.StateApplying, To: o.State, Result: o.Result}
+	return Transition{PlanID: rec.ID, From: store.StateApplying, To: o.State, Result: o.Result, Record: o.Record}
 }
 
 // Audit is the audit record of a decision about rec by actor ("" when

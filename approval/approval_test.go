@@ -2,7 +2,9 @@ package approval_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,11 +81,17 @@ func TestDecide(t *testing.T) {
 		{"not verified", &repair.Result{}, nil, approval.Outcome{State: store.StateApplied, Action: approval.Applied, Result: "applied; not verified: problems remain"}},
 		{"failed midway", &repair.Result{Changes: []repair.Change{done, {Step: repair.StepAddGrant}}}, errBoom, approval.Outcome{State: store.StateFailed, Action: approval.Failed, Result: "failed after 1 change(s) (ref r1)", Err: errBoom}},
 		{"failed, no result", nil, errBoom, approval.Outcome{State: store.StateFailed, Action: approval.Failed, Result: "failed after 0 change(s) (ref r1)", Err: errBoom}},
+		// Issue 9: a write whose answer was lost is not "failed after 0".
+		{"unknown outcome", &repair.Result{Changes: []repair.Change{done, {Step: repair.StepAddGrant, Outcome: repair.Unknown}}}, errUnknown,
+			approval.Outcome{State: store.StateFailed, Action: approval.Unknown, Result: "outcome unknown: 1 change(s) made, 1 may have been applied (ref r1)", Err: errUnknown}},
+		{"unknown, no result", nil, errUnknown,
+			approval.Outcome{State: store.StateFailed, Action: approval.Unknown, Result: "outcome unknown: 0 change(s) made, 1 may have been applied (ref r1)", Err: errUnknown}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := approval.Decide(tt.res, tt.err, "r1")
+			got.Record = nil // pinned below
 			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
 				t.Errorf("Decide (-want +got):\n%s", diff)
 			}
@@ -93,12 +101,22 @@ func TestDecide(t *testing.T) {
 	if got := approval.Decide(nil, stale, ""); got.Stale != stale || got.Action != approval.Stale || got.State != store.StateFailed {
 		t.Errorf("Decide(stale) = %+v, want a failed, stale outcome", got)
 	}
-	if got := approval.Decide(&repair.Result{}, nil, "").Transition(store.PlanRecord{ID: "p"}); got != (approval.Transition{PlanID: "p", From: store.StateApplying, To: store.StateApplied, Result: "applied; not verified: problems remain"}) {
-		t.Errorf("Outcome.Transition = %+v", got)
+	res := &repair.Result{PlanID: "p", Changes: []repair.Change{done}}
+	rec, err := json.Marshal(res.Record())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := approval.Decide(res, nil, "").Transition(store.PlanRecord{ID: "p"})
+	if diff := cmp.Diff(approval.Transition{PlanID: "p", From: store.StateApplying, To: store.StateApplied, Result: "applied; not verified: problems remain",
+		Record: rec}, got); diff != "" {
+		t.Errorf("Outcome.Transition (-want +got):\n%s", diff)
 	}
 }
 
-var errBoom = errors.New("jira: 503")
+var (
+	errBoom    = errors.New("jira: 503")
+	errUnknown = fmt.Errorf("add grant: %w: %w", repair.ErrUnknownOutcome, errBoom)
+)
 
 // TestTransitions: the group's transitions, and what their Mutate records
 // on a plan; superseded is a field, not words.
@@ -127,8 +145,15 @@ func TestTransitions(t *testing.T) {
 			t.Errorf("Expiry transition %+v records fields", tr)
 		}
 	}
-	if got := approval.Approval(won, "U1"); got != (approval.Transition{PlanID: "b", From: store.StatePending, To: store.StateApplying, ApproverID: "U1"}) {
-		t.Errorf("Approval = %+v", got)
+	lease := time.Date(2026, 3, 2, 9, 0, 10, 0, time.UTC)
+	appr := approval.Approval(won, "U1", "host-1", lease)
+	if diff := cmp.Diff(approval.Transition{PlanID: "b", From: store.StatePending, To: store.StateApplying, ApproverID: "U1", Owner: "host-1", LeaseUntil: lease}, appr); diff != "" {
+		t.Errorf("Approval (-want +got):\n%s", diff)
+	}
+	rec = store.PlanRecord{}
+	appr.Mutate()(&rec)
+	if rec.Owner != "host-1" || !rec.LeaseUntil.Equal(lease) {
+		t.Errorf("Approval recorded owner %q lease %v", rec.Owner, rec.LeaseUntil)
 	}
 	if data.ClaimKey() != "approve:a" || approval.ClaimTTL(time.Minute) != 2*time.Minute {
 		t.Errorf("claim key %q, ttl %v", data.ClaimKey(), approval.ClaimTTL(time.Minute))
@@ -161,5 +186,32 @@ func TestNewRecords(t *testing.T) {
 	}
 	if _, err := approval.NewRecords(d, plans, []string{"a"}, approval.Origin{}, nil, expires); err == nil {
 		t.Error("NewRecords with fewer ids than plans succeeded")
+	}
+}
+
+// TestSettled: the reconciler's outcome is what Jira holds: applied when
+// every change is there, failed otherwise, never "unknown".
+func TestSettled(t *testing.T) {
+	t.Parallel()
+	made := repair.Change{Step: repair.StepAddGrant, Outcome: repair.Made, Done: true}
+	notMade := repair.Change{Step: repair.StepAddGrant, Outcome: repair.NotMade}
+	tests := []struct {
+		name  string
+		res   *repair.Result
+		state store.State
+		words string
+	}{
+		{"all there", &repair.Result{Changes: []repair.Change{made, made}}, store.StateApplied, "2 change(s) found in Jira, 0 not made"},
+		{"half", &repair.Result{Changes: []repair.Change{made, notMade}}, store.StateFailed, "1 change(s) found in Jira, 1 not made"},
+		{"none", &repair.Result{Changes: []repair.Change{notMade}}, store.StateFailed, "0 change(s) found in Jira, 1 not made"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := approval.Settle(tt.res)
+			if o.State != tt.state || o.Action != approval.Settled || o.Result != "settled after an interrupted apply: "+tt.words || o.Record == nil {
+				t.Errorf("Settle = %+v", o)
+			}
+		})
 	}
 }

@@ -45,7 +45,7 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 	if ok, err := b.claim(ctx, c, data); err != nil || !ok {
 		return err
 	}
-	rec, err = b.exec.transition(ctx, approval.Approval(rec, c.userID))
+	rec, err = b.exec.transition(ctx, approval.Approval(rec, c.userID, b.cfg.Owner, b.cfg.Now().Add(b.cfg.Lease)))
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 		return b.explainCurrent(ctx, c)
 	}
@@ -60,7 +60,9 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		return err
 	}
 
-	res, applyErr := b.engine.Apply(ctx, data.Plan)
+	stopRenewing := b.renewLease(ctx, c, rec.ID)
+	res, applyErr := b.engine.Apply(ctx, data.Plan, repair.WithPlanID(rec.ID))
+	stopRenewing()
 	var failure, ref string
 	if applyErr != nil && !errors.Is(applyErr, repair.ErrStale) {
 		failure, ref = userText(applyErr)
@@ -163,22 +165,39 @@ func finished(v planView, approver string, res *repair.Result, o approval.Outcom
 	}
 	r := approval.Audit(rec, approver, o.Action, o.Result, now)
 	if res != nil {
-		for _, ch := range res.Applied() {
-			if ch.Step == repair.StepRemoveGrant {
-				r.Removed = append(r.Removed, changeWords(v.Data.Roles, ch))
-			} else {
-				r.Created = append(r.Created, changeWords(v.Data.Roles, ch))
-			}
-			if ch.Step == repair.StepCreateScheme {
-				r.Created = append(r.Created, copyDetails(v.Data.Plan, v.Data.Roles)...)
-			}
-		}
+		r.Created, r.Removed = auditChanges(v.Data, res)
 	}
 	rs := step{record: true}
 	return append([]effect{
 		transition{step: step{what: "record the outcome", record: true}, t: o.Transition(rec)},
 		update{step: step{what: "show the outcome", record: true}, channel: rec.ChannelID, ts: rec.MessageTS, msg: msg},
 	}, audited(rec, r, rs)...)
+}
+
+// auditChanges lists what an apply left in Jira, for its audit record: the
+// grants and schemes it created, and those it removed (a deleted copy is
+// removed). A change whose outcome is unknown is listed as one that "may
+// have been applied".
+func auditChanges(data approval.PlanData, res *repair.Result) (created, removed []string) {
+	for _, ch := range res.Changes {
+		words := changeWords(data.Roles, ch)
+		switch {
+		case ch.Outcome == repair.Unknown:
+			words = "may have been applied: " + words
+		case !ch.Done:
+			continue
+		}
+		switch ch.Step {
+		case repair.StepRemoveGrant, repair.StepDeleteScheme:
+			removed = append(removed, words)
+		default:
+			created = append(created, words)
+		}
+		if ch.Step == repair.StepCreateScheme && ch.Done {
+			created = append(created, copyDetails(data.Plan, data.Roles)...)
+		}
+	}
+	return created, removed
 }
 
 // dismiss handles a click on Dismiss: the requester or an approver retires
@@ -320,7 +339,7 @@ func gate(c click, s clicked) (gated, error) {
 	case errors.Is(s.err, store.ErrNotFound):
 		// A forged or long-forgotten plan ID: there is no plan to audit,
 		// so the log is the record.
-		return gated{warn: "click on an unknown plan", tell: "I don't know that plan: it may be too old, or the button was not made by me. Nothing was changed. Run `/jsm diagnose KEY` for a fresh diagnosis."}, nil
+		return gated{warn: "click on an unknown plan", tell: goneText}, nil
 	case s.err != nil:
 		return gated{}, &friendlyError{text: "I can't read my records right now, so nothing was changed. Try again in a moment.", err: s.err}
 	case s.rec.ChannelID != "" && c.channelID != "" && s.rec.ChannelID != c.channelID:
@@ -330,6 +349,11 @@ func gate(c click, s clicked) (gated, error) {
 	}
 	return gated{ok: true}, nil
 }
+
+// goneText answers a click on a plan the store does not hold: its record
+// is gone (past its retention, or a Redis that lost its data), or the
+// button is forged.
+const goneText = "I don't know that plan: its record is gone (records are kept for a while after a plan ends), or the button was not made by me. Nothing was changed. Run `" + slashCommand + " diagnose KEY` again for a fresh diagnosis."
 
 // pendingPlan loads the plan a button names. ok is false (and the clicker
 // has been told why) when it is unknown or no longer pending.

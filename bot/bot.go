@@ -27,6 +27,12 @@ const (
 	DefaultHandlerTimeout = 60 * time.Second
 	DefaultDrainTimeout   = 8 * time.Second
 	DefaultAckTimeout     = 2 * time.Second
+	// DefaultLease is how long an applying plan's lease lasts; its owner
+	// renews it every third of that while it works.
+	DefaultLease = 10 * time.Second
+	// DefaultReconcileInterval is how often a replica tries to reconcile
+	// (one at a time, through the store's "reconciler" lease).
+	DefaultReconcileInterval = 5 * time.Second
 )
 
 // dedupTTL is how long an envelope or event id is remembered. Slack retries
@@ -60,11 +66,26 @@ type Config struct {
 	// Now is the clock for plan expiry (time.Now). Give the store the same
 	// clock.
 	Now func() time.Time
+	// Sleep waits d, or until ctx ends (an error then), on Now's clock: the
+	// backoff between retries of a step that records an outcome waits on
+	// it. Default: a real timer. Tests give one that advances their clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// DetectReports makes the bot watch channel messages for Atlassian's
 	// "customers could not be added" error and offer, once per message, to
 	// diagnose. Off in the zero Config; jsmbot run turns it on unless
 	// JSMBOT_DETECT_REPORTS=false.
 	DetectReports bool
+	// Lease is how long an applying plan's lease lasts (DefaultLease): a
+	// plan whose owner stopped renewing it for that long is settled by
+	// the reconciler.
+	Lease time.Duration
+	// ReconcileInterval is how often Run reconciles
+	// (DefaultReconcileInterval); Run also reconciles at start. A lease
+	// plus an interval stays well under 30 s.
+	ReconcileInterval time.Duration
+	// Owner names this replica in the plans it applies and in the
+	// reconciler's lease (default: the host name and a random suffix).
+	Owner string
 	// BotUserID is the bot's own Slack user ID (from auth.test), whose
 	// messages the detector ignores. Optional: the bot's messages carry a
 	// bot_id and are ignored anyway, and events name the bot user in their
@@ -178,6 +199,15 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.ReconcileInterval <= 0 {
+		cfg.ReconcileInterval = DefaultReconcileInterval
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = replicaID()
+	}
 	cfg.Approvers = cleanIDs(cfg.Approvers)
 	log := deps.Logger
 	if log == nil {
@@ -191,7 +221,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		policy: policyOf(cfg), directory: slackDirectory{deps.Slack},
 		notices: make(chan notice, noticeQueue),
 	}
-	b.exec = executor{slack: b.slack, store: b.store, tell: b.tell}
+	b.exec = executor{slack: b.slack, store: b.store, tell: b.tell, now: cfg.Now, sleep: cfg.Sleep}
 	return b, nil
 }
 
@@ -260,6 +290,12 @@ func (b *Bot) Run(ctx context.Context) error {
 		fastWG.Go(func() { b.serve(work, fastLane, b.fast) })
 	}
 	noticeWG.Go(func() { b.postNotices(work) })
+	reconciled := make(chan struct{})
+	go func() {
+		defer close(reconciled)
+		b.reconcileLoop(ctx)
+	}()
+	defer func() { <-reconciled }()
 
 	b.read(ctx)
 	close(b.fast)
@@ -571,11 +607,27 @@ func (b *Bot) work(ctx context.Context, j job) {
 	if j.eventID != "" && !b.firstTime(ctx, log, "event:"+j.eventID) {
 		return
 	}
+	if t := triggerOf(j.data); t != "" && !b.firstTime(ctx, log, "trigger:"+t) {
+		return // the same command or click, redelivered in a new envelope
+	}
 	if err := b.route(ctx, log, j, ackOnce); err != nil {
 		text, ref := userText(err)
 		log.Log(ctx, failureLevel(err), "request failed", "ref", ref, "kind", repair.KindOf(err).String(), "err", err)
 		b.tell(ctx, who, text)
 	}
+}
+
+// triggerOf is the trigger_id of a slash command or an interaction: one
+// per user action, so a redelivery that comes in a new envelope (a new
+// envelope_id) still carries it. "" for events.
+func triggerOf(data any) string {
+	switch d := data.(type) {
+	case slack.SlashCommand:
+		return d.TriggerID
+	case slack.InteractionCallback:
+		return d.TriggerID
+	}
+	return ""
 }
 
 // firstTime reports whether key is seen for the first time. When the store

@@ -61,8 +61,10 @@
 // post's ts names it, which keeps "no button before its plan is stored"
 // in one list: post without buttons, save the plans with that ts, add
 // the buttons. Steps that record an outcome run on a budget of their own
-// each, detached from the handler's context; retries of such steps belong
-// in the executor too.
+// each, detached from the handler's context, and retry transient failures
+// (Slack's 429 after its Retry-After, a Slack 5xx or lost answer, a Redis
+// that did not answer) with a backoff on [Config.Sleep]'s clock; a step
+// that still fails is logged as left for the reconciler.
 //
 // The approval lifecycle's decisions themselves (the policy, the offered
 // plans and their records, the claim, the transitions, the outcome of an
@@ -112,9 +114,12 @@
 // ack says the bot is busy instead (bot.go refuse; a click is told in an
 // ephemeral message, an event logged), every refusal counted through
 // [Observer]. A worker first de-duplicates it on its
-// envelope_id (and an Events API event_id) through [store.Store.MarkOnce],
-// so Slack's redeliveries and several replicas sharing one Redis handle it
-// once. Envelopes slack-go cannot decode are acknowledged by their raw id.
+// envelope_id (and an Events API event_id, and a command's or click's
+// trigger_id, which a redelivery in a new envelope keeps) through
+// [store.Store.MarkOnce], so Slack's redeliveries and several replicas
+// sharing one Redis handle it once. internal/slackrun sets the socket's
+// ping interval so that a half-open socket is noticed within 15 s, and
+// the Web API client's retries of rate-limited calls. Envelopes slack-go cannot decode are acknowledged by their raw id.
 //
 // # Approval
 //
@@ -138,9 +143,21 @@
 // shows "applying", the engine re-reads Jira and applies the plan only if
 // nothing changed since the diagnosis (otherwise nothing is written and a
 // fresh diagnosis is posted in the thread), verifies the result, and the
-// message shows exactly what Jira now holds. Every decision is written to
-// the audit trail and summarized in the message's thread. Plans expire
-// after [Config.PlanTTL].
+// message shows exactly what Jira now holds (a change whose outcome is
+// unknown "may have been applied"), with what Jira says about one real
+// customer of the desk. Every decision is written to the audit trail and
+// summarized in the message's thread. Plans expire after [Config.PlanTTL].
+//
+// # Leases and the reconciler
+//
+// The approval records this replica ([Config.Owner]) and a lease
+// ([Config.Lease]) the owner renews while it applies (reconcile.go). Run
+// reconciles at start and every [Config.ReconcileInterval], one replica at
+// a time through the store's "reconciler" lease: an applying plan whose
+// lease ran out is settled from what Jira holds (repair.Engine.Settle),
+// never re-applied; the plan, the message and one audit record follow,
+// an orphan copy is deleted, and a fresh diagnosis is offered when
+// problems remain.
 //
 // # Errors
 //

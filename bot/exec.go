@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/jsmbot/jsmbot/approval"
+	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
 )
 
@@ -59,15 +60,29 @@ const (
 	lateRecordBudget = time.Second
 )
 
+// Retries of a recording step. A transient failure (Slack's 429, honouring
+// its Retry-After; a Slack 5xx or no answer; a Redis that did not answer)
+// is tried again with a doubling backoff, on the executor's clock, for up
+// to recordRetries attempts within recordPatience of the first; a step that
+// still fails is left for the reconciler. Shutting down, the patience is
+// latePatience.
+const (
+	recordRetries  = 8
+	recordPatience = 30 * time.Second
+	latePatience   = 3 * time.Second
+	firstBackoff   = 250 * time.Millisecond
+	maxBackoff     = 4 * time.Second
+)
+
 // step is the failure and budget policy of one effect.
 type step struct {
 	// what names the step in the log: "could not <what>".
 	what string
 	// fail is what a failure does to the rest of the run.
 	fail onFail
-	// record runs the step detached from the handler's context, on
-	// recordBudget, so that an outcome is recorded even when the handler
-	// ran out of time. (Issue 9's retries of outcome steps go here.)
+	// record runs the step detached from the handler's context, each
+	// attempt on recordBudget, so that an outcome is recorded even when
+	// the handler ran out of time; transient failures are retried (retry).
 	record bool
 	// budget, when set, bounds the step (views.open: the trigger expires).
 	budget time.Duration
@@ -196,6 +211,10 @@ type executor struct {
 	store store.Store
 	// tell sends an ephemeral message (Bot.tell).
 	tell func(ctx context.Context, who request, text string)
+	// now and sleep are the clock the retries' backoff waits on
+	// (Config.Now and Config.Sleep).
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // run carries out effs in order. It returns the error of a failed abort
@@ -212,7 +231,7 @@ func (x executor) run(ctx context.Context, log *slog.Logger, effs []effect) erro
 func (x executor) runWith(ctx context.Context, log *slog.Logger, effs []effect, refs map[string]string) error {
 	for _, e := range effs {
 		p := e.policy()
-		err := x.do(ctx, p, e, refs, log)
+		err := x.retry(ctx, p, e, refs, log)
 		if err == nil {
 			continue
 		}
@@ -233,6 +252,88 @@ func (x executor) runWith(ctx context.Context, log *slog.Logger, effs []effect, 
 		}
 	}
 	return nil
+}
+
+// errLeft marks a recording step that kept failing: the reconciler
+// retries it later.
+var errLeft = errors.New("left for the reconciler")
+
+// retry carries out one effect; a recording step's transient failures are
+// tried again (see recordRetries).
+func (x executor) retry(ctx context.Context, p step, e effect, refs map[string]string, log *slog.Logger) error {
+	if !p.record {
+		return x.do(ctx, p, e, refs, log)
+	}
+	patience := recordPatience
+	if ctx.Err() != nil {
+		patience = latePatience
+	}
+	now := x.now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	for attempt := 1; ; attempt++ {
+		err := x.do(ctx, p, e, refs, log)
+		wait, again := transient(err, attempt)
+		if !again {
+			return err
+		}
+		if attempt >= recordRetries || now().Add(wait).Sub(start) > patience {
+			log.Error("could not "+p.what+" after retries; the reconciler will retry it", "attempts", attempt, "err", err)
+			return fmt.Errorf("%w: %w", errLeft, err)
+		}
+		log.Info("retrying: could not "+p.what, "attempt", attempt, "wait", wait, "err", err)
+		if err := x.wait(context.WithoutCancel(ctx), wait); err != nil {
+			return err
+		}
+	}
+}
+
+// wait sleeps d on the executor's clock.
+func (x executor) wait(ctx context.Context, d time.Duration) error {
+	if x.sleep != nil {
+		return x.sleep(ctx, d)
+	}
+	return sleepCtx(ctx, d)
+}
+
+// sleepCtx waits d or until ctx ends, on the real clock.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// transient reports whether err, the attempt-th failure of a step, is
+// worth another try, and after how long: a Slack rate limit after its
+// Retry-After, a Slack server error or a lost answer, a store that did not
+// answer, with a doubling backoff.
+func transient(err error, attempt int) (time.Duration, bool) {
+	if err == nil {
+		return 0, false
+	}
+	backoff := min(firstBackoff<<(attempt-1), maxBackoff)
+	var rl *slack.RateLimitedError
+	var sce slack.StatusCodeError
+	var ser slack.SlackErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		return max(rl.RetryAfter, firstBackoff), true
+	case errors.Is(err, store.ErrUnavailable),
+		errors.Is(err, context.DeadlineExceeded),
+		repair.KindOf(err) == repair.KindSlackUnavailable,
+		errors.As(err, &sce) && sce.Code >= 500:
+		return backoff, true
+	case errors.As(err, &ser) && (ser.Err == "internal_error" || ser.Err == "fatal_error" || ser.Err == "service_unavailable" || ser.Err == "request_timeout"):
+		return backoff, true
+	}
+	return 0, false
 }
 
 // stepContext is the context a step runs on: ctx, or a budget of its own.

@@ -350,7 +350,11 @@ func renderResult(v planView, res *repair.Result, failure string) message {
 	p := v.Data.Plan
 	var blocks []slack.Block
 	var text string
+	unknown := res != nil && len(res.Unknown()) > 0
 	switch {
+	case unknown:
+		text = p.ProjectKey + ": the repair may have been applied"
+		blocks = append(blocks, v.title("outcome unknown"))
 	case failure == "" && res != nil && res.Verified:
 		text = p.ProjectKey + ": repaired and verified"
 		blocks = append(blocks, v.title("repaired"))
@@ -361,7 +365,9 @@ func renderResult(v planView, res *repair.Result, failure string) message {
 		text = p.ProjectKey + ": the repair failed"
 		blocks = append(blocks, v.title("repair failed"))
 	}
-	if failure != "" {
+	if unknown {
+		blocks = append(blocks, section(fmt.Sprintf(":grey_question: Jira did not confirm every change: those marked _may have been applied_ may or may not be in Jira. This is not a failure; run `%s diagnose %s` to see what Jira holds now.", slashCommand, escape(p.ProjectKey))))
+	} else if failure != "" {
 		blocks = append(blocks, section(":x: "+failure))
 	}
 	if res != nil && len(res.Changes) > 0 {
@@ -371,15 +377,7 @@ func renderResult(v planView, res *repair.Result, failure string) message {
 				lines = append(lines, fmt.Sprintf("…and %d more", len(res.Changes)-i))
 				break
 			}
-			mark, note := "✅", ""
-			switch {
-			case c.Err != nil:
-				mark, note = "❌", " — failed"
-			case !c.Done:
-				mark, note = "⏸️", " — not attempted"
-			case c.AlreadyDone:
-				note = " (already there)"
-			}
+			mark, note := changeMark(c)
 			lines = append(lines, fmt.Sprintf("%s %s%s", mark, escape(changeWords(v.Data.Roles, c)), note))
 			if c.Step == repair.StepCreateScheme && c.Done {
 				for _, d := range copyDetails(p, v.Data.Roles) {
@@ -388,7 +386,7 @@ func renderResult(v planView, res *repair.Result, failure string) message {
 			}
 		}
 		blocks = append(blocks, section("*What changed in Jira:*\n"+strings.Join(lines, "\n")))
-	} else if failure != "" {
+	} else if failure != "" && !unknown {
 		blocks = append(blocks, section("Nothing was changed in Jira."))
 	}
 	if res != nil && res.After != nil {
@@ -409,8 +407,71 @@ func renderResult(v planView, res *repair.Result, failure string) message {
 			blocks = append(blocks, section(fmt.Sprintf(":warning: *Not verified*: %s still has problems:\n%s", escape(p.ProjectKey), strings.Join(probs, "\n"))))
 		}
 	}
+	if res != nil {
+		if line := customerText(res.Customer, p.ProjectKey); line != "" {
+			blocks = append(blocks, section(line))
+		}
+	}
 	blocks = append(blocks, contextLine(v.people()+" The audit record is in the thread."))
 	return message{text, clamp(blocks)}
+}
+
+// changeMark is the mark and note of a change in a result message, from
+// its outcome: an unknown one "may have been applied", never "failed".
+func changeMark(c repair.Change) (mark, note string) {
+	switch {
+	case c.Outcome == repair.Unknown:
+		return "❔", " — may have been applied"
+	case c.Outcome == repair.NotMade:
+		return "⏸️", " — not made"
+	case c.Err != nil || c.Outcome == repair.Failed:
+		return "❌", " — failed"
+	case !c.Done:
+		return "⏸️", " — not attempted"
+	case c.AlreadyDone:
+		return "✅", " (already there)"
+	}
+	return "✅", ""
+}
+
+// customerText is what Jira said about one real customer of the desk
+// (issue 9 item 8), or "" when nobody was asked.
+func customerText(c *repair.CustomerCheck, key string) string {
+	if c == nil {
+		return ""
+	}
+	who := escape(c.Name)
+	if who == "" {
+		who = "the customer"
+	}
+	switch c.Verdict {
+	case repair.VerdictVerified:
+		return fmt.Sprintf(":bust_in_silhouette: *Verified for %s*: Jira says this customer can open %s's portal and raise requests.", who, escape(key))
+	case repair.VerdictStillDenied:
+		lines := []string{fmt.Sprintf(":no_entry: *Grants present, customer still denied*: the permission scheme is right, yet Jira still denies %s %s on %s. Other causes to check:", who, strings.Join(c.Missing, " and "), escape(key))}
+		for _, cause := range c.Causes {
+			lines = append(lines, "• "+causeText(cause))
+		}
+		return strings.Join(lines, "\n")
+	case repair.VerdictDenied:
+		return fmt.Sprintf(":no_entry: Jira denies %s %s on %s: the scheme's customer grants are not right.", who, strings.Join(c.Missing, " and "), escape(key))
+	case repair.VerdictNoCustomer:
+		return fmt.Sprintf(":bust_in_silhouette: No customer to check: %s's desk has no active customer yet.", escape(key))
+	}
+	return ":bust_in_silhouette: I couldn't ask Jira about a customer of the desk, so no customer was checked."
+}
+
+// causeText words a cause other than the scheme that keeps a customer out.
+func causeText(c repair.Cause) string {
+	switch c {
+	case repair.CauseLicensedAccount:
+		return "the account checked is a licensed Atlassian account, not a portal-only customer: it reaches the project through product access, groups and roles"
+	case repair.CauseCustomerAccess:
+		return "the desk's customer access settings (who may use the portal and raise requests) leave customers out"
+	case repair.CauseAccountState:
+		return "the account is deactivated or suspended in Atlassian Administration, or no longer a customer of the desk"
+	}
+	return escape(string(c))
 }
 
 // changeWords says what one repair step did, unescaped, in Slack's marks.

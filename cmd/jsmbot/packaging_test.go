@@ -180,6 +180,7 @@ type composeService struct {
 	ReadOnly        bool                      `yaml:"read_only"`
 	Ports           []any                     `yaml:"ports"`
 	ContainerName   string                    `yaml:"container_name"`
+	Volumes         []string                  `yaml:"volumes"`
 }
 
 type composeDepends struct {
@@ -204,6 +205,22 @@ func asStrings(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// appendOnly reports whether a redis-server command line turns on the
+// append-only file.
+func appendOnly(cmd []string) bool {
+	i := slices.Index(cmd, "--appendonly")
+	return len(cmd) > 0 && cmd[0] == "redis-server" && i > 0 && i+1 < len(cmd) && cmd[i+1] == "yes"
+}
+
+// volumeNames lists the compose file's named volumes.
+func (c composeFile) volumeNames() []string {
+	var out []string
+	for n := range c.Volumes {
+		out = append(out, n)
+	}
+	return out
 }
 
 func nonRoot(user string) bool {
@@ -235,6 +252,8 @@ func TestCompose(t *testing.T) {
 		{"redis runs redis:7-alpine", redis.Image == "redis:7-alpine"},
 		{"redis has a redis-cli ping healthcheck", redis.Healthcheck != nil && slices.Contains(redis.Healthcheck.Test, "redis-cli") && slices.Contains(redis.Healthcheck.Test, "ping")},
 		{"redis publishes no port", len(redis.Ports) == 0},
+		{"redis keeps its data across restarts: append-only file", appendOnly(asStrings(redis.Command))},
+		{"redis keeps its data on a named volume at /data", slices.Contains(redis.Volumes, "redis-data:/data") && slices.Contains(c.volumeNames(), "redis-data")},
 		{"jsmbot is built from the Dockerfile here", bot.Build == "."},
 		{"jsmbot runs the bot", slices.Equal(asStrings(bot.Command), []string{"run"})},
 		{"jsmbot reads secrets from .env", slices.Equal(asStrings(bot.EnvFile), []string{".env"})},

@@ -55,7 +55,7 @@ func demoSlack(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	engine := repair.New(client, repair.WithLogger(logger))
+	engine := repair.New(client, repair.WithLogger(logger), repair.WithCustomerCheck())
 	st := store.NewMemory()
 	defer st.Close()
 	api := slack.New(slacksim.DefaultBotToken, slack.OptionAppLevelToken(slacksim.DefaultAppToken), slack.OptionAPIURL(ssim.APIURL()))

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -28,11 +29,39 @@ type Options struct {
 	Sidecars []func(context.Context) error
 }
 
+// PingInterval is the Socket Mode client's dead-man threshold: slack-go
+// checks every PingInterval that Slack's last WebSocket ping is no older
+// than that, and reconnects otherwise, so a half-open socket (no FIN) is
+// noticed within 2×PingInterval of the last ping, under 15 s. It stays
+// above the few seconds between the pings Slack sends.
+const PingInterval = 7 * time.Second
+
+// SlackRetries is how many times the Slack client retries a call Slack
+// rate-limited (HTTP 429), each after its Retry-After. The bot's executor
+// retries the steps that record an outcome on top of this (bot/exec.go).
+const SlackRetries = 2
+
+// ClientOptions are the options of the Slack Web API client the bot uses:
+// a rate-limited call is retried after its Retry-After. [Serve] applies
+// them to the client it is given.
+func ClientOptions() []slack.Option {
+	cfg := slack.DefaultRetryConfig()
+	cfg.MaxRetries = SlackRetries
+	cfg.RetryAfterJitter = 0
+	cfg.Handlers = slack.DefaultRetryHandlers(cfg) // 429 only: a repeated post must not double a message
+	return []slack.Option{slack.OptionRetryConfig(cfg)}
+}
+
 // Serve runs a Socket Mode client on api and the bot on it until ctx ends
 // or the client fails for good (bad app token), then lets the bot drain.
-// It returns nil after a clean shutdown.
+// It returns nil after a clean shutdown. It sets api up with
+// [ClientOptions], and the socket with [PingInterval] before
+// o.SocketOptions (which may override it).
 func Serve(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repair.Engine, st store.Store, logger *slog.Logger, o Options) error {
-	sm := socketmode.New(api, o.SocketOptions...)
+	for _, opt := range ClientOptions() {
+		opt(api)
+	}
+	sm := socketmode.New(api, append([]socketmode.Option{socketmode.OptionPingInterval(PingInterval)}, o.SocketOptions...)...)
 	b, err := bot.New(cfg, bot.Deps{
 		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
 		Engine: engine, Store: st, Logger: logger, Observer: o.Observer,

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/slack-go/slack"
 
@@ -74,5 +77,37 @@ func TestServeBadAppToken(t *testing.T) {
 	err := Serve(t.Context(), api, bot.Config{}, engine(t), store.NewMemory(), slog.New(slog.DiscardHandler), Options{})
 	if err == nil || !strings.Contains(err.Error(), "check SLACK_APP_TOKEN") {
 		t.Errorf("Serve with a refused app token = %v, want an error naming SLACK_APP_TOKEN", err)
+	}
+}
+
+// TestClientRetriesRateLimits: a Slack client with ClientOptions retries a
+// call Slack rate-limited, after its Retry-After, and the call succeeds.
+func TestClientRetriesRateLimits(t *testing.T) {
+	t.Parallel()
+	ssim := slacksim.NewServer(t, slacksim.WithChannel("C0OPS", "ops"))
+	api := slack.New(slacksim.DefaultBotToken, append([]slack.Option{slack.OptionAPIURL(ssim.APIURL())}, ClientOptions()...)...)
+	ssim.RateLimitNext("chat.postMessage", time.Second)
+	if _, _, err := api.PostMessageContext(t.Context(), "C0OPS", slack.MsgOptionText("hello", false)); err != nil {
+		t.Fatalf("post after one 429: %v", err)
+	}
+	var statuses []int
+	for _, c := range ssim.Calls("chat.postMessage") {
+		statuses = append(statuses, c.Status)
+	}
+	if diff := cmp.Diff([]int{429, 200}, statuses); diff != "" {
+		t.Errorf("chat.postMessage statuses (-want +got):\n%s", diff)
+	}
+	if n := len(ssim.Messages("C0OPS")); n != 1 {
+		t.Errorf("%d message(s) posted, want 1", n)
+	}
+}
+
+// TestPingIntervalNoticesHalfOpenSockets: slack-go checks the last ping
+// every PingInterval, so a socket that went silent is noticed within two
+// intervals; issue 9 wants that under 15 s, and above Slack's own pings.
+func TestPingIntervalNoticesHalfOpenSockets(t *testing.T) {
+	t.Parallel()
+	if 2*PingInterval > 15*time.Second || PingInterval <= slacksim.DefaultPingInterval {
+		t.Errorf("PingInterval = %v: a silent socket takes up to %v to notice, want ≤ 15 s and above the %v pings", PingInterval, 2*PingInterval, slacksim.DefaultPingInterval)
 	}
 }
