@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jsmbot/jsmbot/internal/loopback"
 )
 
 // Default credentials accepted by Basic auth unless [WithCredentials] says
@@ -39,7 +41,7 @@ type Server struct {
 	// URL+"/rest/api/3", JSM under URL+"/rest/servicedeskapi".
 	URL string
 
-	ln  *listener
+	ln  *loopback.Server
 	cfg config
 	mux *http.ServeMux
 
@@ -144,27 +146,27 @@ func New(opts ...Option) *Server {
 	s.mux = s.routes()
 	// Seed before serving: the URL (needed for self links) is known once the
 	// listener exists, and no request may see a half-built site.
-	ln, err := newListener(http.HandlerFunc(s.ServeHTTP))
+	ln, err := loopback.New(http.HandlerFunc(s.ServeHTTP))
 	if err != nil {
 		panic("jirasim: " + err.Error())
 	}
 	s.ln = ln
-	s.URL = "http://" + ln.addr() + cfg.basePath
+	s.URL = ln.URL() + cfg.basePath
 	s.st = newState(s.URL, cfg.email, cfg.now)
 	for _, sc := range cfg.scenarios {
 		if err := s.st.seed(sc); err != nil {
-			ln.close()
+			ln.Close()
 			panic("jirasim: " + err.Error())
 		}
 	}
 	if cfg.fleet != nil {
 		if err := s.st.seedFleet(*cfg.fleet); err != nil {
-			ln.close()
+			ln.Close()
 			panic("jirasim: " + err.Error())
 		}
 	}
 	s.st.recording = true
-	ln.start()
+	ln.Start()
 	return s
 }
 
@@ -187,7 +189,7 @@ func NewServer(tb TB, opts ...Option) *Server {
 // Close shuts the server down and blocks until all outstanding requests on
 // it have completed. Idle connections are closed at once. Calling it again
 // does nothing.
-func (s *Server) Close() { s.ln.close() }
+func (s *Server) Close() { s.ln.Close() }
 
 // SetLatency makes every request that arrives from now on wait d before it
 // is answered. The wait uses a plain timer (fake time inside a
