@@ -171,9 +171,21 @@ var specs = sync.OnceValues(func() (map[API]*spec, error) {
 // fullRouters routes on the path templates of the full documents, without
 // their schemas; built only when a trimmed document finds no route.
 var fullRouters = sync.OnceValues(func() (map[API]routers.Router, error) {
+	ops, err := fullOperations()
+	if err != nil {
+		return nil, err
+	}
 	out := map[API]routers.Router{}
-	for api, data := range map[API][]byte{Platform: platformFullJSON, JSM: jsmFullJSON} {
-		r, err := skeletonRouter(data)
+	for api, byPath := range ops {
+		paths := openapi3.NewPaths()
+		for p, methods := range byPath {
+			item := &openapi3.PathItem{}
+			for m, id := range methods {
+				item.SetOperation(m, &openapi3.Operation{OperationID: id})
+			}
+			paths.Set(p, item)
+		}
+		r, err := gorillamux.NewRouter(&openapi3.T{Paths: paths})
 		if err != nil {
 			return nil, fmt.Errorf("apispec: route the full %s document: %w", api, err)
 		}
@@ -182,31 +194,38 @@ var fullRouters = sync.OnceValues(func() (map[API]routers.Router, error) {
 	return out, nil
 })
 
-// skeletonRouter builds a router on a document's paths, methods and
-// operation ids alone.
-func skeletonRouter(data []byte) (routers.Router, error) {
-	var doc struct {
-		Paths map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	paths := openapi3.NewPaths()
-	for p, methods := range doc.Paths {
-		item := &openapi3.PathItem{}
-		for m, raw := range methods {
-			var op struct {
+// fullOperations reads the operations of the full documents: path
+// template, then upper-case method, then operationId.
+var fullOperations = sync.OnceValues(func() (map[API]map[string]map[string]string, error) {
+	out := map[API]map[string]map[string]string{}
+	for api, data := range map[API][]byte{Platform: platformFullJSON, JSM: jsmFullJSON} {
+		var doc struct {
+			Paths map[string]map[string]struct {
 				OperationID string `json:"operationId"`
-			}
-			if err := json.Unmarshal(raw, &op); err != nil {
-				continue // not an operation (e.g. parameters)
-			}
-			item.SetOperation(strings.ToUpper(m), &openapi3.Operation{OperationID: op.OperationID})
+			} `json:"paths"`
 		}
-		paths.Set(p, item)
+		// A path item member that is not an operation (parameters, a
+		// summary) does not fit the struct; json skips it and says so.
+		var typeErr *json.UnmarshalTypeError
+		if err := json.Unmarshal(data, &doc); err != nil && !errors.As(err, &typeErr) {
+			return nil, fmt.Errorf("apispec: read the full %s document: %w", api, err)
+		}
+		byPath := map[string]map[string]string{}
+		for p, members := range doc.Paths {
+			byPath[p] = map[string]string{}
+			for m, op := range members {
+				if slices.Contains(httpMethods, m) {
+					byPath[p][strings.ToUpper(m)] = op.OperationID
+				}
+			}
+		}
+		out[api] = byPath
 	}
-	return gorillamux.NewRouter(&openapi3.T{Paths: paths})
-}
+	return out, nil
+})
+
+// httpMethods are the path item members that are operations.
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 // find routes req on the trimmed document; when that does not end at a
 // path the trim lists, the full document decides (see [omitted]).
