@@ -61,6 +61,11 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpCl
 // attempt (default [DefaultMaxRetries]). Zero disables retries.
 func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = max(n, 0) } }
 
+// WithRetryWait sets the shortest wait before a retry that Jira gave no
+// Retry-After for (default 500ms); the wait doubles, with jitter, at each
+// further attempt. Tests shorten it so that retries take no real time.
+func WithRetryWait(d time.Duration) Option { return func(o *options) { o.minWait = max(d, 0) } }
+
 // WithTimeout bounds each HTTP attempt (default [DefaultTimeout]).
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 

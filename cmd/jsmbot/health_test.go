@@ -20,6 +20,7 @@ import (
 	"github.com/jsmbot/jsmbot/bot"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/internal/config"
+	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
@@ -199,7 +200,7 @@ func sum(text, prefix, label string) float64 {
 // approval through jsmbot run, then reads /metrics.
 func TestMetricsThroughAFlow(t *testing.T) {
 	t.Parallel()
-	lb := startRun(t, nil, runSetup{})
+	lb := startRun(t, nil, runSetup{opts: []option{jiraQuickRetries}})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 
@@ -297,6 +298,12 @@ func TestReadiness(t *testing.T) {
 		c.Close()
 		t.Error("the health listener still accepts connections after run returned")
 	}
+}
+
+// jiraQuickRetries makes run's Jira client wait a millisecond before a
+// retry Jira gave no Retry-After for, instead of half a second.
+func jiraQuickRetries(c *config.Config) {
+	c.Jira.Options = append(c.Jira.Options, jira.WithRetryWait(time.Millisecond))
 }
 
 // redisWithoutRetries makes run's Redis client try every command and dial

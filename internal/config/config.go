@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -73,6 +74,9 @@ type Jira struct {
 	BaseURL  string
 	Email    string
 	APIToken string
+	// Options are client options applied after the caller's; no variable
+	// sets them (the wiring's tests do, e.g. a short retry wait).
+	Options []jira.Option
 }
 
 // Slack is how to reach Slack.
@@ -285,7 +289,7 @@ func (c Config) SlackAPIURL() string {
 
 // JiraClient builds the Jira client of the configuration.
 func (c Config) JiraClient(opts ...jira.Option) (*jira.Client, error) {
-	client, err := jira.NewClient(c.Jira.BaseURL, c.Jira.Email, c.Jira.APIToken, opts...)
+	client, err := jira.NewClient(c.Jira.BaseURL, c.Jira.Email, c.Jira.APIToken, append(slices.Clip(opts), c.Jira.Options...)...)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
