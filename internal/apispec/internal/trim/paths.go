@@ -23,6 +23,7 @@ var Docs = []Doc{
 			"/rest/api/3/project/{projectIdOrKey}/role",
 			"/rest/api/3/project/{projectIdOrKey}/role/{id}",
 			"/rest/api/3/project/{projectKeyOrId}/permissionscheme",
+			"/rest/api/3/user",
 			"/rest/api/3/user/search",
 		},
 		// apispec.ValidateErrorBody checks error bodies against it.
