@@ -405,7 +405,7 @@ func TestUndoRefuses(t *testing.T) {
 			return id
 		}, wantCode: exitFailed, want: "was dismissed and never applied"},
 		{name: "past the window", clock: past, env: map[string]string{"JSMBOT_UNDO_WINDOW": "1h"},
-			plan: func(t *testing.T, sim *jirasim.Server, st store.Store) string { return botApplied(t, sim, st, "NOPA") },
+			plan:     func(t *testing.T, sim *jirasim.Server, st store.Store) string { return botApplied(t, sim, st, "NOPA") },
 			wantCode: exitFailed, want: "more than 1h0m0s (JSMBOT_UNDO_WINDOW) ago, so it can no longer be undone"},
 		{name: "no terminal", plan: func(t *testing.T, sim *jirasim.Server, st store.Store) string { return botApplied(t, sim, st, "NOPA") },
 			args: []string{}, wantCode: exitUsage, want: "undo needs --yes when no terminal can confirm the change"},
