@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -38,7 +39,12 @@ const (
 	VarAllowSelfApproval = "JSMBOT_ALLOW_SELF_APPROVAL"
 	VarDetectReports     = "JSMBOT_DETECT_REPORTS"
 	VarHTTPAddr          = "JSMBOT_HTTP_ADDR"
+	VarUndoWindow        = "JSMBOT_UNDO_WINDOW"
 )
+
+// DefaultUndoWindow is how long after a repair it may be undone, when
+// JSMBOT_UNDO_WINDOW is unset: within the plan's retention.
+const DefaultUndoWindow = 168 * time.Hour
 
 // TerminalVars are the variables the terminal commands (diagnose, fix)
 // need; pass them to [Only].
@@ -64,6 +70,9 @@ type Config struct {
 	// HTTPAddr is where jsmbot run serves /healthz, /readyz and /metrics;
 	// "" means no listener.
 	HTTPAddr string
+	// UndoWindow is how long after it was applied a repair may be undone
+	// (JSMBOT_UNDO_WINDOW, a Go duration; default [DefaultUndoWindow]).
+	UndoWindow time.Duration
 
 	logLevel    slog.Level
 	logLevelSet bool
@@ -168,6 +177,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Slack:         Slack{AppToken: get(VarSlackAppToken), BotToken: get(VarSlackBotToken)},
 		Redis:         Redis{URL: get(VarRedisURL)},
 		DetectReports: true,
+		UndoWindow:    DefaultUndoWindow,
 	}
 	for _, v := range []struct{ name, val string }{
 		{VarJiraBaseURL, c.Jira.BaseURL}, {VarJiraEmail, c.Jira.Email}, {VarJiraAPIToken, c.Jira.APIToken},
@@ -254,6 +264,14 @@ func Load(getenv func(string) string) (Config, error) {
 			problem(VarHTTPAddr, "%s must be host:port or :port, e.g. :8080", VarHTTPAddr)
 		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 			problem(VarHTTPAddr, "%s must have a port number from 0 to 65535", VarHTTPAddr)
+		}
+	}
+
+	if v := get(VarUndoWindow); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			problem(VarUndoWindow, "%s must be a positive Go duration such as 168h or 30m", VarUndoWindow)
+		} else {
+			c.UndoWindow = d
 		}
 	}
 
