@@ -340,7 +340,7 @@ func botApplied(t *testing.T, sim *jirasim.Server, st store.Store, key string) s
 	if err := st.SavePlan(t.Context(), recs[0]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Transition(t.Context(), id, store.StatePending, store.StateApplying, approval.Approval(recs[0], "U0APP").Mutate()); err != nil {
+	if _, err := st.Transition(t.Context(), id, store.StatePending, store.StateApplying, approval.Approval(recs[0], "U0APP", "test-replica", time.Now().Add(time.Minute)).Mutate()); err != nil {
 		t.Fatal(err)
 	}
 	res, err := eng.Apply(t.Context(), plans[0], repair.WithPlanID(id))
