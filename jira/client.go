@@ -47,6 +47,7 @@ type options struct {
 	timeout    time.Duration
 	logger     *slog.Logger
 	observer   Observer
+	oauth      *clientCredentials // nil: Basic auth
 }
 
 // WithHTTPClient makes the client send requests through hc, for custom
@@ -101,23 +102,13 @@ func WithObserver(o Observer) Option { return func(opts *options) { opts.observe
 // NewClient returns a client for the Jira site at baseURL
 // (https://your-site.atlassian.net, or the gateway form
 // https://api.atlassian.com/ex/jira/{cloudId}), authenticating as email
-// with apiToken. It does no I/O.
+// with apiToken, or with OAuth 2.0 client credentials when
+// [WithClientCredentials] is given (email and apiToken ""). It does no I/O.
 func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error) {
 	base, err := parseBaseURL(baseURL)
 	if err != nil {
 		return nil, err
 	}
-	var problems []error
-	if strings.TrimSpace(email) == "" {
-		problems = append(problems, errors.New("jira: email is empty"))
-	}
-	if strings.TrimSpace(apiToken) == "" {
-		problems = append(problems, errors.New("jira: API token is empty"))
-	}
-	if err := errors.Join(problems...); err != nil {
-		return nil, err
-	}
-
 	o := options{
 		maxRetries: DefaultMaxRetries,
 		minWait:    500 * time.Millisecond,
@@ -125,6 +116,20 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 	}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	var problems []error
+	if o.oauth != nil {
+		problems = append(problems, o.oauth.check(email, apiToken))
+	} else {
+		if strings.TrimSpace(email) == "" {
+			problems = append(problems, errors.New("jira: email is empty"))
+		}
+		if strings.TrimSpace(apiToken) == "" {
+			problems = append(problems, errors.New("jira: API token is empty"))
+		}
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
@@ -135,6 +140,9 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		hc = &copied
 	}
 	hc.Timeout = o.timeout
+	if o.oauth != nil {
+		hc.Transport = o.oauth.transport(hc.Transport, hc)
+	}
 
 	c := &Client{
 		log:      o.logger,
@@ -143,7 +151,6 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 	}
 	c.r = resty.NewWithClient(hc).
 		SetBaseURL(base).
-		SetBasicAuth(email, apiToken).
 		SetHeader("User-Agent", userAgent).
 		SetHeader("Accept", "application/json").
 		SetLogger(restyLogger{o.logger}).
@@ -157,6 +164,9 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		SetRetryAfter(c.policy.wait).
 		AddRetryCondition(c.policy.retry).
 		AddRetryHook(c.logRetry)
+	if o.oauth == nil {
+		c.r.SetBasicAuth(email, apiToken)
+	}
 	return c, nil
 }
 
