@@ -104,7 +104,13 @@ type clientCredentials struct {
 // credentials, query or fragment. Its errors never repeat the URL.
 func CheckTokenURL(raw string) error {
 	if _, err := parseBaseURL(raw); err != nil {
-		return errors.New(strings.Replace(err.Error(), "base URL", "token URL", 1))
+		// The base URL's hints name the site and JIRA_EMAIL: keep the rule only.
+		msg := strings.Replace(err.Error(), "base URL", "token URL", 1)
+		msg, _, _ = strings.Cut(msg, "; ")
+		if err == errBaseNotURL || err == errBaseNoHost {
+			msg += "; use " + DefaultTokenURL + " (or leave it unset)"
+		}
+		return errors.New(msg)
 	}
 	return nil
 }
