@@ -2,6 +2,7 @@ package jira
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -140,7 +141,7 @@ func (cc *clientCredentials) check(email, apiToken string) error {
 
 // transport returns the RoundTripper that signs requests with tokens,
 // fetching them through hc (whose transport is base).
-func (cc *clientCredentials) transport(base http.RoundTripper, hc *http.Client) http.RoundTripper {
+func (cc *clientCredentials) transport(base http.RoundTripper, hc *http.Client) *bearerTransport {
 	if base == nil {
 		base = http.DefaultTransport
 	}
@@ -289,4 +290,69 @@ func closeBody(req *http.Request) {
 func IsGatewayURL(baseURL string) bool {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	return err == nil && strings.Contains(u.Path+"/", "/ex/jira/") && len(strings.TrimSuffix(u.Path, "/")) > len("/ex/jira/")
+}
+
+// GrantedScopes returns the scopes the token endpoint says the current
+// access token carries (its answer's "scope"), getting a token if there is
+// none. listed is false when the answer named none, or the client signs
+// in with Basic auth, where scopes cannot be read.
+func (c *Client) GrantedScopes(ctx context.Context) (scopes []string, listed bool, err error) {
+	if c.tokens == nil {
+		return nil, false, nil
+	}
+	tok, err := c.tokens.token(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	s, _ := tok.Extra("scope").(string)
+	scopes = strings.Fields(s)
+	return scopes, len(scopes) > 0, nil
+}
+
+// TenantInfoPath is where a site answers its cloudId without
+// authentication.
+const TenantInfoPath = "/_edge/tenant_info"
+
+// GatewayBase is the API gateway's base URL for a cloudId.
+func GatewayBase(cloudID string) string {
+	return "https://api.atlassian.com/ex/jira/" + url.PathEscape(cloudID)
+}
+
+// CloudID asks the site at siteURL (https://NAME.atlassian.net) for its
+// cloudId, without credentials: GET siteURL/_edge/tenant_info. hc nil
+// means http.DefaultClient.
+func CloudID(ctx context.Context, hc *http.Client, siteURL string) (string, error) {
+	base, err := parseBaseURL(siteURL)
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", errBaseNotURL
+	}
+	u.Path, u.RawPath = TenantInfoPath, ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", errBaseNotURL
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("jira: cloudId lookup: %w", unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	var info struct {
+		CloudID string `json:"cloudId"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("jira: cloudId lookup: the site answered %d", resp.StatusCode)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&info); err != nil || info.CloudID == "" {
+		return "", errors.New("jira: cloudId lookup: the site answered no cloudId")
+	}
+	return info.CloudID, nil
 }

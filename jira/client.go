@@ -35,6 +35,7 @@ type Client struct {
 	log      *slog.Logger
 	policy   retryPolicy
 	observer Observer
+	tokens   *tokenCache // nil: Basic auth
 }
 
 // Option configures a [Client].
@@ -140,14 +141,17 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		hc = &copied
 	}
 	hc.Timeout = o.timeout
+	var tokens *tokenCache
 	if o.oauth != nil {
-		hc.Transport = o.oauth.transport(hc.Transport, hc)
+		bt := o.oauth.transport(hc.Transport, hc)
+		hc.Transport, tokens = bt, bt.cache
 	}
 
 	c := &Client{
 		log:      o.logger,
 		policy:   retryPolicy{maxRetries: o.maxRetries, maxWait: DefaultMaxWait},
 		observer: o.observer,
+		tokens:   tokens,
 	}
 	c.r = resty.NewWithClient(hc).
 		SetBaseURL(base).

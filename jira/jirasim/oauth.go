@@ -47,6 +47,12 @@ func WithTokenLifetime(d time.Duration) Option {
 	return func(c *config) { c.tokenLifetime = d }
 }
 
+// WithTokenScopes sets the scope the token endpoint answers with, by
+// default the classic scopes of every operation the simulator serves.
+func WithTokenScopes(scopes ...string) Option {
+	return func(c *config) { c.tokenScopes = strings.Join(scopes, " ") }
+}
+
 // oauthState is the tokens issued so far, guarded by Server.mu.
 type oauthState struct {
 	lifetime time.Duration
@@ -124,8 +130,9 @@ type tokenAnswer struct {
 	Scope       string `json:"scope"`
 }
 
-// simScopes are the classic scopes a credential for jsmbot carries.
-const simScopes = "read:jira-work manage:jira-configuration manage:jira-project read:jira-user read:servicedesk-request manage:servicedesk-customer"
+// DefaultTokenScopes are the classic scopes the token endpoint grants
+// unless [WithTokenScopes]: those of every operation the simulator serves.
+const DefaultTokenScopes = "read:jira-work manage:jira-configuration manage:jira-project read:jira-user read:servicedesk-request manage:servicedesk-customer"
 
 // issueToken serves the client credentials grant: the parameters come
 // form-encoded or as JSON, the client's id and secret in the body or as
@@ -183,7 +190,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, body []byte)
 	s.mu.Unlock()
 
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, tokenAnswer{AccessToken: token, ExpiresIn: int(lifetime / time.Second), TokenType: "Bearer", Scope: simScopes})
+	writeJSON(w, http.StatusOK, tokenAnswer{AccessToken: token, ExpiresIn: int(lifetime / time.Second), TokenType: "Bearer", Scope: s.cfg.tokenScopes})
 }
 
 // bearerValid reports whether token was issued and has not expired or

@@ -69,6 +69,7 @@ type config struct {
 
 	clientID, clientSecret string
 	tokenLifetime          time.Duration
+	tokenScopes            string
 }
 
 // Option configures a [Server] at construction.
@@ -140,6 +141,7 @@ func New(opts ...Option) *Server {
 		clientID:      DefaultClientID,
 		clientSecret:  DefaultClientSecret,
 		tokenLifetime: DefaultTokenLifetime,
+		tokenScopes:   DefaultTokenScopes,
 	}
 	for _, o := range opts {
 		o(&cfg)
