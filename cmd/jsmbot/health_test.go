@@ -42,6 +42,11 @@ type runSetup struct {
 	jira func(http.Handler) http.Handler
 	// opts change run's configuration.
 	opts []option
+	// jiraOpts configure the Jira simulator, e.g. its clock.
+	jiraOpts []jirasim.Option
+	// jiraEnv, when set, adds variables that name the simulator (e.g.
+	// JIRA_TOKEN_URL), after env.
+	jiraEnv func(*jirasim.Server) map[string]string
 }
 
 // startRun starts jsmbot run with a working environment, changed by env
@@ -49,7 +54,7 @@ type runSetup struct {
 func startRun(t *testing.T, env map[string]string, setup runSetup) *liveBot {
 	t.Helper()
 	lb := &liveBot{
-		jira:   jirasim.NewServer(t),
+		jira:   jirasim.NewServer(t, setup.jiraOpts...),
 		slack:  slacksim.NewServer(t),
 		redis:  miniredis.RunT(t),
 		stdout: &syncBuffer{},
@@ -74,6 +79,11 @@ func startRun(t *testing.T, env map[string]string, setup runSetup) *liveBot {
 	}
 	for k, v := range env {
 		vars[k] = v
+	}
+	if setup.jiraEnv != nil {
+		for k, v := range setup.jiraEnv(lb.jira) {
+			vars[k] = v
+		}
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	lb.cancel = cancel

@@ -52,6 +52,7 @@ type Server struct {
 	rateLimit    rateLimit
 	burst        burstLimiter
 	log          []*Request
+	oauth        oauthState
 
 	latency time.Duration
 }
@@ -67,6 +68,10 @@ type config struct {
 	fleet     *Fleet
 	now       func() time.Time
 	burst     bool
+
+	clientID, clientSecret string
+	tokenLifetime          time.Duration
+	tokenScopes            string
 }
 
 // Option configures a [Server] at construction.
@@ -134,6 +139,11 @@ func New(opts ...Option) *Server {
 		pageSize:  defaultPageSize,
 		scenarios: []Scenario{SeedAll},
 		now:       time.Now,
+
+		clientID:      DefaultClientID,
+		clientSecret:  DefaultClientSecret,
+		tokenLifetime: DefaultTokenLifetime,
+		tokenScopes:   DefaultTokenScopes,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -142,6 +152,7 @@ func New(opts ...Option) *Server {
 		cfg.basePath = ""
 	}
 	s := &Server{cfg: cfg, latency: cfg.latency, changeAuthor: OwnerAccountID}
+	s.oauth = oauthState{lifetime: cfg.tokenLifetime, expiry: map[string]time.Time{}}
 	s.burst = burstLimiter{on: cfg.burst, buckets: map[string]*bucket{}}
 	s.mux = s.routes()
 	// Seed before serving: the URL (needed for self links) is known once the
@@ -234,6 +245,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) {
 		return
 	}
 
+	if s.serveRoot(w, r, body) {
+		return
+	}
 	if !underBase {
 		platformErr(http.StatusNotFound, "No resource found for path "+r.URL.Path+".").write(w)
 		return
@@ -280,8 +294,12 @@ func (s *Server) stripBasePath(p string) (string, bool) {
 	return rest, true
 }
 
-// authenticated checks Basic credentials in constant time.
+// authenticated checks Basic credentials in constant time, or a Bearer
+// token from the token endpoint (see oauth.go).
 func (s *Server) authenticated(r *http.Request) bool {
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return s.bearerValid(bearer)
+	}
 	email, token, ok := r.BasicAuth()
 	if !ok {
 		return false
