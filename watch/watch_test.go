@@ -323,3 +323,59 @@ func TestQuietPollCost(t *testing.T) {
 		}
 	})
 }
+
+// diesWithLease is a store whose ReleaseLease does nothing: its replica
+// dies holding the lease, as a killed process does.
+type diesWithLease struct{ store.Store }
+
+func (diesWithLease) ReleaseLease(context.Context, string, string) error { return nil }
+
+// TestReplicas: two replicas on one store alert once, not twice; when the
+// watching one dies, the other takes over within a lease period (plus the
+// poll that notices), and a change made in between is alerted.
+func TestReplicas(t *testing.T) {
+	t.Parallel()
+	sim := newSite(t)
+	synctest.Test(t, func(t *testing.T) {
+		shared := store.NewMemory()
+		sink := &recordingSink{}
+		a := startReplica(t, sim, diesWithLease{shared}, sink, "a", nil, watch.Observer{})
+		synctest.Wait() // a polls first and holds the lease
+		startReplica(t, sim, shared, sink, "b", nil, watch.Observer{})
+		synctest.Wait()
+
+		time.Sleep(time.Second)
+		removePortalCreate(t, sim, "HELP")
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if lines, _ := sink.of("HELP"); !cmp.Equal(lines, []string{"broke alert-1"}) {
+			t.Fatalf("two replicas told the sink %q, want one alert", lines)
+		}
+
+		a.stop()
+		<-a.done
+		killedAt := time.Now()
+		time.Sleep(time.Second)
+		removePortalCreate(t, sim, "DRFT")
+		deadline := killedAt.Add(3*2*time.Second + 2*time.Second) // the lease, then b's next poll
+		for time.Now().Before(deadline) {
+			time.Sleep(500 * time.Millisecond)
+			synctest.Wait()
+			if lines, _ := sink.of("DRFT"); len(lines) > 0 {
+				break
+			}
+		}
+		lines, evs := sink.of("DRFT")
+		if !cmp.Equal(lines, []string{"broke alert-2"}) {
+			t.Fatalf("%v after the watching replica died, the sink heard %q about DRFT, want one alert", time.Since(killedAt), lines)
+		}
+		if took := evs[0].at.Sub(killedAt); took > 8*time.Second {
+			t.Errorf("the other replica took over %v after the holder died, want within the 6s lease and a 2s poll", took)
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if len(sink.events) != 2 {
+			t.Errorf("the sink heard %d things, want 2 alerts", len(sink.events))
+		}
+	})
+}
