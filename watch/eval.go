@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jsmbot/jsmbot/jira"
@@ -140,7 +141,7 @@ func (p *poll) unreadable(err error) {
 	}
 	p.st.Unreadable, p.dirty = true, true
 	if errors.Is(err, jira.ErrForbidden) || errors.Is(err, jira.ErrUnauthorized) {
-		w.log.Warn("the watch cannot read Jira's audit log (403): it falls back to full audits every "+w.cfg.Interval.String()+"; grant Administer Jira to read the audit log",
+		w.log.Warn("the watch cannot read Jira's audit log (403): it falls back to full audits every "+shortDuration(w.cfg.Interval)+"; grant Administer Jira to read the audit log",
 			"interval", w.cfg.Interval)
 		return
 	}
@@ -423,4 +424,16 @@ func (w *Watcher) name(ctx context.Context, accountID string) string {
 		return accountID
 	}
 	return u.DisplayName
+}
+
+// shortDuration writes 5m for 5m0s and 1h for 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
