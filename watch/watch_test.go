@@ -136,7 +136,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// portalGrant removes HELP's Portal Access CREATE_ISSUES grant behind the
+// removePortalCreate removes a project's Portal Access CREATE_ISSUES grant behind the
 // bot's back and returns a function that puts it back.
 func removePortalCreate(t *testing.T, sim *jirasim.Server, key string) (restore func()) {
 	t.Helper()
