@@ -23,19 +23,35 @@ import (
 // parseArgs parses flags that may come before or after the one positional
 // project key, as admins type them either way.
 func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (string, error) {
+	positional, err := parsePositionals(fs, args, stdout)
+	if err != nil {
+		return "", err
+	}
+	return projectKey(fs, positional, "")
+}
+
+// parsePositionals parses flags that may come before or after the
+// positional arguments, and returns those.
+func parsePositionals(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
 	var positional []string
 	for {
 		if err := parseFlags(fs, args, stdout); err != nil {
-			return "", err
+			return nil, err
 		}
 		if fs.NArg() == 0 {
-			break
+			return positional, nil
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// projectKey is the one project key in positional. or, when not empty,
+// ends the complaint when there is not exactly one, saying what the
+// command takes instead.
+func projectKey(fs *flag.FlagSet, positional []string, or string) (string, error) {
 	if len(positional) != 1 {
-		return "", &usageError{msg: fmt.Sprintf("%s needs exactly one project key", fs.Name())}
+		return "", &usageError{msg: fmt.Sprintf("%s needs exactly one project key%s", fs.Name(), or)}
 	}
 	key, err := jira.ParseProjectKey(positional[0])
 	if err != nil {
@@ -46,14 +62,15 @@ func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (string, error
 
 // setup loads the configuration and builds the engine. Only the variables
 // the terminal commands read can stop them.
-func setup(getenv func(string) string, stderr io.Writer) (*terminal, error) {
+// Extra client options (audit's --rate) come after the defaults.
+func setup(getenv func(string) string, stderr io.Writer, opts ...jira.Option) (*terminal, error) {
 	cfg, err := config.Load(getenv)
 	if err := config.Only(err, config.TerminalVars()...); err != nil {
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.TerminalLogLevel)}))
 	prog := &progress{}
-	client, err := cfg.JiraClient(jira.WithLogger(logger), jira.WithObserver(jira.Observer{Call: prog.call}))
+	client, err := cfg.JiraClient(append([]jira.Option{jira.WithLogger(logger), jira.WithObserver(jira.Observer{Call: prog.call})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +166,8 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 	modeFlag := fs.String("mode", string(diagnosis.ModeAuto), "auto, in-place or copy")
 	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the diagnosis, and again of the repair (the prompt is not counted)")
 	asJSON := fs.Bool("json", false, "print one JSON object, an error too (needs --yes)")
-	key, err := parseArgs(fs, args, stdout)
+	scheme := fs.Int64("scheme", 0, "repair the permission scheme with this id in place, for every project on it (see jsmbot audit), instead of one project KEY")
+	key, schemeSet, err := fixTarget(fs, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -159,6 +177,10 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 			return &usageError{msg: err.Error()}
 		}
 		switch {
+		case schemeSet && *scheme <= 0:
+			return &usageError{msg: "fix --scheme needs a permission scheme id (jsmbot audit lists them)"}
+		case schemeSet && mode == diagnosis.ModeCopy:
+			return &usageError{msg: "fix --scheme repairs the scheme in place; --mode copy is for one project KEY"}
 		case *timeout <= 0:
 			return &usageError{msg: "fix --timeout must be positive"}
 		case *asJSON && !*yes:
@@ -172,7 +194,11 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 		if err != nil {
 			return err
 		}
-		return fix(ctx, engine, key, fixOptions{mode: mode, yes: *yes, asJSON: *asJSON, timeout: *timeout}, stdin, stdout, stderr)
+		o := fixOptions{mode: mode, yes: *yes, asJSON: *asJSON, timeout: *timeout}
+		if schemeSet {
+			return fixScheme(ctx, engine, *scheme, o, stdin, stdout, stderr)
+		}
+		return fix(ctx, engine, key, o, stdin, stdout, stderr)
 	})
 }
 

@@ -5,6 +5,8 @@
 //
 //	jsmbot diagnose KEY [--json] [--timeout 60s]
 //	jsmbot fix KEY [--yes] [--mode auto|in-place|copy] [--json] [--timeout 60s]
+//	jsmbot audit [--json|--csv] [--rate 85] [--timeout 15m]
+//	jsmbot fix --scheme ID [--yes] [--json] [--timeout 60s]
 //	jsmbot demo
 //	jsmbot manifest [--private-channels]
 //	jsmbot doctor [--timeout 10s]
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDiagnose(ctx, rest, getenv, stdout, stderr)
 	case "fix":
 		return runFix(ctx, rest, getenv, stdin, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "run":
@@ -84,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 const usage = `Usage:
   jsmbot diagnose KEY [--json]                      show what is wrong with a JSM project's permissions
   jsmbot fix KEY [--yes] [--mode auto|in-place|copy] repair it, after showing the plan
+  jsmbot audit [--json|--csv] [--rate 85]           every service project of the site, by permission scheme
+  jsmbot fix --scheme ID [--yes]                    repair one scheme for every project on it
   jsmbot run                                        the Slack bot (Socket Mode)
   jsmbot manifest [--private-channels]              print the Slack app manifest (YAML)
   jsmbot doctor [--timeout 10s]                     check the configuration against Slack, Jira and Redis
