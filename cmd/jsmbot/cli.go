@@ -23,16 +23,23 @@ import (
 // parseArgs parses flags that may come before or after the one positional
 // project key, as admins type them either way.
 func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (string, error) {
-	positional, err := parsePositionals(fs, args, stdout)
+	positional, err := parsePositional(fs, args, stdout)
 	if err != nil {
 		return "", err
 	}
-	return projectKey(fs, positional, "")
+	if len(positional) != 1 {
+		return "", &usageError{msg: fmt.Sprintf("%s needs exactly one project key", fs.Name())}
+	}
+	key, err := jira.ParseProjectKey(positional[0])
+	if err != nil {
+		return "", &usageError{msg: err.Error()}
+	}
+	return key, nil
 }
 
-// parsePositionals parses flags that may come before or after the
+// parsePositional parses flags that may come before, between or after the
 // positional arguments, and returns those.
-func parsePositionals(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
+func parsePositional(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
 	var positional []string
 	for {
 		if err := parseFlags(fs, args, stdout); err != nil {
@@ -44,20 +51,6 @@ func parsePositionals(fs *flag.FlagSet, args []string, stdout io.Writer) ([]stri
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-// projectKey is the one project key in positional. or, when not empty,
-// ends the complaint when there is not exactly one, saying what the
-// command takes instead.
-func projectKey(fs *flag.FlagSet, positional []string, or string) (string, error) {
-	if len(positional) != 1 {
-		return "", &usageError{msg: fmt.Sprintf("%s needs exactly one project key%s", fs.Name(), or)}
-	}
-	key, err := jira.ParseProjectKey(positional[0])
-	if err != nil {
-		return "", &usageError{msg: err.Error()}
-	}
-	return key, nil
 }
 
 // setup loads the configuration and builds the engine. Only the variables

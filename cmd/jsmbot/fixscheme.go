@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 	"golang.org/x/sync/errgroup"
 )
@@ -23,7 +24,7 @@ const verifyConcurrency = 16
 // fixTarget parses fix's arguments: one project KEY, or --scheme and none.
 // schemeSet says which.
 func fixTarget(fs *flag.FlagSet, args []string, stdout io.Writer) (key string, schemeSet bool, err error) {
-	positional, err := parsePositionals(fs, args, stdout)
+	positional, err := parsePositional(fs, args, stdout)
 	if err != nil {
 		return "", false, err
 	}
@@ -34,8 +35,14 @@ func fixTarget(fs *flag.FlagSet, args []string, stdout io.Writer) (key string, s
 		}
 		return "", true, nil
 	}
-	key, err = projectKey(fs, positional, " (or --scheme ID)")
-	return key, false, err
+	if len(positional) != 1 {
+		return "", false, &usageError{msg: "fix needs exactly one project key (or --scheme ID)"}
+	}
+	key, err = jira.ParseProjectKey(positional[0])
+	if err != nil {
+		return "", false, &usageError{msg: err.Error()}
+	}
+	return key, false, nil
 }
 
 // fixSchemeJSON is the object of fix --scheme --json: the scheme as
