@@ -44,7 +44,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		case *rate < 0:
 			return &usageError{msg: "audit --rate must be zero (no pacing) or more"}
 		}
-		engine, err := setup(getenv, stderr, jira.WithRate(*rate))
+		engine, err := setupClient(getenv, stderr, nil, []jira.Option{jira.WithRate(*rate)})
 		if err != nil {
 			return err
 		}

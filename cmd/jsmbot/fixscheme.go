@@ -54,7 +54,13 @@ type fixSchemeJSON struct {
 	// Verified is true when every project on the scheme is healthy after.
 	Verified bool                `json:"verified"`
 	Projects []projectVerifyJSON `json:"projects"`
-	Error    *errorJSON          `json:"error,omitempty"`
+	// Customer is what Jira said about one real customer of the project
+	// the plan was made as, after the changes; null when nobody was asked.
+	Customer *customerJSON `json:"customer"`
+	// PlanID is the plan's ID in the shared record; null without
+	// REDIS_URL.
+	PlanID *string    `json:"planId"`
+	Error  *errorJSON `json:"error,omitempty"`
 }
 
 // projectVerifyJSON is one project's state after a scheme repair.
@@ -104,7 +110,11 @@ func fixScheme(ctx context.Context, engine *terminal, schemeID int64, o fixOptio
 		return err
 	}
 	rep.Scheme = as
-	printSchemePlan(planCtx, stdout, engine, as)
+	var roles map[string]string
+	if as.Plan != nil {
+		roles = planRoles(planCtx, engine, *as.Plan)
+	}
+	printSchemePlan(stdout, as, roles)
 	if as.Plan == nil {
 		rep.Verified = true
 		for _, p := range as.Projects {
@@ -127,9 +137,30 @@ func fixScheme(ctx context.Context, engine *terminal, schemeID int64, o fixOptio
 	fmt.Fprintln(stdout)
 	applyCtx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	var (
+		rec       *recorder
+		applyOpts []repair.ApplyOption
+	)
+	if o.shared == nil {
+		fmt.Fprintf(stdout, "Note: %s.\n\n", noRecordNote)
+	} else {
+		rec = newRecorder(o.shared, stderr)
+		if err := rec.begin(applyCtx, schemeDiagnosis(as, roles), plan); err != nil {
+			return err // before any write: nothing changed
+		}
+		applyOpts = append(applyOpts, repair.WithPlanID(rec.rec.ID))
+		rep.PlanID = &rec.rec.ID
+	}
 	engine.progress.start(progressOut(stdout, stderr), plan)
-	res, err := engine.Apply(applyCtx, plan)
+	res, applyErr := engine.Apply(applyCtx, plan, applyOpts...)
 	engine.progress.stop()
+	if rec != nil {
+		// Recorded as fix KEY records, with the apply's error: a project
+		// that could not be verified is not a failed apply. Verified, by
+		// then, says whether every project on the scheme is healthy.
+		defer func() { printRecorded(stdout, rec.finish(ctx, res, applyErr), rec.rec.ID) }()
+	}
+	err = applyErr
 	var stale *repair.StaleError
 	if errors.As(err, &stale) {
 		fmt.Fprintf(stdout, "Scheme %d changed since it was planned, so nothing was applied. Current state, as %s sees it:\n\n", as.ID, plan.ProjectKey)
@@ -143,10 +174,12 @@ func fixScheme(ctx context.Context, engine *terminal, schemeID int64, o fixOptio
 		return err
 	}
 	rep.Changes = changesJSON(res)
+	rep.Customer = toCustomerJSON(res.Customer)
 	printSchemeChanges(stdout, res)
 	if err != nil {
 		return err
 	}
+	printCustomer(stdout, res.Customer, plan.ProjectKey)
 
 	verifyCtx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -156,6 +189,7 @@ func fixScheme(ctx context.Context, engine *terminal, schemeID int64, o fixOptio
 		rep.Verified = rep.Verified && c.healthy()
 		rep.Projects = append(rep.Projects, verifyJSON(c))
 	}
+	res.Verified = rep.Verified // for the record: the whole scheme
 	printVerification(stdout, as, checks)
 	for _, c := range checks {
 		if c.err != nil {
@@ -169,8 +203,8 @@ func fixScheme(ctx context.Context, engine *terminal, schemeID int64, o fixOptio
 }
 
 // printSchemePlan shows the scheme's diagnosis, its plan and every project
-// the plan changes.
-func printSchemePlan(ctx context.Context, w io.Writer, engine *terminal, as *repair.AuditScheme) {
+// the plan changes; roles name the role holders.
+func printSchemePlan(w io.Writer, as *repair.AuditScheme, roles map[string]string) {
 	fmt.Fprintf(w, "Permission scheme %q (id %d)\n", oneLine(as.Name), as.ID)
 	fmt.Fprintf(w, "  Service projects on it (%d): %s\n", len(as.Projects), strings.Join(keysOf(as.Projects), ", "))
 	if len(as.OtherProjects) > 0 {
@@ -193,7 +227,7 @@ func printSchemePlan(ctx context.Context, w io.Writer, engine *terminal, as *rep
 		return
 	}
 	p := *as.Plan
-	pw := diagnosis.DescribePlan(p, planRoles(ctx, engine, p), nil, terminalMarks)
+	pw := diagnosis.DescribePlan(p, roles, nil, terminalMarks)
 	fmt.Fprintf(w, "\nFix (plan %s, mode %s):\n", p.ID, p.Mode)
 	fmt.Fprintf(w, "  %s\n", pw.Head)
 	for _, a := range pw.Add {
@@ -220,6 +254,23 @@ func planRoles(ctx context.Context, engine *terminal, p diagnosis.Plan) map[stri
 		return nil
 	}
 	return d.Snapshot.Roles
+}
+
+// schemeDiagnosis is the scheme's state as the project the plan was made
+// as sees it, for the shared record: the bot records a plan with its
+// project's name, roles and the projects sharing the scheme.
+func schemeDiagnosis(as *repair.AuditScheme, roles map[string]string) *repair.Diagnosis {
+	p := as.Projects[0] // PlanScheme plans as the first; never empty
+	for _, q := range as.Projects {
+		if q.Key == as.Plan.ProjectKey {
+			p = q
+		}
+	}
+	return &repair.Diagnosis{Snapshot: diagnosis.Snapshot{
+		Project:    diagnosis.Project{ID: p.ID, Key: p.Key, Name: p.Name, TypeKey: p.TypeKey},
+		Roles:      roles,
+		SharedWith: as.Plan.Affects,
+	}}
 }
 
 // printSchemeChanges reports each write of a scheme repair.

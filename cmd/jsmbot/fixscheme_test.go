@@ -13,15 +13,18 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/store"
 )
 
-// writesOf lists the writes sim received, as "METHOD path".
+// writesOf lists the writes sim received, as "METHOD path"; the customer
+// check is a POST that reads.
 func writesOf(sim *jirasim.Server) []string {
 	var out []string
 	for _, r := range sim.Requests() {
-		if r.Method != http.MethodGet {
+		if r.Method != http.MethodGet && r.Path != "/rest/api/3/permissions/check" {
 			out = append(out, r.Method+" "+r.Path)
 		}
 	}
@@ -309,5 +312,46 @@ func TestFixSchemeHelp(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("jsmbot help lacks %q", w)
 		}
+	}
+}
+
+// TestFixSchemeRecorded: with REDIS_URL, fix --scheme records its plan and
+// audit record as fix KEY does (applied, verified for the whole scheme, the
+// grants Jira gave), and jsmbot undo reverts exactly those grants.
+func TestFixSchemeRecorded(t *testing.T) {
+	t.Parallel()
+	sim, sr := newFleetSim(t), newSharedRecord(t)
+	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // lacks both grants
+	before := sim.SchemeGrants(id)
+	code, out, errOut := cli(t, sim, sr.env, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	r := decodeReport(t, out)
+	if r.PlanID == nil || !r.Verified {
+		t.Fatalf("planId %v, verified %v; want a recorded, verified plan", r.PlanID, r.Verified)
+	}
+	rec, err := sr.st.Plan(t.Context(), *r.PlanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.State != store.StateApplied || rec.ProjectKey != jirasim.FleetKey(0) || rec.Mode != "in-place" || rec.Result != "applied; verified healthy" {
+		t.Errorf("plan = %s %s %s %q, want applied in-place on %s, verified", rec.State, rec.ProjectKey, rec.Mode, rec.Result, jirasim.FleetKey(0))
+	}
+	data, err := approval.Decode(rec)
+	if err != nil || data.Plan.SchemeID != id || len(data.SharedWith) != len(data.Plan.Affects) || len(data.Plan.Affects) == 0 {
+		t.Errorf("plan data = %+v, %v; want the scheme's plan with every other project", data, err)
+	}
+	audit, err := sr.st.Audit(t.Context(), *r.PlanID)
+	if err != nil || len(audit) != 1 || audit[0].Action != approval.Applied || len(audit[0].Created) != 2 {
+		t.Errorf("audit = %+v, %v; want one applied record with 2 grants created", audit, err)
+	}
+
+	code, out, errOut = cli(t, sim, sr.env, "undo", *r.PlanID, "--yes")
+	if code != exitOK {
+		t.Fatalf("undo: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if diff := cmp.Diff(before, sim.SchemeGrants(id)); diff != "" {
+		t.Errorf("grants after the undo (-want +got):\n%s", diff)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -38,7 +39,7 @@ func TestLoadProblems(t *testing.T) {
 				"SLACK_BOT_TOKEN": "xapp-secret-2", "SLACK_APP_TOKEN": "xoxb-secret-3", "SLACK_API_URL": "slack.com/api",
 				"REDIS_URL": "http://:secret-4@redis:6379", "JSMBOT_APPROVERS": "U0OK, alice",
 				"JSMBOT_ALLOW_SELF_APPROVAL": "maybe", "JSMBOT_DETECT_REPORTS": "perhaps", "JSMBOT_HTTP_ADDR": ":99999",
-				"JSMBOT_LOG_LEVEL": "loud",
+				"JSMBOT_LOG_LEVEL": "loud", "JSMBOT_UNDO_WINDOW": "a week",
 			},
 			want: []Problem{
 				{VarJiraEmail, "JIRA_EMAIL must be the Atlassian account's email address"},
@@ -51,6 +52,7 @@ func TestLoadProblems(t *testing.T) {
 				{VarAllowSelfApproval, "JSMBOT_ALLOW_SELF_APPROVAL must be true or false"},
 				{VarDetectReports, "JSMBOT_DETECT_REPORTS must be true or false"},
 				{VarHTTPAddr, "JSMBOT_HTTP_ADDR must have a port number from 0 to 65535"},
+				{VarUndoWindow, "JSMBOT_UNDO_WINDOW must be a positive Go duration such as 168h or 30m"},
 			},
 		},
 		{
@@ -252,5 +254,42 @@ func TestLogValue(t *testing.T) {
 		if !strings.Contains(listed, secret) {
 			t.Errorf("Secrets() lacks %q", secret)
 		}
+	}
+}
+
+// TestUndoWindow: JSMBOT_UNDO_WINDOW is a positive Go duration, 168h when
+// unset.
+func TestUndoWindow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		val     string
+		want    time.Duration
+		problem bool
+	}{
+		{"", 168 * time.Hour, false},
+		{"30m", 30 * time.Minute, false},
+		{" 2h ", 2 * time.Hour, false},
+		{"0s", DefaultUndoWindow, true},
+		{"-1h", DefaultUndoWindow, true},
+		{"7d", DefaultUndoWindow, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.val, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(func(k string) string {
+				if k == VarUndoWindow {
+					return tt.val
+				}
+				return ""
+			})
+			var ce *Error
+			errors.As(err, &ce)
+			if got := ce != nil && ce.Has(VarUndoWindow); got != tt.problem {
+				t.Errorf("problem with %s = %v, want %v (%v)", VarUndoWindow, got, tt.problem, err)
+			}
+			if c.UndoWindow != tt.want {
+				t.Errorf("UndoWindow = %v, want %v", c.UndoWindow, tt.want)
+			}
+		})
 	}
 }
