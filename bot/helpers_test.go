@@ -127,6 +127,9 @@ type harness struct {
 	simOpts []slacksim.Option
 	// jiraOpts are extra options for the bots' Jira clients.
 	jiraOpts []jira.Option
+	// indexInStore keeps the bots' site index in the store (NewIndexStore),
+	// as jsmbot run does.
+	indexInStore bool
 }
 
 type runningBot struct {
@@ -200,9 +203,13 @@ func (h *harness) startBot() *runningBot {
 	if h.quiet {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	engineOpts := []repair.Option{repair.WithCustomerCheck()}
+	if h.indexInStore {
+		engineOpts = append(engineOpts, repair.WithIndexStore(NewIndexStore(h.store)))
+	}
 	b, err := New(h.cfg, Deps{
 		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
-		Engine: repair.New(client, repair.WithCustomerCheck()), Store: h.store, Logger: logger,
+		Engine: repair.New(client, engineOpts...), Store: h.store, Logger: logger,
 	})
 	if err != nil {
 		t.Fatal(err)
