@@ -514,7 +514,7 @@ func renderAuditSummary(r *repair.AuditReport, offers []schemeOffer, requester s
 }
 
 // cell clips a table cell's text.
-func cell(s string) string { return clipRunes(s, maxCellRunes) }
+func cell(s string) string { return clipRunes(s, maxCellRunes-1) }
 
 // plainKeyList lists at most n keys, then how many more, unescaped (table
 // cells are plain text).

@@ -15,7 +15,6 @@ import (
 	"github.com/jsmbot/jsmbot/store"
 )
 
-
 // This file is the App Home tab (issue 10 item 4): when a user opens it
 // (the app_home_opened event), the bot publishes (views.publish) the last
 // audit, from the store blob audit.go keeps, and the repairs waiting for
@@ -91,8 +90,8 @@ func homeView(last *lastAudit, pending []store.PlanRecord, now time.Time) slack.
 		if channelIDRE.MatchString(p.ChannelID) {
 			where = " in <#" + p.ChannelID + ">"
 		}
-		left := p.ExpiresAt.Sub(now).Round(time.Minute)
-		blocks = append(blocks, section(fmt.Sprintf("• *%s* — %s, asked by %s%s; expires in %s.",
+		left := max(int(p.ExpiresAt.Sub(now).Minutes()), 0)
+		blocks = append(blocks, section(fmt.Sprintf("• *%s* — %s, asked by %s%s; expires in %d min.",
 			escape(p.ProjectKey), modeTitle(diagnosis.Mode(p.Mode)), mention(p.RequesterID), where, left)))
 	}
 	blocks = append(blocks, contextLine(fmt.Sprintf("Updated %s.", now.UTC().Format(homeTimeFormat))))
