@@ -18,8 +18,7 @@ func TestFleet5000Manual(t *testing.T) {
 	if os.Getenv("JSMBOT_FLEET_5000") != "1" {
 		t.Skip("set JSMBOT_FLEET_5000=1 to run the 5,000-project case")
 	}
-	h := newHarness(t, withFleet(jirasim.Fleet{Projects: 5000, Schemes: 100}, jirasim.WithLatency(200*time.Millisecond)))
-	h.quiet = true
+	h := newHarness(t, withFleet(jirasim.Fleet{Projects: 5000, Schemes: 100}, jirasim.WithLatency(200*time.Millisecond), jirasim.WithPageSize(100)))
 	start := time.Now()
 	h.bots[0].bot.refreshIndex(t.Context(), 10*time.Minute)
 	t.Logf("background refresh: %v, %d Jira calls", time.Since(start), len(h.jira.Requests()))

@@ -122,7 +122,7 @@ func (b *Bot) refreshIndex(ctx context.Context, interval time.Duration) {
 		log.Debug("another replica refreshes the site index")
 		return
 	}
-	start := b.cfg.Now()
+	start := time.Now()
 	idx, err := b.engine.RefreshIndex(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -130,5 +130,5 @@ func (b *Bot) refreshIndex(ctx context.Context, interval time.Duration) {
 		}
 		return
 	}
-	log.Info("site index refreshed", "projects", len(idx.Projects), "schemes", len(idx.Schemes), "took", b.cfg.Now().Sub(start))
+	log.Info("site index refreshed", "projects", len(idx.Projects), "schemes", len(idx.Schemes), "took", time.Since(start))
 }
