@@ -26,6 +26,9 @@ import (
 // decision on its message (a store marker) and the plan moved from pending
 // to applying in the store (a compare-and-set).
 func (b *Bot) approve(ctx context.Context, c click) error {
+	if b.restarting(ctx, c) {
+		return nil
+	}
 	rec, data, ok, err := b.pendingPlan(ctx, c)
 	if err != nil || !ok {
 		return err
@@ -60,9 +63,16 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		return err
 	}
 
-	stopRenewing := b.renewLease(ctx, c, rec.ID)
-	res, applyErr := b.engine.Apply(ctx, data.Plan, repair.WithPlanID(rec.ID))
-	stopRenewing()
+	lease := b.renewLease(ctx, c, rec.ID, len(repair.PlannedRecord(data.Plan, rec.ID).Changes))
+	res, applyErr := b.engine.Apply(ctx, data.Plan, repair.WithPlanID(rec.ID), repair.WithProgress(lease.landed))
+	if errors.Is(context.Cause(ctx), errDrainDeadline) {
+		// Shutting down, out of drain: the plan stays applying with the
+		// writes it recorded, and its lease ends now.
+		lease.abandon()
+		c.log.Warn("the shutdown cut the apply; the plan stays applying with the writes it recorded, and the reconciler will settle it", "project", rec.ProjectKey)
+		return nil
+	}
+	lease.stop()
 	var failure, ref string
 	if applyErr != nil && !errors.Is(applyErr, repair.ErrStale) {
 		failure, ref = userText(applyErr)
@@ -92,6 +102,21 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		b.retryInvites(ctx, c, v)
 	}
 	return nil
+}
+
+// restartingText answers a click that would start changing Jira while
+// the bot shuts down.
+const restartingText = "jsmbot is restarting; nothing was changed — click again in a moment."
+
+// restarting tells the clicker, and reports true, when the bot is
+// draining: no apply or undo starts then.
+func (b *Bot) restarting(ctx context.Context, c click) bool {
+	if !b.draining.Load() {
+		return false
+	}
+	c.log.Info("click refused: draining")
+	_ = b.exec.run(ctx, c.log, []effect{ephemeral{who: c.request, text: restartingText}})
+	return true
 }
 
 // threadOf is the thread replies about a plan's message go to.
