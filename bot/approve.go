@@ -82,7 +82,7 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 	// The outcome's steps record on budgets of their own, even when ctx
 	// ended while applying: the plan must not stay in applying, and the
 	// message must say what Jira holds.
-	_ = b.exec.run(ctx, c.log, finished(v, c.userID, res, o, failure, b.cfg.Now()))
+	_ = b.exec.run(ctx, c.log, undoable(finished(v, c.userID, res, o, failure, b.cfg.Now()), v, res, o, b.cfg.UndoWindow))
 	c.log.Info("repair finished", "project", rec.ProjectKey, "action", o.Action, "result", o.Result)
 
 	if o.Stale != nil && o.Stale.Fresh != nil {
@@ -104,18 +104,22 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 	return nil
 }
 
-// restartingText answers a click that would start changing Jira while
-// the bot shuts down.
+// restartingText answers a click that would start changing Jira after
+// the shutdown's drain ran out of time.
 const restartingText = "jsmbot is restarting; nothing was changed — click again in a moment."
 
-// restarting tells the clicker, and reports true, when the bot is
-// draining: no apply or undo starts then.
+// restarting tells the clicker, and reports true, when the bot is shutting
+// down and its drain has run out of time: no apply or undo starts then.
+// (Once Run's context ends no envelope is read; a click acknowledged
+// before that is still honoured while the drain lasts.)
 func (b *Bot) restarting(ctx context.Context, c click) bool {
-	if !b.draining.Load() {
+	if !b.draining.Load() || !errors.Is(context.Cause(ctx), errDrainDeadline) {
 		return false
 	}
-	c.log.Info("click refused: draining")
-	_ = b.exec.run(ctx, c.log, []effect{ephemeral{who: c.request, text: restartingText}})
+	c.log.Info("click refused: shutting down")
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_ = b.exec.run(tctx, c.log, []effect{ephemeral{who: c.request, text: restartingText}})
 	return true
 }
 

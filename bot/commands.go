@@ -119,6 +119,8 @@ const (
 	// ActionDiagnoseReport is the Diagnose button of the reply to a
 	// detected report; its value is a report token, not a plan ID.
 	ActionDiagnoseReport = "diagnose_report"
+	// ActionUndo undoes an applied repair.
+	ActionUndo = "undo"
 )
 
 // action is a button the bot puts on its messages.
@@ -157,6 +159,11 @@ func actions() []action {
 			description: "Diagnose, on my reply to a message that says customers could not be added: opens the report form (anyone).",
 			lane:        fastLane,
 			handle:      (*Bot).diagnoseDetected,
+		},
+		{
+			id:          ActionUndo,
+			description: "Undo, on an applied repair: restore exactly what it changed, for a while after it (approvers only).",
+			handle:      (*Bot).undo,
 		},
 	}
 }

@@ -235,7 +235,7 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, rec store.PlanRecord
 	}
 	log.Info("settled an interrupted apply: its owner's lease ran out", "state", o.State, "result", o.Result)
 	v := planView{Rec: won, Data: data}
-	_ = b.exec.run(ctx, log, finished(v, rec.ApproverID, res, o, "", b.cfg.Now())[1:])
+	_ = b.exec.run(ctx, log, undoable(finished(v, rec.ApproverID, res, o, "", b.cfg.Now())[1:], v, res, o, b.cfg.UndoWindow))
 	if res.After != nil && !res.Verified && res.After.Plan != nil {
 		req := request{userID: rec.RequesterID, channelID: rec.ChannelID, log: log}
 		intro := fmt.Sprintf("Fresh diagnosis of %s, made after an interrupted repair was settled:", escape(rec.ProjectKey))

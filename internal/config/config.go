@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -37,6 +38,7 @@ const (
 	VarAllowSelfApproval = "JSMBOT_ALLOW_SELF_APPROVAL"
 	VarDetectReports     = "JSMBOT_DETECT_REPORTS"
 	VarHTTPAddr          = "JSMBOT_HTTP_ADDR"
+	VarUndoWindow        = "JSMBOT_UNDO_WINDOW"
 )
 
 // TerminalVars are the variables the terminal commands (diagnose, fix)
@@ -63,6 +65,9 @@ type Config struct {
 	// HTTPAddr is where jsmbot run serves /healthz, /readyz and /metrics;
 	// "" means no listener.
 	HTTPAddr string
+	// UndoWindow is how long after a repair an approver can undo it
+	// (JSMBOT_UNDO_WINDOW, a Go duration); 0 means the default, 168h.
+	UndoWindow time.Duration
 
 	logLevel    slog.Level
 	logLevelSet bool
@@ -250,6 +255,14 @@ func Load(getenv func(string) string) (Config, error) {
 			problem(VarHTTPAddr, "%s must be host:port or :port, e.g. :8080", VarHTTPAddr)
 		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 			problem(VarHTTPAddr, "%s must have a port number from 0 to 65535", VarHTTPAddr)
+		}
+	}
+
+	if v := get(VarUndoWindow); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			problem(VarUndoWindow, "%s must be a positive Go duration such as 168h or 24h", VarUndoWindow)
+		} else {
+			c.UndoWindow = d
 		}
 	}
 
