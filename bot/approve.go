@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,7 +83,12 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 	// The outcome's steps record on budgets of their own, even when ctx
 	// ended while applying: the plan must not stay in applying, and the
 	// message must say what Jira holds.
-	_ = b.exec.run(ctx, c.log, undoable(finished(v, c.userID, res, o, failure, b.cfg.Now()), v, res, o, b.cfg.UndoWindow))
+	effs := undoable(finished(v, c.userID, res, o, failure, b.cfg.Now()), v, res, o, b.cfg.UndoWindow)
+	if left := b.exec.runLeaving(ctx, c.log, effs); len(left) > 0 && !slices.ContainsFunc(left, isTransition) {
+		// The plan's final state is recorded (a plan left applying is the
+		// reconciler's anyway): the message or the audit record is left.
+		b.leaveUnrecorded(ctx, c.log, rec.ID, left)
+	}
 	c.log.Info("repair finished", "project", rec.ProjectKey, "action", o.Action, "result", o.Result)
 
 	if o.Stale != nil && o.Stale.Fresh != nil {
@@ -123,6 +129,12 @@ func (b *Bot) restarting(ctx context.Context, c click) bool {
 	return true
 }
 
+// isTransition reports whether e is a state transition.
+func isTransition(e effect) bool {
+	_, ok := e.(transition)
+	return ok
+}
+
 // threadOf is the thread replies about a plan's message go to.
 func threadOf(rec store.PlanRecord) string {
 	if rec.ThreadTS != "" {
@@ -142,10 +154,12 @@ func announce(rec store.PlanRecord, r store.AuditRecord, s step) []effect {
 		msg: message{text: "Audit: " + r.Action, blocks: []slack.Block{section(auditText(r))}}}}
 }
 
-// audited is an audit record and its announcement.
+// audited is an audit record and its announcement, which is not posted
+// when the record could not be written.
 func audited(rec store.PlanRecord, r store.AuditRecord, s step) []effect {
-	s.what = "write the audit record"
-	return append([]effect{audit{step: s, rec: r}}, announce(rec, r, s)...)
+	as := s
+	as.what, as.fail = "write the audit record", stop
+	return append([]effect{audit{step: as, rec: r}}, announce(rec, r, s)...)
 }
 
 // denied is a refused click: the clicker is told why, and the refusal is

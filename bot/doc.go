@@ -63,8 +63,9 @@
 // the buttons. Steps that record an outcome run on a budget of their own
 // each, detached from the handler's context, and retry transient failures
 // (Slack's 429 after its Retry-After, a Slack 5xx or lost answer, a Redis
-// that did not answer) with a backoff on [Config.Sleep]'s clock; a step
-// that still fails is logged as left for the reconciler.
+// that did not answer) with a backoff on [Config.Sleep]'s clock; a message
+// update or audit record that still fails is left in the store for the
+// reconciler, which retries it on every pass (unrecorded.go).
 //
 // The approval lifecycle's decisions themselves (the policy, the offered
 // plans and their records, the claim, the transitions, the outcome of an

@@ -181,7 +181,8 @@ func (b *Bot) reconcileLoop(ctx context.Context) {
 
 // reconcile is one pass of the reconciler, when this replica holds the
 // store's reconciler lease: every applying plan whose lease ran out is
-// settled (settle).
+// settled (settle), and the message updates and audit records finished
+// applies could not record are tried again (unrecorded.go).
 func (b *Bot) reconcile(ctx context.Context) error {
 	held, err := b.store.AcquireLease(ctx, reconcilerLease, b.cfg.Owner, 2*b.cfg.ReconcileInterval+b.cfg.Lease)
 	if err != nil || !held {
@@ -196,6 +197,9 @@ func (b *Bot) reconcile(ctx context.Context) error {
 		if err := b.settle(ctx, log, rec); err != nil {
 			log.Warn("could not settle the plan; will try again", "err", err)
 		}
+	}
+	if err := b.retryUnrecorded(ctx); err != nil {
+		return fmt.Errorf("retry the steps finished applies left: %w", err)
 	}
 	return nil
 }

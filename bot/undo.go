@@ -128,7 +128,9 @@ func (b *Bot) undo(ctx context.Context, c click) error {
 		c.log.Error("undo failed", "ref", ref, "err", undoErr)
 	}
 	v := planView{Rec: won, Data: data}
-	_ = b.exec.run(ctx, c.log, undid(v, c.userID, u, undoErr, failure, ref, b.cfg.Now()))
+	if left := b.exec.runLeaving(ctx, c.log, undid(v, c.userID, u, undoErr, failure, ref, b.cfg.Now())); len(left) > 0 {
+		b.leaveUnrecorded(ctx, c.log, rec.ID, left)
+	}
 	c.log.Info("undo finished", "project", rec.ProjectKey)
 	return nil
 }
