@@ -67,7 +67,7 @@ const (
 	Dismissed = "dismissed" // the requester or an approver dismissed the offer
 	Expired   = "expired"   // nobody approved before the plan expired
 	Invited   = "invited"   // the reported customers were added again
-	Undone    = "undone"    // an approver undid an applied repair
+	Undone    = "undone"    // an applied repair was reverted
 )
 
 // Action is what a click asks for.

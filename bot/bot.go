@@ -162,6 +162,9 @@ type Bot struct {
 	// handled, when set (by tests, before Run), is called after each job,
 	// duplicates included, so tests can wait for work without sleeping.
 	handled func(envelopeID string)
+	// budgets, when set (by tests, before Run), shorten the report form's
+	// Jira budgets (modal.go).
+	budgets formBudgets
 
 	// jobs feeds the workers; fast feeds the fast lane (modals and view
 	// submissions, see lane.go). Run closes both. The reader never waits

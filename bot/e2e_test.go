@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
@@ -310,16 +309,21 @@ func TestCommands(t *testing.T) {
 }
 
 // TestShutdownDrains: a click in flight when the bot is told to stop is
-// finished, and Run returns nil.
+// finished, and Run returns nil. The repair is held waiting on Jira until
+// the bot has been told to stop.
 func TestShutdownDrains(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	gate := newJiraGate()
+	h := newHarness(t, withJiraGate(gate))
 	report := h.diagnose(userRequester, "NOPA")
-	h.jira.SetLatency(50 * time.Millisecond)
+	gate.hold()
 	id := h.send(userApprover, report, ActionApproveInPlace)
 	if _, err := h.slack.WaitAck(h.ctx(), id); err != nil {
 		t.Fatal(err)
 	}
+	gate.waitHeld(t) // the repair waits on Jira
+	h.bots[0].cancel()
+	gate.release()
 	h.stopAll()
 	if !h.healthy("NOPA") {
 		t.Error("the in-flight repair was abandoned")

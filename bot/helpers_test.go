@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/internal/fakeclock"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
@@ -31,26 +32,6 @@ const (
 	approverGroup   = "S0APPROVERS"
 	channel         = "C0OPS"
 )
-
-// clock is a settable clock shared by the bot and the store.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // tracker counts the jobs a bot finished, per envelope, so tests wait for
 // work instead of sleeping.
@@ -118,7 +99,7 @@ type harness struct {
 	quiet bool // discard the bots' logs
 	jira  *jirasim.Server
 	slack *slacksim.Server
-	clock *clock
+	clock *fakeclock.Clock
 	store store.Store
 	track *tracker
 	cfg   Config
@@ -127,11 +108,17 @@ type harness struct {
 	simOpts []slacksim.Option
 	// jiraOpts are extra options for the bots' Jira clients.
 	jiraOpts []jira.Option
+	// budgets shorten the report form's Jira budgets of the bots.
+	budgets formBudgets
+	// gate, when set, holds the bots' Jira requests (withJiraGate).
+	gate *jiraGate
 }
 
 type runningBot struct {
-	bot  *Bot
-	stop func() error
+	bot *Bot
+	// cancel tells the bot to stop; stop does too, then waits for it.
+	cancel func()
+	stop   func() error
 }
 
 type harnessOption func(*harness)
@@ -143,6 +130,20 @@ func withStore(s store.Store) harnessOption    { return func(h *harness) { h.sto
 func withJiraOptions(opts ...jira.Option) harnessOption {
 	return func(h *harness) { h.jiraOpts = append(h.jiraOpts, opts...) }
 }
+
+// withJiraGate routes the bots' Jira requests through g, which can hold
+// them.
+func withJiraGate(g *jiraGate) harnessOption {
+	return func(h *harness) {
+		g.next = h.jira.Client().Transport
+		h.gate = g
+		h.jiraOpts = append(h.jiraOpts, jira.WithHTTPClient(&http.Client{Transport: g}))
+	}
+}
+
+// withFormBudgets shortens the report form's Jira budgets.
+func withFormBudgets(b formBudgets) harnessOption { return func(h *harness) { h.budgets = b } }
+
 func withSlackOptions(opts ...slacksim.Option) harnessOption {
 	return func(h *harness) { h.simOpts = append(h.simOpts, opts...) }
 }
@@ -153,7 +154,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h := &harness{
 		t:     t,
 		jira:  jirasim.NewServer(t),
-		clock: newClock(),
+		clock: fakeclock.New(),
 		track: newTracker(),
 		cfg: Config{
 			Approvers: []string{userRequester, userApprover, approverGroup},
@@ -178,6 +179,76 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	h.startBot()
 	return h
+}
+
+// jiraGate is a Jira transport that holds requests while it is closed, so
+// a test can keep work waiting on Jira for as long as it needs, without a
+// latency on the clock.
+type jiraGate struct {
+	next http.RoundTripper
+	// held receives the path of every request that starts waiting.
+	held chan string
+
+	mu   sync.Mutex
+	open chan struct{} // nil while open; closed by release
+}
+
+func newJiraGate() *jiraGate { return &jiraGate{held: make(chan string, 1000)} }
+
+// hold makes requests from now on wait until release.
+func (g *jiraGate) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.open == nil {
+		g.open = make(chan struct{})
+	}
+}
+
+// release lets the held requests and all later ones through.
+func (g *jiraGate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.open != nil {
+		close(g.open)
+		g.open = nil
+	}
+}
+
+// RoundTrip waits while the gate is closed, or until the request's context
+// is done (the caller's budget), then sends the request on.
+func (g *jiraGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	g.mu.Lock()
+	wait := g.open
+	g.mu.Unlock()
+	if wait != nil {
+		select {
+		case g.held <- req.URL.Path:
+		default:
+		}
+		select {
+		case <-wait:
+		case <-req.Context().Done():
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, req.Context().Err()
+		}
+	}
+	return g.next.RoundTrip(req)
+}
+
+// waitHeld waits until a request is held at the gate and returns its path.
+func (g *jiraGate) waitHeld(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	select {
+	case p := <-g.held:
+		return p
+	case <-ctx.Done():
+		t.Fatal("no Jira request reached the gate")
+		return ""
+	}
 }
 
 // testLogger writes the bot's logs to the test's output.
@@ -208,6 +279,7 @@ func (h *harness) startBot() *runningBot {
 		t.Fatal(err)
 	}
 	b.handled = h.track.done
+	b.budgets = h.budgets
 
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	smDone, botDone := make(chan error, 1), make(chan error, 1)
@@ -218,6 +290,9 @@ func (h *harness) startBot() *runningBot {
 	stop := func() error {
 		once.Do(func() {
 			cancel()
+			if h.gate != nil {
+				h.gate.release() // a held request would keep the drain waiting
+			}
 			stopErr = <-botDone
 			if err := <-smDone; err != nil && !errors.Is(err, context.Canceled) {
 				stopErr = errors.Join(stopErr, err)
@@ -230,7 +305,7 @@ func (h *harness) startBot() *runningBot {
 			t.Errorf("bot stopped with %v", err)
 		}
 	})
-	rb := &runningBot{bot: b, stop: stop}
+	rb := &runningBot{bot: b, cancel: cancel, stop: stop}
 	h.bots = append(h.bots, rb)
 	ctxWait, cancelWait := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancelWait()

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,6 +55,10 @@ const (
 	// maxMetadata is Slack's limit on private_metadata.
 	maxMetadata = 3000
 )
+
+// formBudgets replace deskBudget and checkBudget where set, so that a test
+// of a slow Jira does not wait them out; zero fields keep the constants.
+type formBudgets struct{ desks, check time.Duration }
 
 // reportMeta is the form's private_metadata: where the report came from
 // and who opened the form. It is checked on submit but never trusted for
@@ -249,7 +254,7 @@ func (b *Bot) desksForSelect(ctx context.Context) []jira.ServiceDesk {
 	}
 	b.desks.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(ctx, deskBudget)
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(b.budgets.desks, deskBudget))
 	defer cancel()
 	desks, err := b.engine.ServiceDesks(ctx, maxSelectOptions)
 	switch {
@@ -380,7 +385,7 @@ func (b *Bot) submitReport(ctx context.Context, vs viewCall) error {
 // project. Problems go into errs; when Jira can't say in time, nothing is
 // added and the report will tell.
 func (b *Bot) checkProject(ctx context.Context, log *slog.Logger, sub *submittedReport, errs map[string]string) {
-	ctx, cancel := context.WithTimeout(ctx, checkBudget)
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(b.budgets.check, checkBudget))
 	defer cancel()
 	if sub.key == "" && sub.portalID != "" {
 		d, err := b.engine.ServiceDesk(ctx, sub.portalID)

@@ -6,6 +6,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/jsmbot/jsmbot/internal/fakeclock"
 	"github.com/jsmbot/jsmbot/store"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestTwoReplicasShareRedis(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
-	clk := newClock()
+	clk := fakeclock.New()
 	newRedis := func() store.Store {
 		s := store.NewRedis(redis.NewClient(&redis.Options{Addr: mr.Addr()}), store.WithRedisClock(clk.Now))
 		t.Cleanup(func() { _ = s.Close() })

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/internal/fakeclock"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/store"
 )
@@ -119,7 +120,7 @@ func TestJiraFaults(t *testing.T) {
 		},
 		{
 			name:     "timeouts",
-			opts:     []jira.Option{jira.WithTimeout(50 * time.Millisecond), jira.WithMaxRetries(1)},
+			opts:     []jira.Option{jira.WithTimeout(20 * time.Millisecond), jira.WithMaxRetries(1)},
 			fault:    func(h *harness) { h.jira.SetLatency(time.Second) },
 			wantText: "Jira did not answer in time; try again in a moment",
 		},
@@ -127,7 +128,9 @@ func TestJiraFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withJiraOptions(tt.opts...))
+			// Retries wait a millisecond instead of Jira's default backoff.
+			opts := append([]jira.Option{jira.WithRetryWait(time.Millisecond)}, tt.opts...)
+			h := newHarness(t, withJiraOptions(opts...))
 			tt.fault(h)
 			h.slash(userRequester, "diagnose NOPA")
 			got := h.lastEphemeral(userRequester)
@@ -211,8 +214,10 @@ func TestStoreFaultsDuringFlow(t *testing.T) {
 			name: "redis down",
 			setup: func(t *testing.T) (store.Store, func(), func()) {
 				mr := miniredis.RunT(t)
-				rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
-				st := store.NewRedis(rdb, store.WithRedisClock(newClock().Now)) // the harness's fixed time
+				// One dial per command: go-redis's dial retries would only
+				// add real backoff to a refused connection.
+				rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialerRetries: 1})
+				st := store.NewRedis(rdb, store.WithRedisClock(fakeclock.New().Now)) // the harness's fixed time
 				t.Cleanup(func() { st.Close() })
 				return st, mr.Close, func() {
 					if err := mr.Restart(); err != nil {
@@ -226,7 +231,7 @@ func TestStoreFaultsDuringFlow(t *testing.T) {
 			name: "approval cannot be recorded",
 			setup: func(t *testing.T) (store.Store, func(), func()) {
 				var broken bool
-				st := flakyStore{Store: store.NewMemory(store.WithClock(newClock().Now)), fail: func(from, to store.State) bool {
+				st := flakyStore{Store: store.NewMemory(store.WithClock(fakeclock.New().Now)), fail: func(from, to store.State) bool {
 					return broken && from == store.StatePending && to == store.StateApplying
 				}}
 				return st, func() { broken = true }, func() { broken = false }

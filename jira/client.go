@@ -35,7 +35,8 @@ type Client struct {
 	log      *slog.Logger
 	policy   retryPolicy
 	observer Observer
-	pace     *pacer // nil: unpaced (pace.go)
+	pace     *pacer      // nil: unpaced (pace.go)
+	tokens   *tokenCache // nil: Basic auth
 }
 
 // Option configures a [Client].
@@ -51,6 +52,7 @@ type options struct {
 	// rate and endpointRates configure the pacer (pace.go).
 	rate          float64
 	endpointRates map[string]float64
+	oauth         *clientCredentials // nil: Basic auth
 }
 
 // WithHTTPClient makes the client send requests through hc, for custom
@@ -60,6 +62,11 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpCl
 // WithMaxRetries sets how many times a request is retried after the first
 // attempt (default [DefaultMaxRetries]). Zero disables retries.
 func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = max(n, 0) } }
+
+// WithRetryWait sets the shortest wait before a retry that Jira gave no
+// Retry-After for (default 500ms); the wait doubles, with jitter, at each
+// further attempt. Tests shorten it so that retries take no real time.
+func WithRetryWait(d time.Duration) Option { return func(o *options) { o.minWait = max(d, 0) } }
 
 // WithTimeout bounds each HTTP attempt (default [DefaultTimeout]).
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
@@ -105,23 +112,13 @@ func WithObserver(o Observer) Option { return func(opts *options) { opts.observe
 // NewClient returns a client for the Jira site at baseURL
 // (https://your-site.atlassian.net, or the gateway form
 // https://api.atlassian.com/ex/jira/{cloudId}), authenticating as email
-// with apiToken. It does no I/O.
+// with apiToken, or with OAuth 2.0 client credentials when
+// [WithClientCredentials] is given (email and apiToken ""). It does no I/O.
 func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error) {
 	base, err := parseBaseURL(baseURL)
 	if err != nil {
 		return nil, err
 	}
-	var problems []error
-	if strings.TrimSpace(email) == "" {
-		problems = append(problems, errors.New("jira: email is empty"))
-	}
-	if strings.TrimSpace(apiToken) == "" {
-		problems = append(problems, errors.New("jira: API token is empty"))
-	}
-	if err := errors.Join(problems...); err != nil {
-		return nil, err
-	}
-
 	o := options{
 		maxRetries: DefaultMaxRetries,
 		minWait:    500 * time.Millisecond,
@@ -130,6 +127,20 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 	}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	var problems []error
+	if o.oauth != nil {
+		problems = append(problems, o.oauth.check(email, apiToken))
+	} else {
+		if strings.TrimSpace(email) == "" {
+			problems = append(problems, errors.New("jira: email is empty"))
+		}
+		if strings.TrimSpace(apiToken) == "" {
+			problems = append(problems, errors.New("jira: API token is empty"))
+		}
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
@@ -140,16 +151,21 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		hc = &copied
 	}
 	hc.Timeout = o.timeout
+	var tokens *tokenCache
+	if o.oauth != nil {
+		bt := o.oauth.transport(hc.Transport, hc)
+		hc.Transport, tokens = bt, bt.cache
+	}
 
 	c := &Client{
 		log:      o.logger,
 		policy:   retryPolicy{maxRetries: o.maxRetries, maxWait: DefaultMaxWait},
 		observer: o.observer,
 		pace:     newPacer(o.rate, o.endpointRates, DefaultMaxWait),
+		tokens:   tokens,
 	}
 	c.r = resty.NewWithClient(hc).
 		SetBaseURL(base).
-		SetBasicAuth(email, apiToken).
 		SetHeader("User-Agent", userAgent).
 		SetHeader("Accept", "application/json").
 		SetLogger(restyLogger{o.logger}).
@@ -165,6 +181,9 @@ func NewClient(baseURL, email, apiToken string, opts ...Option) (*Client, error)
 		AddRetryHook(c.logRetry).
 		OnBeforeRequest(c.paceRequest).
 		OnAfterResponse(c.noteResponse)
+	if o.oauth == nil {
+		c.r.SetBasicAuth(email, apiToken)
+	}
 	return c, nil
 }
 

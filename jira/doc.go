@@ -10,6 +10,13 @@
 // API gateway form https://api.atlassian.com/ex/jira/{cloudId} does; every
 // request path is appended to it. The token never appears in errors or logs.
 //
+// With [WithClientCredentials] (a service account's OAuth 2.0 credential;
+// email and token "") it sends Bearer tokens instead, got from the token
+// endpoint, kept, renewed [RenewBefore] their expiry and once on a 401
+// (see auth.go, where everything about signing in lives). A refused
+// credential is a [*TokenError] matching [ErrTokenRefused]. [CloudID] reads
+// a site's cloudId for the gateway URL.
+//
 // # Errors
 //
 // Every non-2xx answer becomes one [*APIError] carrying the status, the

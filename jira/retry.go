@@ -93,6 +93,8 @@ func permanentTransport(err error) bool {
 	switch {
 	case IsBadResponse(err):
 		return true // a body that is not JSON will not become JSON
+	case errors.Is(err, ErrTokenRefused):
+		return true // the token endpoint refused the client credentials
 	case errors.As(err, &dns):
 		return dns.IsNotFound || !(dns.IsTimeout || dns.IsTemporary)
 	case errors.As(err, &verify), errors.As(err, &unknown), errors.As(err, &hostname), errors.As(err, &invalid):

@@ -25,7 +25,7 @@ func (s *Server) issueResponseURLLocked(kind, channelID, userID, messageTS strin
 	n := s.nextLocked("response_url")
 	path := fmt.Sprintf("/hooks/%s/%s/%d/sim%016x", kind, s.cfg.teamID, 1000000000+n, uint64(n)*0x9e3779b97f4a7c15)
 	s.respURLs[path] = &responseURL{channelID: channelID, userID: userID, messageTS: messageTS, issued: s.now()}
-	return s.http.url + path
+	return s.http.URL() + path
 }
 
 // responseBody is what slack-go (MsgOptionResponseURL and friends) and
@@ -45,7 +45,7 @@ type responseBody struct {
 func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	body, err := io.ReadAll(r.Body)
-	call := Call{Method: ResponseURLMethod, URL: s.http.url + r.URL.Path, Args: r.URL.Query(), Status: http.StatusOK}
+	call := Call{Method: ResponseURLMethod, URL: s.http.URL() + r.URL.Path, Args: r.URL.Query(), Status: http.StatusOK}
 	if json.Valid(body) {
 		call.JSON = body
 	}

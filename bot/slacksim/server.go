@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jsmbot/jsmbot/internal/loopback"
 )
 
 // Defaults used when no option overrides them.
@@ -122,7 +124,7 @@ func WithEchoBotMessages() Option {
 // it is safe for concurrent use.
 type Server struct {
 	cfg  config
-	http *loopback
+	http *loopback.Server
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
 
@@ -210,7 +212,13 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("/link/", s.serveLink)
 	mux.HandleFunc("POST /hooks/{kind}/{team}/{id}/{secret}", s.serveResponseURL)
-	s.http = listenLoopback(mux)
+	hs, err := loopback.New(mux)
+	if err != nil {
+		// Like httptest: there is nothing a test could do without a port.
+		panic("slacksim: " + err.Error())
+	}
+	s.http = hs
+	hs.Start()
 	return s
 }
 
@@ -233,10 +241,10 @@ func NewServer(tb TB, opts ...Option) *Server {
 // APIURL returns the Web API base URL, ending in "/" as slack.OptionAPIURL
 // requires. The API lives under a non-empty path (/api/) so that a client
 // dropping the base path fails loudly.
-func (s *Server) APIURL() string { return s.http.url + "/api/" }
+func (s *Server) APIURL() string { return s.http.URL() + "/api/" }
 
 // URL returns the server's root URL (http://127.0.0.1:port).
-func (s *Server) URL() string { return s.http.url }
+func (s *Server) URL() string { return s.http.URL() }
 
 // Close drops every socket, stops the HTTP server and waits for the
 // simulator's goroutines. Waiting methods return [ErrClosed] afterwards. It is
@@ -260,7 +268,7 @@ func (s *Server) Close() {
 	for _, c := range conns {
 		c.close()
 	}
-	s.http.close()
+	s.http.Close()
 	s.wg.Wait()
 }
 

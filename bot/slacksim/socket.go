@@ -128,7 +128,7 @@ func (c *conn) close() {
 func (s *Server) connectionURLLocked() string {
 	ticket := fmt.Sprintf("sim-ticket-%d", s.nextLocked("ticket"))
 	s.tickets[ticket] = true
-	return "ws" + strings.TrimPrefix(s.http.url, "http") + "/link/?ticket=" + ticket + "&app_id=" + s.cfg.appID
+	return "ws" + strings.TrimPrefix(s.http.URL(), "http") + "/link/?ticket=" + ticket + "&app_id=" + s.cfg.appID
 }
 
 // serveLink accepts the Socket Mode websocket for a ticket from

@@ -13,26 +13,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/internal/config"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/store"
 	"golang.org/x/term"
 )
 
 // parseArgs parses flags that may come before or after the one positional
 // project key, as admins type them either way.
 func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (string, error) {
-	var positional []string
-	for {
-		if err := parseFlags(fs, args, stdout); err != nil {
-			return "", err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parsePositional(fs, args, stdout)
+	if err != nil {
+		return "", err
 	}
 	if len(positional) != 1 {
 		return "", &usageError{msg: fmt.Sprintf("%s needs exactly one project key", fs.Name())}
@@ -44,28 +39,53 @@ func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (string, error
 	return key, nil
 }
 
+// parsePositional parses flags that may come before, between or after the
+// positional arguments, and returns those.
+func parsePositional(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(fs, args, stdout); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 // setup loads the configuration and builds the engine. Only the variables
-// the terminal commands read can stop them.
-func setup(getenv func(string) string, stderr io.Writer) (*terminal, error) {
+// the terminal commands read (and the command's extra ones) can stop them.
+// The engine checks a real customer after a repair or an undo.
+func setup(getenv func(string) string, stderr io.Writer, extra ...string) (*terminal, error) {
+	return setupClient(getenv, stderr, extra, nil)
+}
+
+// setupClient is setup with client options (audit's --rate) after the
+// defaults.
+func setupClient(getenv func(string) string, stderr io.Writer, extra []string, opts []jira.Option) (*terminal, error) {
 	cfg, err := config.Load(getenv)
-	if err := config.Only(err, config.TerminalVars()...); err != nil {
+	if err := config.Only(err, append(config.TerminalVars(), extra...)...); err != nil {
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.TerminalLogLevel)}))
 	prog := &progress{}
-	client, err := cfg.JiraClient(jira.WithLogger(logger), jira.WithObserver(jira.Observer{Call: prog.call}))
+	client, err := cfg.JiraClient(append([]jira.Option{jira.WithLogger(logger), jira.WithObserver(jira.Observer{Call: prog.call})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
-	return &terminal{Engine: repair.New(client, repair.WithLogger(logger)), client: client, progress: prog}, nil
+	engine := repair.New(client, repair.WithLogger(logger), repair.WithCustomerCheck())
+	return &terminal{Engine: engine, client: client, progress: prog, cfg: cfg}, nil
 }
 
-// terminal is the engine of a terminal command, the client under it and
-// the progress of its writes.
+// terminal is the engine of a terminal command, the client under it, the
+// progress of its writes and the configuration it was built from.
 type terminal struct {
 	*repair.Engine
 	client   *jira.Client
 	progress *progress
+	cfg      config.Config
 }
 
 // Diagnose is the engine's, except that a project Jira does not find is
@@ -149,7 +169,8 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 	modeFlag := fs.String("mode", string(diagnosis.ModeAuto), "auto, in-place or copy")
 	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the diagnosis, and again of the repair (the prompt is not counted)")
 	asJSON := fs.Bool("json", false, "print one JSON object, an error too (needs --yes)")
-	key, err := parseArgs(fs, args, stdout)
+	scheme := fs.Int64("scheme", 0, "repair the permission scheme with this id in place, for every project on it (see jsmbot audit), instead of one project KEY")
+	key, schemeSet, err := fixTarget(fs, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -159,6 +180,10 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 			return &usageError{msg: err.Error()}
 		}
 		switch {
+		case schemeSet && *scheme <= 0:
+			return &usageError{msg: "fix --scheme needs a permission scheme id (jsmbot audit lists them)"}
+		case schemeSet && mode == diagnosis.ModeCopy:
+			return &usageError{msg: "fix --scheme repairs the scheme in place; --mode copy is for one project KEY"}
 		case *timeout <= 0:
 			return &usageError{msg: "fix --timeout must be positive"}
 		case *asJSON && !*yes:
@@ -168,11 +193,24 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 			// Before any call to Jira: the answer cannot change.
 			return &usageError{msg: "fix needs --yes when no terminal can confirm the change"}
 		}
-		engine, err := setup(getenv, stderr)
+		engine, err := setup(getenv, stderr, config.VarRedisURL)
 		if err != nil {
 			return err
 		}
-		return fix(ctx, engine, key, fixOptions{mode: mode, yes: *yes, asJSON: *asJSON, timeout: *timeout}, stdin, stdout, stderr)
+		// A shared record that is configured but does not answer stops
+		// fix before Jira is called: a repair must not go unrecorded.
+		st, err := openShared(ctx, engine.cfg)
+		if err != nil {
+			return err
+		}
+		if st != nil {
+			defer st.Close()
+		}
+		o := fixOptions{mode: mode, yes: *yes, asJSON: *asJSON, timeout: *timeout, shared: st}
+		if schemeSet {
+			return fixScheme(ctx, engine, *scheme, o, stdin, stdout, stderr)
+		}
+		return fix(ctx, engine, key, o, stdin, stdout, stderr)
 	})
 }
 
@@ -182,6 +220,9 @@ type fixOptions struct {
 	yes     bool
 	asJSON  bool
 	timeout time.Duration
+	// shared is the shared record fix saves its plan and audit record
+	// in; nil without REDIS_URL.
+	shared store.Store
 }
 
 // fix diagnoses, shows the plan, asks, applies and reports the verified
@@ -241,9 +282,26 @@ func fix(ctx context.Context, engine *terminal, key string, o fixOptions, stdin 
 	fmt.Fprintln(stdout)
 	applyCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	var (
+		rec       *recorder
+		applyOpts []repair.ApplyOption
+	)
+	if o.shared == nil {
+		fmt.Fprintf(stdout, "Note: %s.\n\n", noRecordNote)
+	} else {
+		rec = newRecorder(o.shared, stderr)
+		if err := rec.begin(applyCtx, d, plan); err != nil {
+			return err // before any write: nothing changed
+		}
+		applyOpts = append(applyOpts, repair.WithPlanID(rec.rec.ID))
+		rep.PlanID = &rec.rec.ID
+	}
 	engine.progress.start(progressOut(stdout, stderr), plan)
-	res, err := engine.Apply(applyCtx, plan)
+	res, err := engine.Apply(applyCtx, plan, applyOpts...)
 	engine.progress.stop()
+	if rec != nil {
+		defer func() { printRecorded(stdout, rec.finish(ctx, res, err), rec.rec.ID) }()
+	}
 	var stale *repair.StaleError
 	if errors.As(err, &stale) {
 		fresh := toJSON(stale.Fresh)
@@ -261,6 +319,7 @@ func fix(ctx context.Context, engine *terminal, key string, o fixOptions, stdin 
 			after := toJSON(res.After)
 			rep.After = &after
 		}
+		rep.Customer = toCustomerJSON(res.Customer)
 		printResult(stdout, res)
 	}
 	if err != nil {
@@ -270,6 +329,16 @@ func fix(ctx context.Context, engine *terminal, key string, o fixOptions, stdin 
 		return errProblems
 	}
 	return nil
+}
+
+// printRecorded says under which ID the shared record keeps the fix, and
+// how to undo it when it was applied.
+func printRecorded(w io.Writer, o approval.Outcome, id string) {
+	if o.State == store.StateApplied {
+		fmt.Fprintf(w, "\nRecorded as plan %s; undo with jsmbot undo %s\n", id, id)
+		return
+	}
+	fmt.Fprintf(w, "\nRecorded as plan %s: %s.\n", id, o.Result)
 }
 
 // progressOut is where fix reports its writes as they happen: stderr on a

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 )
 
@@ -76,8 +77,10 @@ func describeKind(err error) string {
 		return fmt.Sprintf("Jira refused to %s: the account needs the %q permission", f.Op, f.Permission)
 	case f.Kind == repair.KindForbidden:
 		return "Jira refused the request: the account lacks a permission (" + err.Error() + ")"
+	case f.Kind == repair.KindUnauthenticated && errors.Is(err, jira.ErrTokenRefused):
+		return "the token endpoint refused JIRA_CLIENT_ID and JIRA_CLIENT_SECRET: check they are the service account's OAuth 2.0 credential and that it was not revoked"
 	case f.Kind == repair.KindUnauthenticated:
-		return "Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN (a scoped API token needs JIRA_BASE_URL=https://api.atlassian.com/ex/jira/{cloudId})"
+		return "Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN, or JIRA_CLIENT_ID and JIRA_CLIENT_SECRET (a scoped API token or a service account needs JIRA_BASE_URL=https://api.atlassian.com/ex/jira/{cloudId}; jsmbot doctor finds it)"
 	case f.Kind == repair.KindRateLimited:
 		reason := ""
 		if f.Reason != "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/jsmbot/jsmbot/bot"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/internal/config"
+	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
@@ -41,6 +42,11 @@ type runSetup struct {
 	jira func(http.Handler) http.Handler
 	// opts change run's configuration.
 	opts []option
+	// jiraOpts configure the Jira simulator, e.g. its clock.
+	jiraOpts []jirasim.Option
+	// jiraEnv, when set, adds variables that name the simulator (e.g.
+	// JIRA_TOKEN_URL), after env.
+	jiraEnv func(*jirasim.Server) map[string]string
 }
 
 // startRun starts jsmbot run with a working environment, changed by env
@@ -48,7 +54,7 @@ type runSetup struct {
 func startRun(t *testing.T, env map[string]string, setup runSetup) *liveBot {
 	t.Helper()
 	lb := &liveBot{
-		jira:   jirasim.NewServer(t),
+		jira:   jirasim.NewServer(t, setup.jiraOpts...),
 		slack:  slacksim.NewServer(t),
 		redis:  miniredis.RunT(t),
 		stdout: &syncBuffer{},
@@ -73,6 +79,11 @@ func startRun(t *testing.T, env map[string]string, setup runSetup) *liveBot {
 	}
 	for k, v := range env {
 		vars[k] = v
+	}
+	if setup.jiraEnv != nil {
+		for k, v := range setup.jiraEnv(lb.jira) {
+			vars[k] = v
+		}
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	lb.cancel = cancel
@@ -199,7 +210,7 @@ func sum(text, prefix, label string) float64 {
 // approval through jsmbot run, then reads /metrics.
 func TestMetricsThroughAFlow(t *testing.T) {
 	t.Parallel()
-	lb := startRun(t, nil, runSetup{})
+	lb := startRun(t, nil, runSetup{opts: []option{jiraQuickRetries}})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 
@@ -297,6 +308,12 @@ func TestReadiness(t *testing.T) {
 		c.Close()
 		t.Error("the health listener still accepts connections after run returned")
 	}
+}
+
+// jiraQuickRetries makes run's Jira client wait a millisecond before a
+// retry Jira gave no Retry-After for, instead of half a second.
+func jiraQuickRetries(c *config.Config) {
+	c.Jira.Options = append(c.Jira.Options, jira.WithRetryWait(time.Millisecond))
 }
 
 // redisWithoutRetries makes run's Redis client try every command and dial

@@ -23,12 +23,17 @@ func errorOf(err error) *errorJSON {
 		ue  *usageError
 		cfg *configError
 		na  *notApplicableError
+		re  *recordError
 	)
 	switch {
 	case err == nil, errors.Is(err, errProblems), errors.Is(err, errHelp):
 		return nil
 	case errors.As(err, &ue):
 		return &errorJSON{Kind: "usage", Message: ue.msg}
+	case errors.As(err, &re):
+		return &errorJSON{Kind: re.kind, Message: describe(err)}
+	case errors.Is(err, errNoSharedRecord):
+		return &errorJSON{Kind: "no-shared-record", Message: describe(err)}
 	case errors.Is(err, errDeclined):
 		return &errorJSON{Kind: "declined", Message: "the plan was not applied"}
 	case errors.As(err, &cfg):
@@ -77,7 +82,13 @@ type fixJSON struct {
 	Changes   []changeJSON   `json:"changes"`
 	Verified  bool           `json:"verified"`
 	After     *diagnosisJSON `json:"after"`
-	Error     *errorJSON     `json:"error,omitempty"`
+	// Customer is what Jira said about one real customer after the
+	// repair; null when nobody was asked.
+	Customer *customerJSON `json:"customer"`
+	// PlanID is the plan's ID in the shared record; null without
+	// REDIS_URL or when nothing was applied.
+	PlanID *string    `json:"planId"`
+	Error  *errorJSON `json:"error,omitempty"`
 }
 
 // changeJSON is one write: step is add-grant, remove-grant,

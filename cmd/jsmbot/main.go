@@ -5,6 +5,10 @@
 //
 //	jsmbot diagnose KEY [--json] [--timeout 60s]
 //	jsmbot fix KEY [--yes] [--mode auto|in-place|copy] [--json] [--timeout 60s]
+//	jsmbot audit [--json|--csv] [--rate 85] [--timeout 15m]
+//	jsmbot fix --scheme ID [--yes] [--json] [--timeout 60s]
+//	jsmbot undo PLAN_ID [--yes] [--json] [--timeout 60s]
+//	jsmbot history [KEY] [--json] [--limit 20]
 //	jsmbot demo
 //	jsmbot manifest [--private-channels]
 //	jsmbot doctor [--timeout 10s]
@@ -19,9 +23,12 @@
 //	JIRA_EMAIL       the Atlassian account the bot acts as
 //	JIRA_API_TOKEN   that account's API token
 //	JSMBOT_LOG_LEVEL debug, info, warn (default) or error
+//	REDIS_URL        the bot's store: fix records its plans there, undo
+//	                 and history read them (the shared record)
 //
-// Exit codes: 0 healthy, or fixed and verified; 3 problems found; 1 could
-// not diagnose or fix; 2 usage; 4 fix declined at the prompt.
+// Exit codes: 0 healthy, or fixed and verified, or undone; 3 problems
+// found; 1 could not diagnose, fix or undo; 2 usage; 4 fix or undo
+// declined at the prompt.
 package main
 
 import (
@@ -57,6 +64,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDiagnose(ctx, rest, getenv, stdout, stderr)
 	case "fix":
 		return runFix(ctx, rest, getenv, stdin, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, getenv, stdout, stderr)
+	case "undo":
+		return runUndo(ctx, rest, getenv, stdin, stdout, stderr)
+	case "history":
+		return runHistory(ctx, rest, getenv, stdout)
 	case "demo":
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "run":
@@ -84,6 +97,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 const usage = `Usage:
   jsmbot diagnose KEY [--json]                      show what is wrong with a JSM project's permissions
   jsmbot fix KEY [--yes] [--mode auto|in-place|copy] repair it, after showing the plan
+  jsmbot audit [--json|--csv] [--rate 85]           every service project of the site, by permission scheme
+  jsmbot fix --scheme ID [--yes]                    repair one scheme for every project on it
+  jsmbot undo PLAN_ID [--yes]                       revert exactly what a repair changed (needs REDIS_URL)
+  jsmbot history [KEY] [--json]                     who repaired or undid what, and when (needs REDIS_URL)
   jsmbot run                                        the Slack bot (Socket Mode)
   jsmbot manifest [--private-channels]              print the Slack app manifest (YAML)
   jsmbot doctor [--timeout 10s]                     check the configuration against Slack, Jira and Redis
@@ -92,6 +109,6 @@ const usage = `Usage:
   jsmbot version                                    print the version
   jsmbot CMD --help                                 a command's flags (diagnose and fix take --timeout, default 60s)
 
-Environment: JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN (see README.md).
-Exit codes: 0 healthy or fixed, 3 problems found, 1 could not diagnose or fix, 2 usage, 4 fix declined.
+Environment: JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN; REDIS_URL for the shared record (see README.md).
+Exit codes: 0 healthy, fixed or undone, 3 problems found, 1 could not diagnose, fix or undo, 2 usage, 4 declined.
 `

@@ -11,7 +11,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -38,7 +40,9 @@ func repoFile(t *testing.T, name string) string {
 var envName = regexp.MustCompile(`^(JIRA|SLACK|REDIS|JSMBOT)_[A-Z0-9_]+$`)
 
 // secretVars are the variables whose values are credentials.
-func secretVars() []string { return []string{"JIRA_API_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"} }
+func secretVars() []string {
+	return []string{"JIRA_API_TOKEN", "JIRA_CLIENT_SECRET", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}
+}
 
 // envDirs are the packages that read the environment: the command and
 // the configuration it loads.
@@ -284,8 +288,11 @@ func TestCompose(t *testing.T) {
 			}
 		}
 	}
-	for _, pat := range []string{"xoxb-", "xapp-", "xoxp-", "ATATT", "JIRA_API_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "password"} {
-		if strings.Contains(raw, pat) {
+	// A NAME_FILE variable names a secret file (a path, not a secret): the
+	// compose file shows how to use them.
+	withoutFiles := regexp.MustCompile(`[A-Z][A-Z0-9_]*_FILE\b`).ReplaceAllString(raw, "")
+	for _, pat := range []string{"xoxb-", "xapp-", "xoxp-", "ATATT", "JIRA_API_TOKEN", "JIRA_CLIENT_SECRET", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "password"} {
+		if strings.Contains(withoutFiles, pat) {
 			t.Errorf("docker-compose.yml mentions %q; secrets belong in .env", pat)
 		}
 	}
@@ -430,5 +437,36 @@ func TestIgnoreFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCIStopsTheRedisItStarts: .ci/run's Redis helper starts redis-server
+// when nothing answers and stops it when the shell that asked ends (it
+// used to be left running). It runs the helper on a free port of its own.
+func TestCIStopsTheRedisItStarts(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server is not installed; .ci/run installs it before the tests")
+		}
+		t.Skip("redis-server is not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	script := `source .ci/redis.sh; ensure_redis; redis_up && echo UP`
+	cmd := exec.CommandContext(t.Context(), "bash", "-c", script)
+	cmd.Dir = filepath.Join("..", "..")
+	cmd.Env = append(os.Environ(), "JSMBOT_TEST_REDIS_ADDR="+addr)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "UP") {
+		t.Fatalf("ensure_redis on %s: %v\n%s", addr, err, out)
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("redis-server still answers on %s after the shell ended:\n%s", addr, out)
 	}
 }

@@ -41,7 +41,7 @@ func (p *progress) stop() {
 
 // call is the Observer's Call.
 func (p *progress) call(c jira.Call) {
-	if c.Method == http.MethodGet {
+	if !isWrite(c.Method, c.Endpoint) {
 		return
 	}
 	p.mu.Lock()
@@ -70,4 +70,14 @@ func writeWords(c jira.Call) string {
 		return "assign the scheme"
 	}
 	return c.Method + " " + c.Endpoint
+}
+
+// checkEndpoint is POST permissions/check: a POST that only reads (the
+// customer check after a repair or an undo), not a write.
+const checkEndpoint = "/rest/api/3/permissions/check"
+
+// isWrite reports whether a call to Jira's endpoint (its path) changes
+// Jira.
+func isWrite(method, endpoint string) bool {
+	return method != http.MethodGet && !strings.HasSuffix(endpoint, checkEndpoint)
 }

@@ -110,6 +110,7 @@ func printResult(w io.Writer, r *repair.Result) {
 		fmt.Fprintf(w, "Not verified: %s still has problems:\n", r.Plan.ProjectKey)
 	}
 	printDiagnosis(w, r.After)
+	printCustomer(w, r.Customer, r.Plan.ProjectKey)
 }
 
 // intended turns the words of what a step did ("granted …") into what it

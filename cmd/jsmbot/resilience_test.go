@@ -102,7 +102,7 @@ func newWriteGate() *writeGate {
 func (g *writeGate) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first := false
-		if r.Method != http.MethodGet {
+		if isWrite(r.Method, r.URL.Path) {
 			g.once.Do(func() { first = true })
 		}
 		if first {

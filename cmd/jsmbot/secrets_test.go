@@ -44,8 +44,9 @@ func slackTraffic(s *slacksim.Server) string {
 
 // TestNoSecretLeaks runs jsmbot run through its error paths (a Jira token
 // Jira rejects, a 401 in the middle of a repair) and a good flow, plus the
-// CLI's error paths, and scans every log line, every Slack call, message
-// and ack, and all CLI output for the tokens.
+// CLI's error paths, also on OAuth client credentials, and scans every log
+// line, every Slack call, message and ack, and all CLI output for the
+// tokens, the client secrets and every access token issued.
 func TestNoSecretLeaks(t *testing.T) {
 	t.Parallel()
 	secrets := []string{slacksim.DefaultBotToken, slacksim.DefaultAppToken, jirasim.DefaultToken, wrongJiraToken}
@@ -107,6 +108,24 @@ func TestNoSecretLeaks(t *testing.T) {
 		}, args...)
 		cliOut.WriteString(out + errOut)
 	}
+	// 4. The CLI on client credentials: a refused secret, then a good one.
+	for _, c := range []struct {
+		sim    *jirasim.Server
+		secret string
+	}{{bad.jira, wrongClientSecret}, {good.jira, jirasim.DefaultClientSecret}} {
+		env := oauthEnv(c.sim, c.secret)
+		env["JSMBOT_LOG_LEVEL"] = "debug"
+		for _, args := range [][]string{{"diagnose", "NOPA"}, {"diagnose", "NOPA", "--json"}, {"fix", "SHRC", "--yes"}} {
+			_, out, errOut := cli(t, c.sim, env, args...)
+			cliOut.WriteString(out + errOut)
+		}
+	}
+	if len(good.jira.IssuedTokens()) == 0 {
+		t.Error("no access token was issued: the OAuth paths did not run")
+	}
+	secrets = append(secrets, jirasim.DefaultClientSecret, wrongClientSecret)
+	secrets = append(secrets, bad.jira.IssuedTokens()...)
+	secrets = append(secrets, good.jira.IssuedTokens()...)
 
 	for _, lb := range []*liveBot{bad, good} {
 		if err := lb.stop(t); err != nil {
@@ -155,6 +174,11 @@ func TestNoSecretLeaksWhateverTheInput(t *testing.T) {
 		{"REDIS_URL": "redis://:" + secret + "@[::1"},
 		{"REDIS_URL": "redis://:" + secret + "@127.0.0.1:1/0"},
 		{"SLACK_BOT_TOKEN": secret, "SLACK_APP_TOKEN": secret, "SLACK_API_URL": "ftp://u:" + secret + "@x"},
+		{"JIRA_EMAIL": "", "JIRA_API_TOKEN": "", "JIRA_CLIENT_ID": "id", "JIRA_CLIENT_SECRET": secret, "JIRA_TOKEN_URL": sim.TokenURL()},
+		{"JIRA_EMAIL": "", "JIRA_API_TOKEN": "", "JIRA_CLIENT_ID": "id", "JIRA_CLIENT_SECRET": "s", "JIRA_TOKEN_URL": "https://u:" + secret + "@auth.example.com/oauth/token"},
+		{"JIRA_CLIENT_ID": "id", "JIRA_CLIENT_SECRET": secret},
+		{"JIRA_API_TOKEN": "", "JIRA_API_TOKEN_FILE": "/nonexistent/" + secret},
+		{"JIRA_API_TOKEN_FILE": "/nonexistent/" + secret},
 	}
 	commands := [][]string{{"diagnose", "HELP"}, {"diagnose", "HELP", "--json"}, {"fix", "HELP", "--yes"}, {"doctor", "--timeout", "2s"}, {"run"}}
 	for _, env := range envs {

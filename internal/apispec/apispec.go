@@ -39,6 +39,22 @@
 // ErrorCollection (errorMessages, errors) on the platform, ErrorResponse
 // (errorMessage, i18nErrorMessage) on JSM.
 //
+// # Trimmed documents
+//
+// The checks load trimmed copies of the two documents
+// (testdata/*.trimmed.json): the path items jsmbot's client and simulator
+// use, listed in internal/apispec/internal/trim/paths.go, and exactly the
+// components they reference, verbatim. Parsing the full platform document
+// took about three seconds per test binary under the race detector (nearly
+// all of it kin-openapi's YAML-based parsing; reference resolution and the
+// router cost little); the trimmed copies take a tenth of a second. The
+// trim also keeps the path items that could match the same requests as the
+// listed ones, so routing is the full document's; a request that does not
+// end at a listed path is routed on the full document's paths instead, and
+// if Atlassian defines the operation, the error says to add its path to
+// the list and run go generate ./internal/apispec. A test proves the
+// trimmed files are exactly the trim of the full ones.
+//
 // The documents are parsed once per test binary and shared read-only.
 package apispec
 
@@ -53,6 +69,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,13 +79,28 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/jsmbot/jsmbot/internal/apispec/internal/trim"
 )
 
-//go:embed testdata/jira-platform-swagger-v3.v3.json
-var platformJSON []byte
+//go:generate go run ./internal/trim/gentrim
 
-//go:embed testdata/jsm-servicedesk-swagger.v3.json
-var jsmJSON []byte
+// The trimmed documents, which the checks use (see the package comment).
+var (
+	//go:embed testdata/jira-platform.trimmed.json
+	platformJSON []byte
+	//go:embed testdata/jsm-servicedesk.trimmed.json
+	jsmJSON []byte
+)
+
+// The full documents, read only to explain a request the trimmed ones do
+// not route.
+var (
+	//go:embed testdata/jira-platform-swagger-v3.v3.json
+	platformFullJSON []byte
+	//go:embed testdata/jsm-servicedesk-swagger.v3.json
+	jsmFullJSON []byte
+)
 
 // API names one of the two documents.
 type API string
@@ -111,6 +143,10 @@ type Route struct {
 type spec struct {
 	doc    *openapi3.T
 	router routers.Router
+	// listed are the path templates the trim keeps for their own sake
+	// (trim.Docs); requests routed elsewhere are decided on the full
+	// document.
+	listed []string
 }
 
 // specs loads both documents once. It is a package-level function value,
@@ -122,10 +158,106 @@ var specs = sync.OnceValues(func() (map[API]*spec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("apispec: load %s document: %w", api, err)
 		}
+		i := slices.IndexFunc(trim.Docs, func(d trim.Doc) bool { return d.Name == string(api) })
+		if i < 0 {
+			return nil, fmt.Errorf("apispec: trim.Docs has no %s document", api)
+		}
+		sp.listed = trim.Docs[i].Paths
 		out[api] = sp
 	}
 	return out, nil
 })
+
+// fullRouters routes on the path templates of the full documents, without
+// their schemas; built only when a trimmed document finds no route.
+var fullRouters = sync.OnceValues(func() (map[API]routers.Router, error) {
+	ops, err := fullOperations()
+	if err != nil {
+		return nil, err
+	}
+	out := map[API]routers.Router{}
+	for api, byPath := range ops {
+		paths := openapi3.NewPaths()
+		for p, methods := range byPath {
+			item := &openapi3.PathItem{}
+			for m, id := range methods {
+				item.SetOperation(m, &openapi3.Operation{OperationID: id})
+			}
+			paths.Set(p, item)
+		}
+		r, err := gorillamux.NewRouter(&openapi3.T{Paths: paths})
+		if err != nil {
+			return nil, fmt.Errorf("apispec: route the full %s document: %w", api, err)
+		}
+		out[api] = r
+	}
+	return out, nil
+})
+
+// fullOperations reads the operations of the full documents: path
+// template, then upper-case method, then operationId.
+var fullOperations = sync.OnceValues(func() (map[API]map[string]map[string]string, error) {
+	out := map[API]map[string]map[string]string{}
+	for api, data := range map[API][]byte{Platform: platformFullJSON, JSM: jsmFullJSON} {
+		var doc struct {
+			Paths map[string]map[string]struct {
+				OperationID string `json:"operationId"`
+			} `json:"paths"`
+		}
+		// A path item member that is not an operation (parameters, a
+		// summary) does not fit the struct; json skips it and says so.
+		var typeErr *json.UnmarshalTypeError
+		if err := json.Unmarshal(data, &doc); err != nil && !errors.As(err, &typeErr) {
+			return nil, fmt.Errorf("apispec: read the full %s document: %w", api, err)
+		}
+		byPath := map[string]map[string]string{}
+		for p, members := range doc.Paths {
+			byPath[p] = map[string]string{}
+			for m, op := range members {
+				if slices.Contains(httpMethods, m) {
+					byPath[p][strings.ToUpper(m)] = op.OperationID
+				}
+			}
+		}
+		out[api] = byPath
+	}
+	return out, nil
+})
+
+// httpMethods are the path item members that are operations.
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+// find routes req on the trimmed document; when that does not end at a
+// path the trim lists, the full document decides (see [omitted]).
+func (sp *spec) find(api API, req *http.Request) (*routers.Route, map[string]string, error) {
+	rt, params, err := sp.router.FindRoute(req)
+	if err == nil && slices.Contains(sp.listed, rt.Path) {
+		return rt, params, nil
+	}
+	return nil, nil, omitted(api, req)
+}
+
+// omitted explains a request that the trimmed document of api does not
+// route, by routing it on the full document: if the full document has the
+// operation, the trim left it out and the error says how to keep it;
+// otherwise the error is the full document's (unknown path, or method not
+// allowed).
+func omitted(api API, req *http.Request) error {
+	all, err := fullRouters()
+	if err != nil {
+		return err
+	}
+	rt, _, err := all[api].FindRoute(req)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: the full %s spec has it as %s (%s): "+
+		"add %q to the %s paths in internal/apispec/internal/trim/paths.go and run go generate ./internal/apispec",
+		errOmitted, api, rt.Path, rt.Operation.OperationID, rt.Path, api)
+}
+
+// errOmitted marks an operation the trimmed documents leave out.
+var errOmitted = errors.New("operation left out of the trimmed spec")
 
 // load parses a document, completes it (see the package comment) and
 // builds its router.
@@ -204,8 +336,10 @@ func Lookup(method, path string) (Route, error) {
 	if err != nil {
 		return Route{}, fmt.Errorf("apispec: %s %s: %w", method, path, err)
 	}
-	rt, params, err := sp.router.FindRoute(req)
+	rt, params, err := sp.find(api, req)
 	switch {
+	case errors.Is(err, errOmitted):
+		return Route{}, fmt.Errorf("apispec: %s %s: %w", method, p, err)
 	case errors.Is(err, routers.ErrMethodNotAllowed):
 		return Route{}, fmt.Errorf("apispec: %s %s: the %s spec has the path but not the method", method, p, api)
 	case err != nil:

@@ -41,7 +41,20 @@ func TestLookup(t *testing.T) {
 			want: apispec.Route{API: apispec.JSM, Method: "GET", Path: "/rest/servicedeskapi/servicedesk/{serviceDeskId}/customer",
 				OperationID: "getCustomers", Experimental: true, PathParams: map[string]string{"serviceDeskId": "projectKey:HELP"}},
 		},
-		{name: "unknown path", method: "GET", path: "/rest/api/3/nope/nope", wantErr: "no such operation"},
+		{
+			name: "path kept only so that routing stays exact", method: "GET", path: "/rest/api/3/project/recent",
+			wantErr: `add "/rest/api/3/project/recent" to the platform paths`,
+		},
+		{name: "unknown path", method: "GET", path: "/rest/api/3/nope/nope", wantErr: "no such operation in the platform spec"},
+		{
+			name: "operation the trim leaves out", method: "GET", path: "/rest/api/3/issue/HELP-1",
+			wantErr: `the full platform spec has it as /rest/api/3/issue/{issueIdOrKey} (getIssue): add "/rest/api/3/issue/{issueIdOrKey}" to the platform paths in internal/apispec/internal/trim/paths.go and run go generate ./internal/apispec`,
+		},
+		{
+			name: "JSM operation the trim leaves out", method: "GET", path: "/rest/servicedeskapi/request/HELP-1",
+			wantErr: `add "/rest/servicedeskapi/request/{issueIdOrKey}" to the jsm paths`,
+		},
+		{name: "method not allowed on a path the trim leaves out", method: "PATCH", path: "/rest/api/3/issue/HELP-1", wantErr: "not the method"},
 		{name: "method not allowed", method: "PATCH", path: "/rest/api/3/myself", wantErr: "not the method"},
 		{name: "not a REST path", method: "GET", path: "/secure/Dashboard.jspa", wantErr: "not under /rest/"},
 		{name: "other REST API", method: "GET", path: "/rest/agile/1.0/board", wantErr: "neither under"},

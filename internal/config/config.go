@@ -3,18 +3,28 @@
 // the environment, and its one loader, [Load].
 //
 // A new variable goes here: a Var constant, a field of [Config] (or of
-// one of its groups), its parsing in [Load] with a [Problem] naming it,
+// one of its groups), its parsing in [LoadWith] with a [Problem] naming it,
 // its redaction in [Config.LogValue] and [Config.Secrets] when it is a
-// secret, and a line in .env.example (a test in cmd/jsmbot checks that).
+// secret (a secret also gets a _FILE form: see [SecretFileVars]), and a
+// line in .env.example (a test in cmd/jsmbot checks that).
+//
+// How jsmbot signs in to Jira is decided here and only here: an API token
+// (JIRA_EMAIL + JIRA_API_TOKEN, Basic auth) or a service account's OAuth
+// 2.0 client credentials (JIRA_CLIENT_ID + JIRA_CLIENT_SECRET); see
+// [Config.JiraClient].
 // Command-line flags are not configuration: each command parses its own.
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +39,9 @@ const (
 	VarJiraBaseURL       = "JIRA_BASE_URL"
 	VarJiraEmail         = "JIRA_EMAIL"
 	VarJiraAPIToken      = "JIRA_API_TOKEN"
+	VarJiraClientID      = "JIRA_CLIENT_ID"
+	VarJiraClientSecret  = "JIRA_CLIENT_SECRET"
+	VarJiraTokenURL      = "JIRA_TOKEN_URL"
 	VarLogLevel          = "JSMBOT_LOG_LEVEL"
 	VarSlackBotToken     = "SLACK_BOT_TOKEN"
 	VarSlackAppToken     = "SLACK_APP_TOKEN"
@@ -39,12 +52,53 @@ const (
 	VarDetectReports     = "JSMBOT_DETECT_REPORTS"
 	VarHTTPAddr          = "JSMBOT_HTTP_ADDR"
 	VarUndoWindow        = "JSMBOT_UNDO_WINDOW"
+	VarWatchChannel      = "JSMBOT_WATCH_CHANNEL"
+	VarWatchInterval     = "JSMBOT_WATCH_INTERVAL"
+	VarWatchFullEvery    = "JSMBOT_WATCH_FULL_EVERY"
 )
+
+// Defaults of the watch (JSMBOT_WATCH_INTERVAL, JSMBOT_WATCH_FULL_EVERY).
+const (
+	DefaultWatchInterval  = 5 * time.Minute
+	DefaultWatchFullEvery = 24 * time.Hour
+)
+
+// DefaultUndoWindow is how long after a repair it may be undone, when
+// JSMBOT_UNDO_WINDOW is unset: within the plan's retention.
+const DefaultUndoWindow = 168 * time.Hour
+
+// The _FILE forms of the secrets: each names a file (a Docker or
+// Kubernetes secret) holding the value, read by [LoadWith] with its
+// trailing newline trimmed.
+const (
+	VarJiraAPITokenFile     = "JIRA_API_TOKEN_FILE"
+	VarJiraClientSecretFile = "JIRA_CLIENT_SECRET_FILE"
+	VarSlackBotTokenFile    = "SLACK_BOT_TOKEN_FILE"
+	VarSlackAppTokenFile    = "SLACK_APP_TOKEN_FILE"
+	VarRedisURLFile         = "REDIS_URL_FILE"
+)
+
+// SecretFileVars maps each secret variable to its _FILE form.
+func SecretFileVars() map[string]string {
+	return map[string]string{
+		VarJiraAPIToken:     VarJiraAPITokenFile,
+		VarJiraClientSecret: VarJiraClientSecretFile,
+		VarSlackBotToken:    VarSlackBotTokenFile,
+		VarSlackAppToken:    VarSlackAppTokenFile,
+		VarRedisURL:         VarRedisURLFile,
+	}
+}
+
+// JiraVars are the variables that say how to reach and sign in to Jira.
+// A problem of a _FILE form is reported under the variable it stands for.
+func JiraVars() []string {
+	return []string{VarJiraBaseURL, VarJiraEmail, VarJiraAPIToken, VarJiraClientID, VarJiraClientSecret, VarJiraTokenURL}
+}
 
 // TerminalVars are the variables the terminal commands (diagnose, fix)
 // need; pass them to [Only].
 func TerminalVars() []string {
-	return []string{VarJiraBaseURL, VarJiraEmail, VarJiraAPIToken, VarLogLevel}
+	return append(JiraVars(), VarLogLevel)
 }
 
 // DefaultSlackAPIURL is Slack's Web API base, slack-go's default.
@@ -65,20 +119,37 @@ type Config struct {
 	// HTTPAddr is where jsmbot run serves /healthz, /readyz and /metrics;
 	// "" means no listener.
 	HTTPAddr string
-	// UndoWindow is how long after a repair an approver can undo it
-	// (JSMBOT_UNDO_WINDOW, a Go duration); 0 means the default, 168h.
+	// UndoWindow is how long after it was applied a repair may be undone
+	// (JSMBOT_UNDO_WINDOW, a Go duration; default [DefaultUndoWindow]).
 	UndoWindow time.Duration
+	// Watch is the watcher of jsmbot run.
+	Watch Watch
 
 	logLevel    slog.Level
 	logLevelSet bool
 }
 
-// Jira is how to reach and sign in to Jira.
+// Jira is how to reach and sign in to Jira: Email and APIToken, or
+// ClientID and ClientSecret ([Jira.OAuth]), never both.
 type Jira struct {
 	BaseURL  string
 	Email    string
 	APIToken string
+	// Options are client options applied after the caller's; no variable
+	// sets them (the wiring's tests do, e.g. a short retry wait).
+	Options []jira.Option
+	// ClientID and ClientSecret are a service account's OAuth 2.0
+	// credential.
+	ClientID     string
+	ClientSecret string
+	// TokenURL is where tokens are fetched; "" means Atlassian's
+	// (jira.DefaultTokenURL).
+	TokenURL string
 }
+
+// OAuth reports whether the configuration signs in with OAuth 2.0 client
+// credentials rather than an API token.
+func (j Jira) OAuth() bool { return j.ClientID != "" || j.ClientSecret != "" }
 
 // Slack is how to reach Slack.
 type Slack struct {
@@ -95,6 +166,20 @@ type Redis struct {
 	// Options is URL parsed; nil when unset or malformed.
 	Options *redis.Options
 }
+
+// Watch configures the watcher of jsmbot run: it alerts in Channel when a
+// project breaks, reading Jira's audit log every Interval and auditing
+// the whole site every FullEvery.
+type Watch struct {
+	// Channel is the Slack channel ID (C…, G…) of the alerts; "" turns
+	// the watch off.
+	Channel   string
+	Interval  time.Duration
+	FullEvery time.Duration
+}
+
+// channelRE matches a Slack channel ID: public (C…) or private (G…).
+var channelRE = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 
 // Problem is one variable's problem.
 type Problem struct {
@@ -154,32 +239,82 @@ func Only(err error, vars ...string) error {
 // (S…) ID.
 var approverRE = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`)
 
-// Load reads every variable jsmbot uses and reports every problem at once
-// in an *[Error]. The returned Config holds whatever was usable even when
-// there are problems.
+// Load is [LoadWith] reading the _FILE forms with os.ReadFile.
 func Load(getenv func(string) string) (Config, error) {
+	return LoadWith(getenv, os.ReadFile)
+}
+
+// LoadWith reads every variable jsmbot uses and reports every problem at
+// once in an *[Error]. The returned Config holds whatever was usable even
+// when there are problems. A secret may instead be given in a file named
+// by its _FILE form ([SecretFileVars]), read with readFile; a problem with
+// it names the variable, never the file's contents.
+func LoadWith(getenv func(string) string, readFile func(string) ([]byte, error)) (Config, error) {
 	var problems []Problem
 	problem := func(v, format string, args ...any) {
 		problems = append(problems, Problem{Var: v, Message: fmt.Sprintf(format, args...)})
 	}
+	has := func(v string) bool { return (&Error{Problems: problems}).Has(v) }
 	get := func(v string) string { return strings.TrimSpace(getenv(v)) }
+	secret := func(v string) string {
+		fileVar := SecretFileVars()[v]
+		path := get(fileVar)
+		if path == "" {
+			return get(v)
+		}
+		if get(v) != "" {
+			problem(v, "%s and %s are both set: set one of them", v, fileVar)
+			return ""
+		}
+		b, err := readFile(path)
+		if err != nil {
+			problem(v, "%s: %s", fileVar, fileProblem(err))
+			return ""
+		}
+		val := strings.TrimSpace(string(b))
+		if val == "" {
+			problem(v, "%s names an empty file", fileVar)
+		}
+		return val
+	}
 
 	c := Config{
-		Jira:          Jira{BaseURL: get(VarJiraBaseURL), Email: get(VarJiraEmail), APIToken: get(VarJiraAPIToken)},
-		Slack:         Slack{AppToken: get(VarSlackAppToken), BotToken: get(VarSlackBotToken)},
-		Redis:         Redis{URL: get(VarRedisURL)},
+		Jira: Jira{
+			BaseURL: get(VarJiraBaseURL), Email: get(VarJiraEmail), APIToken: secret(VarJiraAPIToken),
+			ClientID: get(VarJiraClientID), ClientSecret: secret(VarJiraClientSecret), TokenURL: get(VarJiraTokenURL),
+		},
+		Slack:         Slack{AppToken: secret(VarSlackAppToken), BotToken: secret(VarSlackBotToken)},
+		Redis:         Redis{URL: secret(VarRedisURL)},
 		DetectReports: true,
+		UndoWindow:    DefaultUndoWindow,
 	}
-	for _, v := range []struct{ name, val string }{
-		{VarJiraBaseURL, c.Jira.BaseURL}, {VarJiraEmail, c.Jira.Email}, {VarJiraAPIToken, c.Jira.APIToken},
-	} {
-		if v.val == "" {
+	required := []struct{ name, val string }{{VarJiraBaseURL, c.Jira.BaseURL}}
+	basic := c.Jira.Email != "" || c.Jira.APIToken != "" || get(VarJiraAPITokenFile) != ""
+	oauth := c.Jira.OAuth() || get(VarJiraClientSecretFile) != ""
+	switch {
+	case basic && oauth:
+		problem(VarJiraClientID, "%s/%s (a service account's OAuth 2.0 credential) and %s/%s (an API token) are both set: keep one pair and unset the other",
+			VarJiraClientID, VarJiraClientSecret, VarJiraEmail, VarJiraAPIToken)
+	case oauth:
+		required = append(required, struct{ name, val string }{VarJiraClientID, c.Jira.ClientID}, struct{ name, val string }{VarJiraClientSecret, c.Jira.ClientSecret})
+	default:
+		required = append(required, struct{ name, val string }{VarJiraEmail, c.Jira.Email}, struct{ name, val string }{VarJiraAPIToken, c.Jira.APIToken})
+	}
+	for _, v := range required {
+		if v.val == "" && !has(v.name) {
 			problem(v.name, "%s is not set", v.name)
 		}
 	}
 	if c.Jira.BaseURL != "" {
 		if _, err := jira.NewClient(c.Jira.BaseURL, "x", "x"); err != nil {
 			problem(VarJiraBaseURL, "%s: %s", VarJiraBaseURL, strings.TrimPrefix(err.Error(), "jira: "))
+		} else if oauth && !basic && IsSiteURL(c.Jira.BaseURL) {
+			problem(VarJiraBaseURL, "%s is a site URL, where OAuth 2.0 tokens are refused: use the API gateway, https://api.atlassian.com/ex/jira/{cloudId} (jsmbot doctor finds the cloudId)", VarJiraBaseURL)
+		}
+	}
+	if c.Jira.TokenURL != "" {
+		if err := jira.CheckTokenURL(c.Jira.TokenURL); err != nil {
+			problem(VarJiraTokenURL, "%s: %s", VarJiraTokenURL, strings.TrimPrefix(err.Error(), "jira: "))
 		}
 	}
 	if c.Jira.Email != "" && !strings.Contains(c.Jira.Email, "@") {
@@ -194,12 +329,14 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	switch {
+	case has(VarSlackBotToken):
 	case c.Slack.BotToken == "":
 		problem(VarSlackBotToken, "%s is not set: use the app's Bot User OAuth Token (xoxb-…) from OAuth & Permissions", VarSlackBotToken)
 	case !strings.HasPrefix(c.Slack.BotToken, "xoxb-"):
 		problem(VarSlackBotToken, "%s must be a bot token (xoxb-…), the Bot User OAuth Token from OAuth & Permissions", VarSlackBotToken)
 	}
 	switch {
+	case has(VarSlackAppToken):
 	case c.Slack.AppToken == "":
 		problem(VarSlackAppToken, "%s is not set: generate an app-level token (xapp-…) with the scope connections:write under Basic Information → App-Level Tokens", VarSlackAppToken)
 	case !strings.HasPrefix(c.Slack.AppToken, "xapp-"):
@@ -260,10 +397,34 @@ func Load(getenv func(string) string) (Config, error) {
 
 	if v := get(VarUndoWindow); v != "" {
 		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
-			problem(VarUndoWindow, "%s must be a positive Go duration such as 168h or 24h", VarUndoWindow)
+			problem(VarUndoWindow, "%s must be a positive Go duration such as 168h or 30m", VarUndoWindow)
 		} else {
 			c.UndoWindow = d
 		}
+	}
+
+	c.Watch = Watch{Channel: get(VarWatchChannel), Interval: DefaultWatchInterval, FullEvery: DefaultWatchFullEvery}
+	if c.Watch.Channel != "" && !channelRE.MatchString(c.Watch.Channel) {
+		problem(VarWatchChannel, "%s must be a Slack channel ID (C… or G…), not a name: open the channel's details and copy the Channel ID at the bottom", VarWatchChannel)
+		c.Watch.Channel = ""
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{VarWatchInterval, &c.Watch.Interval},
+		{VarWatchFullEvery, &c.Watch.FullEvery},
+	} {
+		v := get(d.name)
+		if v == "" {
+			continue
+		}
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			problem(d.name, "%s must be a positive Go duration such as 30s, 5m or 24h", d.name)
+			continue
+		}
+		*d.dst = parsed
 	}
 
 	if len(problems) > 0 {
@@ -296,9 +457,14 @@ func (c Config) SlackAPIURL() string {
 	return c.Slack.APIURL
 }
 
-// JiraClient builds the Jira client of the configuration.
+// JiraClient builds the Jira client of the configuration: Basic auth with
+// the API token, or OAuth 2.0 client credentials when [Jira.OAuth].
 func (c Config) JiraClient(opts ...jira.Option) (*jira.Client, error) {
-	client, err := jira.NewClient(c.Jira.BaseURL, c.Jira.Email, c.Jira.APIToken, opts...)
+	email, token := c.Jira.Email, c.Jira.APIToken
+	if c.Jira.OAuth() {
+		opts = append([]jira.Option{jira.WithClientCredentials(c.Jira.ClientID, c.Jira.ClientSecret, c.Jira.TokenURL)}, opts...)
+	}
+	client, err := jira.NewClient(c.Jira.BaseURL, email, token, append(slices.Clip(opts), c.Jira.Options...)...)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
@@ -308,7 +474,7 @@ func (c Config) JiraClient(opts ...jira.Option) (*jira.Client, error) {
 // Secrets are the values never to print, for redacting text that libraries
 // produced.
 func (c Config) Secrets() []string {
-	out := []string{c.Jira.APIToken, c.Slack.BotToken, c.Slack.AppToken, c.Redis.URL}
+	out := []string{c.Jira.APIToken, c.Jira.ClientSecret, c.Slack.BotToken, c.Slack.AppToken, c.Redis.URL}
 	if c.Redis.Options != nil {
 		out = append(out, c.Redis.Options.Password)
 	}
@@ -329,6 +495,9 @@ func (c Config) LogValue() slog.Value {
 			slog.String("jira_base_url", c.Jira.BaseURL),
 			slog.String("jira_email", c.Jira.Email),
 			slog.String("jira_api_token", redact(c.Jira.APIToken)),
+			slog.String("jira_client_id", c.Jira.ClientID),
+			slog.String("jira_client_secret", redact(c.Jira.ClientSecret)),
+			slog.String("jira_token_url", c.Jira.TokenURL),
 		),
 		slog.String("slack_app_token", redact(c.Slack.AppToken)),
 		slog.String("slack_bot_token", redact(c.Slack.BotToken)),
@@ -338,6 +507,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("allow_self_approval", c.AllowSelfApproval),
 		slog.Bool("detect_reports", c.DetectReports),
 		slog.String("http_addr", c.HTTPAddr),
+		slog.Group("watch",
+			slog.String("channel", c.Watch.Channel),
+			slog.Duration("interval", c.Watch.Interval),
+			slog.Duration("full_every", c.Watch.FullEvery),
+		),
 	)
 }
 
@@ -346,4 +520,24 @@ func redact(secret string) string {
 		return ""
 	}
 	return "[redacted]"
+}
+
+// IsSiteURL reports whether baseURL is an Atlassian site URL,
+// https://NAME.atlassian.net, on which OAuth 2.0 tokens and scoped API
+// tokens are refused.
+func IsSiteURL(baseURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	return err == nil && strings.HasSuffix(strings.ToLower(u.Hostname()), ".atlassian.net")
+}
+
+// fileProblem says why a _FILE could not be read, without its path or
+// contents.
+func fileProblem(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "the file it names does not exist (mount the secret, or fix the path)"
+	case errors.Is(err, fs.ErrPermission):
+		return "the file it names cannot be read by this user (check its mode and owner)"
+	}
+	return "the file it names cannot be read (is it a directory?)"
 }

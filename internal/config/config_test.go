@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -38,7 +39,7 @@ func TestLoadProblems(t *testing.T) {
 				"SLACK_BOT_TOKEN": "xapp-secret-2", "SLACK_APP_TOKEN": "xoxb-secret-3", "SLACK_API_URL": "slack.com/api",
 				"REDIS_URL": "http://:secret-4@redis:6379", "JSMBOT_APPROVERS": "U0OK, alice",
 				"JSMBOT_ALLOW_SELF_APPROVAL": "maybe", "JSMBOT_DETECT_REPORTS": "perhaps", "JSMBOT_HTTP_ADDR": ":99999",
-				"JSMBOT_LOG_LEVEL": "loud",
+				"JSMBOT_LOG_LEVEL": "loud", "JSMBOT_UNDO_WINDOW": "a week",
 			},
 			want: []Problem{
 				{VarJiraEmail, "JIRA_EMAIL must be the Atlassian account's email address"},
@@ -51,6 +52,7 @@ func TestLoadProblems(t *testing.T) {
 				{VarAllowSelfApproval, "JSMBOT_ALLOW_SELF_APPROVAL must be true or false"},
 				{VarDetectReports, "JSMBOT_DETECT_REPORTS must be true or false"},
 				{VarHTTPAddr, "JSMBOT_HTTP_ADDR must have a port number from 0 to 65535"},
+				{VarUndoWindow, "JSMBOT_UNDO_WINDOW must be a positive Go duration such as 168h or 30m"},
 			},
 		},
 		{
@@ -252,5 +254,90 @@ func TestLogValue(t *testing.T) {
 		if !strings.Contains(listed, secret) {
 			t.Errorf("Secrets() lacks %q", secret)
 		}
+	}
+}
+
+// TestUndoWindow: JSMBOT_UNDO_WINDOW is a positive Go duration, 168h when
+// unset.
+func TestUndoWindow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		val     string
+		want    time.Duration
+		problem bool
+	}{
+		{"", 168 * time.Hour, false},
+		{"30m", 30 * time.Minute, false},
+		{" 2h ", 2 * time.Hour, false},
+		{"0s", DefaultUndoWindow, true},
+		{"-1h", DefaultUndoWindow, true},
+		{"7d", DefaultUndoWindow, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.val, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(func(k string) string {
+				if k == VarUndoWindow {
+					return tt.val
+				}
+				return ""
+			})
+			var ce *Error
+			errors.As(err, &ce)
+			if got := ce != nil && ce.Has(VarUndoWindow); got != tt.problem {
+				t.Errorf("problem with %s = %v, want %v (%v)", VarUndoWindow, got, tt.problem, err)
+			}
+			if c.UndoWindow != tt.want {
+				t.Errorf("UndoWindow = %v, want %v", c.UndoWindow, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadWatch: the watch's variables, their defaults, and problems that
+// name the variable.
+func TestLoadWatch(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{
+		"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t",
+		"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1",
+	}
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		want     Watch
+		problems []Problem
+	}{
+		{"off by default", nil, Watch{Interval: DefaultWatchInterval, FullEvery: DefaultWatchFullEvery}, nil},
+		{"set", map[string]string{VarWatchChannel: "C0OPS", VarWatchInterval: "2s", VarWatchFullEvery: "1h"},
+			Watch{Channel: "C0OPS", Interval: 2 * time.Second, FullEvery: time.Hour}, nil},
+		{"malformed", map[string]string{VarWatchChannel: "#ops", VarWatchInterval: "5", VarWatchFullEvery: "-1h"},
+			Watch{Interval: DefaultWatchInterval, FullEvery: DefaultWatchFullEvery}, []Problem{
+				{VarWatchChannel, "JSMBOT_WATCH_CHANNEL must be a Slack channel ID (C… or G…), not a name: open the channel's details and copy the Channel ID at the bottom"},
+				{VarWatchInterval, "JSMBOT_WATCH_INTERVAL must be a positive Go duration such as 30s, 5m or 24h"},
+				{VarWatchFullEvery, "JSMBOT_WATCH_FULL_EVERY must be a positive Go duration such as 30s, 5m or 24h"},
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(func(k string) string {
+				if v, ok := tc.env[k]; ok {
+					return v
+				}
+				return base[k]
+			})
+			var got []Problem
+			if ce := (*Error)(nil); errors.As(err, &ce) {
+				got = ce.Problems
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.problems, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want, c.Watch); diff != "" {
+				t.Errorf("watch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

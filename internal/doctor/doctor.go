@@ -72,8 +72,10 @@ func newState(cfg config.Config, loadErr error, opts Options) state {
 	}
 
 	// Only JSMBOT_LOG_LEVEL wrong still leaves Jira checkable.
-	if ce.Has(config.VarJiraBaseURL) || ce.Has(config.VarJiraEmail) || ce.Has(config.VarJiraAPIToken) {
-		s.skipReason["jira"] = "the JIRA_ variables are not usable"
+	for _, v := range config.JiraVars() {
+		if ce.Has(v) {
+			s.skipReason["jira"] = "the JIRA_ variables are not usable"
+		}
 	}
 	if ce.Has(config.VarSlackBotToken) {
 		s.skipReason["slack-bot"] = "SLACK_BOT_TOKEN is not usable"
@@ -153,13 +155,17 @@ func Run(ctx context.Context, w io.Writer, cfg config.Config, loadErr error, opt
 
 // doctorChecks lists the checks in the order they are printed.
 func doctorChecks(st state) []doctorCheck {
-	return []doctorCheck{
+	checks := []doctorCheck{
 		func(context.Context) []checkResult { return []checkResult{checkConfig(st)} },
 		func(ctx context.Context) []checkResult { return []checkResult{checkSlackBot(ctx, st)} },
 		func(ctx context.Context) []checkResult { return []checkResult{checkSlackApp(ctx, st)} },
 		func(ctx context.Context) []checkResult { return checkJira(ctx, st) },
 		func(ctx context.Context) []checkResult { return []checkResult{checkRedis(ctx, st)} },
 	}
+	if st.cfg.Watch.Channel != "" {
+		checks = append(checks, func(ctx context.Context) []checkResult { return []checkResult{checkAuditLog(ctx, st)} })
+	}
+	return checks
 }
 
 // runChecks runs every check at once, each under its own time limit, and
@@ -359,7 +365,7 @@ type jiraPermission struct {
 func jiraPermissions() []jiraPermission {
 	return []jiraPermission{
 		{"ADMINISTER", "Administer Jira",
-			"jsmbot can diagnose but not repair: adding grants, copying a scheme and assigning it need it",
+			"jsmbot can diagnose but not repair: adding grants, copying a scheme and assigning it need it; nor can it read the audit log (who changed a scheme) or check what a customer may really do",
 			`add the account (or a group it is in) to "Administer Jira" in Jira settings → System → Global permissions`},
 		{"ADMINISTER_PROJECTS", "Administer Projects",
 			"not held in any project: jsmbot cannot read a project's permission scheme and roles, nor add customers when retrying invites",
@@ -370,19 +376,49 @@ func jiraPermissions() []jiraPermission {
 	}
 }
 
+// jiraScope is an OAuth 2.0 scope (classic) a service account's credential
+// needs, and the features that stop working without it.
+type jiraScope struct{ scope, disables string }
+
+// jiraScopes are the classic scopes of jsmbot's calls (the reference's
+// x-atlassian-oauth2-scopes of each operation).
+func jiraScopes() []jiraScope {
+	return []jiraScope{
+		{"read:jira-work", "diagnosis: reading projects, permission schemes, grants, roles and the account's permissions"},
+		{"manage:jira-configuration", "repairs (adding and removing grants, copying a scheme), listing project roles and reading the audit log"},
+		{"manage:jira-project", "assigning a repaired copy of a scheme to a project"},
+		{"read:jira-user", "signing-in checks and finding reported customers when retrying invites"},
+		{"read:servicedesk-request", "finding a project's service desk"},
+		{"manage:servicedesk-customer", "adding customers when retrying failed invites"},
+	}
+}
+
+const scopesName = "Jira OAuth scopes"
+
 // checkJira signs in (myself), then asks which of the needed permissions the
 // account holds (mypermissions, globally: a project permission then means
-// "in at least one project").
+// "in at least one project"). With OAuth it first makes sure JIRA_BASE_URL
+// is the API gateway (finding the cloudId of a site URL) and checks the
+// token's scopes.
 func checkJira(ctx context.Context, st state) []checkResult {
 	const name = "Jira"
 	perms := jiraPermissions()
+	oauth := st.cfg.Jira.OAuth()
 	permName := func(p jiraPermission) string { return fmt.Sprintf("Jira permission %s (%s)", p.name, p.key) }
 	skipAll := func(first checkResult, why string) []checkResult {
 		out := []checkResult{first}
+		if oauth {
+			out = append(out, skip(scopesName, why))
+		}
 		for _, p := range perms {
 			out = append(out, skip(permName(p), why))
 		}
 		return out
+	}
+	if oauth && st.cfg.Jira.BaseURL != "" && !jira.IsGatewayURL(st.cfg.Jira.BaseURL) {
+		if r, ok := checkCloudID(ctx, st); ok {
+			return skipAll(r, "JIRA_BASE_URL is not the API gateway")
+		}
 	}
 	if why, ok := st.skipReason["jira"]; ok {
 		return skipAll(skip(name, why), why)
@@ -399,9 +435,16 @@ func checkJira(ctx context.Context, st state) []checkResult {
 		err = repair.Mark(repair.KindWrongBaseURL, err)
 	}
 	if err != nil {
-		return skipAll(fail(name, st.opts.Describe(err), jiraFix(err)), "signing in to Jira failed")
+		return skipAll(fail(name, st.opts.Describe(err), jiraFix(err, st)), "signing in to Jira failed")
 	}
-	out := []checkResult{pass(name, fmt.Sprintf("%s accepts %s (%s)", st.cfg.Jira.BaseURL, me.DisplayName, st.cfg.Jira.Email))}
+	who := st.cfg.Jira.Email
+	if oauth {
+		who = "service account, OAuth 2.0 client " + st.cfg.Jira.ClientID
+	}
+	out := []checkResult{pass(name, fmt.Sprintf("%s accepts %s (%s)", st.cfg.Jira.BaseURL, me.DisplayName, who))}
+	if oauth {
+		out = append(out, checkScopes(ctx, client, st))
+	}
 	keys := make([]string, len(perms))
 	for i, p := range perms {
 		keys[i] = p.key
@@ -423,9 +466,69 @@ func checkJira(ctx context.Context, st state) []checkResult {
 	return out
 }
 
-// jiraFix says how to fix a failed sign-in.
-func jiraFix(err error) string {
+// checkCloudID is for OAuth with a JIRA_BASE_URL that is not the API
+// gateway: it asks the site for its cloudId and says which JIRA_BASE_URL
+// to set. It reports false when the URL answers no cloudId and is not an
+// Atlassian site (a proxy, a test server): the sign-in check then decides.
+func checkCloudID(ctx context.Context, st state) (checkResult, bool) {
+	const name = "Jira"
+	id, err := jira.CloudID(ctx, nil, st.cfg.Jira.BaseURL)
+	if err == nil {
+		return fail(name, "JIRA_BASE_URL is the site URL, where a service account's OAuth 2.0 token is refused; the site's cloudId is "+id,
+			"fix: set JIRA_BASE_URL="+jira.GatewayBase(id)), true
+	}
+	if !config.IsSiteURL(st.cfg.Jira.BaseURL) {
+		return checkResult{}, false
+	}
+	return fail(name, "JIRA_BASE_URL is the site URL, where a service account's OAuth 2.0 token is refused, and the site did not tell its cloudId: "+rootCause(err),
+		"fix: open "+strings.TrimRight(st.cfg.Jira.BaseURL, "/")+jira.TenantInfoPath+" in a browser and set JIRA_BASE_URL=https://api.atlassian.com/ex/jira/{cloudId}"), true
+}
+
+// checkScopes compares the scopes of the service account's token with
+// those jsmbot's features need.
+func checkScopes(ctx context.Context, client *jira.Client, st state) checkResult {
+	scopes, listed, err := client.GrantedScopes(ctx)
 	switch {
+	case err != nil:
+		return fail(scopesName, "cannot read the token's scopes: "+st.opts.Describe(err))
+	case !listed:
+		return pass(scopesName, "the token endpoint listed none; Jira refuses what the credential lacks, which the permission lines below would show")
+	}
+	have := map[string]bool{}
+	granular := false
+	for _, s := range scopes {
+		have[s] = true
+		granular = granular || strings.Count(s, ":") >= 2
+	}
+	var missing []string
+	for _, sc := range jiraScopes() {
+		if !have[sc.scope] {
+			missing = append(missing, sc.scope+" (without it: "+sc.disables+")")
+		}
+	}
+	switch {
+	case len(missing) == 0:
+		return pass(scopesName, "every scope jsmbot needs is granted")
+	case granular:
+		return pass(scopesName, "granular scopes granted; doctor compares classic scopes only, and Jira refuses what they lack")
+	}
+	notes := append([]string{}, missing...)
+	for i := range notes {
+		notes[i] = "missing " + notes[i]
+	}
+	notes = append(notes, "fix: add the scopes to the service account's OAuth 2.0 credential (admin.atlassian.com → Directory → Service accounts), then restart jsmbot so that it gets a new token")
+	return fail(scopesName, fmt.Sprintf("%d of %d scopes missing", len(missing), len(jiraScopes())), notes...)
+}
+
+// jiraFix says how to fix a failed sign-in.
+func jiraFix(err error, st state) string {
+	switch {
+	case errors.Is(err, jira.ErrTokenRefused):
+		return "fix: JIRA_CLIENT_ID and JIRA_CLIENT_SECRET must be the service account's OAuth 2.0 credential (admin.atlassian.com → Directory → Service accounts → Credentials); create a new one if it was revoked or expired"
+	case errors.Is(err, jira.ErrUnauthorized) && st.cfg.Jira.OAuth():
+		return "fix: the token endpoint gave a token but Jira refuses it: JIRA_BASE_URL must be https://api.atlassian.com/ex/jira/{cloudId} of the site the service account belongs to"
+	case errors.Is(err, jira.ErrUnauthorized) && config.IsSiteURL(st.cfg.Jira.BaseURL):
+		return "fix: create an API token at https://id.atlassian.com/manage-profile/security/api-tokens for JIRA_EMAIL's account and put it in JIRA_API_TOKEN; a scoped or service-account token is refused on the site URL: set JIRA_BASE_URL=https://api.atlassian.com/ex/jira/{cloudId} (see " + strings.TrimRight(st.cfg.Jira.BaseURL, "/") + jira.TenantInfoPath + ")"
 	case errors.Is(err, jira.ErrUnauthorized):
 		return "fix: create an API token at https://id.atlassian.com/manage-profile/security/api-tokens for JIRA_EMAIL's account and put it in JIRA_API_TOKEN"
 	case errors.Is(err, jira.ErrNotFound):
@@ -485,4 +588,41 @@ func checkRedis(ctx context.Context, st state) checkResult {
 			"fix: start Redis (docker compose up -d redis) or correct REDIS_URL; unset it to run one replica on the in-memory store")
 	}
 	return pass(name, opt.Addr+" answers PING")
+}
+
+// checkAuditLog, when the watch is on (JSMBOT_WATCH_CHANNEL), reads one
+// record of Jira's audit log, as every poll of the watch does. Without it
+// the watch still works, from full audits, but cannot say who changed what.
+func checkAuditLog(ctx context.Context, st state) checkResult {
+	const name = "Jira audit log (the watch)"
+	if why, ok := st.skipReason["jira"]; ok {
+		return skip(name, why)
+	}
+	client, err := st.cfg.JiraClient(jira.WithLogger(slog.New(slog.DiscardHandler)), jira.WithMaxRetries(1))
+	if err != nil {
+		return skip(name, "Jira is not configured")
+	}
+	for _, err := range client.AuditRecords(ctx, jira.AuditQuery{Filter: "Permission scheme"}) {
+		if err == nil {
+			break
+		}
+		if errors.Is(err, jira.ErrForbidden) || errors.Is(err, jira.ErrUnauthorized) {
+			return fail(name, "Jira refused to show it (403): the watch will fall back to full audits every "+shortDuration(st.cfg.Watch.Interval)+" and cannot say who changed a scheme",
+				`fix: grant Administer Jira to read the audit log (Jira settings → System → Global permissions); sites whose products are all on free plans have none`)
+		}
+		return fail(name, "cannot read it: "+st.opts.Describe(err))
+	}
+	return pass(name, "readable: the watch reads it every "+shortDuration(st.cfg.Watch.Interval)+" and alerts in "+st.cfg.Watch.Channel)
+}
+
+// shortDuration writes 5m for 5m0s and 1h for 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -13,7 +13,12 @@
 // already ends in a non-empty base path ([DefaultBasePath]) the way OAuth
 // gateway URLs (https://api.atlassian.com/ex/jira/{cloudId}) do. A request
 // that drops the base path gets a 404. Every request must carry Basic
-// credentials ([DefaultEmail], [DefaultToken] unless [WithCredentials]).
+// credentials ([DefaultEmail], [DefaultToken] unless [WithCredentials]) or
+// a Bearer token from the simulated OAuth 2.0 token endpoint,
+// [Server.TokenURL] (client credentials [DefaultClientID],
+// [DefaultClientSecret]; see oauth.go): tokens expire on the server's clock
+// after [DefaultTokenLifetime] unless [WithTokenLifetime], and
+// [Server.SiteURL]+[TenantInfoPath] answers the site's cloudId.
 //
 // The site is seeded with named scenarios ([WithSeed]; all of them by
 // default), one Jira project per broken (or healthy) state the bot must

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jsmbot/jsmbot/internal/loopback"
 )
 
 // Default credentials accepted by Basic auth unless [WithCredentials] says
@@ -39,7 +41,7 @@ type Server struct {
 	// URL+"/rest/api/3", JSM under URL+"/rest/servicedeskapi".
 	URL string
 
-	ln  *listener
+	ln  *loopback.Server
 	cfg config
 	mux *http.ServeMux
 
@@ -50,6 +52,7 @@ type Server struct {
 	rateLimit    rateLimit
 	burst        burstLimiter
 	log          []*Request
+	oauth        oauthState
 
 	latency time.Duration
 }
@@ -65,6 +68,10 @@ type config struct {
 	fleet     *Fleet
 	now       func() time.Time
 	burst     bool
+
+	clientID, clientSecret string
+	tokenLifetime          time.Duration
+	tokenScopes            string
 }
 
 // Option configures a [Server] at construction.
@@ -132,6 +139,11 @@ func New(opts ...Option) *Server {
 		pageSize:  defaultPageSize,
 		scenarios: []Scenario{SeedAll},
 		now:       time.Now,
+
+		clientID:      DefaultClientID,
+		clientSecret:  DefaultClientSecret,
+		tokenLifetime: DefaultTokenLifetime,
+		tokenScopes:   DefaultTokenScopes,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -140,31 +152,32 @@ func New(opts ...Option) *Server {
 		cfg.basePath = ""
 	}
 	s := &Server{cfg: cfg, latency: cfg.latency, changeAuthor: OwnerAccountID}
+	s.oauth = oauthState{lifetime: cfg.tokenLifetime, expiry: map[string]time.Time{}}
 	s.burst = burstLimiter{on: cfg.burst, buckets: map[string]*bucket{}}
 	s.mux = s.routes()
 	// Seed before serving: the URL (needed for self links) is known once the
 	// listener exists, and no request may see a half-built site.
-	ln, err := newListener(http.HandlerFunc(s.ServeHTTP))
+	ln, err := loopback.New(http.HandlerFunc(s.ServeHTTP))
 	if err != nil {
 		panic("jirasim: " + err.Error())
 	}
 	s.ln = ln
-	s.URL = "http://" + ln.addr() + cfg.basePath
+	s.URL = ln.URL() + cfg.basePath
 	s.st = newState(s.URL, cfg.email, cfg.now)
 	for _, sc := range cfg.scenarios {
 		if err := s.st.seed(sc); err != nil {
-			ln.close()
+			ln.Close()
 			panic("jirasim: " + err.Error())
 		}
 	}
 	if cfg.fleet != nil {
 		if err := s.st.seedFleet(*cfg.fleet); err != nil {
-			ln.close()
+			ln.Close()
 			panic("jirasim: " + err.Error())
 		}
 	}
 	s.st.recording = true
-	ln.start()
+	ln.Start()
 	return s
 }
 
@@ -187,7 +200,7 @@ func NewServer(tb TB, opts ...Option) *Server {
 // Close shuts the server down and blocks until all outstanding requests on
 // it have completed. Idle connections are closed at once. Calling it again
 // does nothing.
-func (s *Server) Close() { s.ln.close() }
+func (s *Server) Close() { s.ln.Close() }
 
 // SetLatency makes every request that arrives from now on wait d before it
 // is answered. The wait uses a plain timer (fake time inside a
@@ -232,6 +245,9 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) {
 		return
 	}
 
+	if s.serveRoot(w, r, body) {
+		return
+	}
 	if !underBase {
 		platformErr(http.StatusNotFound, "No resource found for path "+r.URL.Path+".").write(w)
 		return
@@ -278,8 +294,12 @@ func (s *Server) stripBasePath(p string) (string, bool) {
 	return rest, true
 }
 
-// authenticated checks Basic credentials in constant time.
+// authenticated checks Basic credentials in constant time, or a Bearer
+// token from the token endpoint (see oauth.go).
 func (s *Server) authenticated(r *http.Request) bool {
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return s.bearerValid(bearer)
+	}
 	email, token, ok := r.BasicAuth()
 	if !ok {
 		return false
