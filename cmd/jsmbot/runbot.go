@@ -90,6 +90,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	err = slackrun.Serve(ctx, api, bot.Config{
 		Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval,
 		DetectReports: cfg.DetectReports, BotUserID: auth.UserID,
+		Lease: cfg.Lease, ReconcileInterval: cfg.ReconcileInterval,
 	}, engine, st, logger, withOps(m, srv))
 	logger.Info("stopped", "err", err)
 	return err
