@@ -156,7 +156,9 @@ func TestKillCopyBeforeAssignment(t *testing.T) {
 	// or message that lists the copy as created must list its deletion too.
 	copyName := "(id " + strconv.FormatInt(copies[0], 10) + ")"
 	createdCopy := slices.ContainsFunc(audits[0].Created, func(c string) bool { return strings.Contains(c, copyName) })
-	deletedCopy := slices.ContainsFunc(audits[0].Removed, func(c string) bool { return strings.HasPrefix(c, "deleted the scheme") && strings.Contains(c, copyName) })
+	deletedCopy := slices.ContainsFunc(audits[0].Removed, func(c string) bool {
+		return strings.HasPrefix(c, "deleted the scheme") && strings.Contains(c, copyName)
+	})
 	if createdCopy && !deletedCopy {
 		t.Errorf("the audit record lists the copy %s as created but not its deletion by the reconciler:\ncreated %q\nremoved %q", copyName, audits[0].Created, audits[0].Removed)
 	}
