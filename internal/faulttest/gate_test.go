@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,9 +17,11 @@ import (
 type gate struct {
 	match func(*http.Request) bool
 	nth   int
-	// latency delays every write (not the reads), as a slow Jira would,
-	// so that a write sequence takes seconds while its diagnoses do not.
-	latency time.Duration
+	// latency delays every write (not the reads) that arrives after it is
+	// set, as a slow Jira would, so that a write sequence takes seconds
+	// while its diagnoses do not. A write whose client gives up while it
+	// waits still reaches Jira, as one Jira had already received would.
+	latency atomic.Int64
 
 	mu       sync.Mutex
 	seen     int
@@ -66,8 +69,8 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if g.latency > 0 && isWrite(r.Method, r.URL.Path) {
-			t := time.NewTimer(g.latency)
+		if d := time.Duration(g.latency.Load()); d > 0 && isWrite(r.Method, r.URL.Path) {
+			t := time.NewTimer(d)
 			select {
 			case <-t.C:
 			case <-r.Context().Done():
@@ -105,3 +108,40 @@ func isSchemeCreate(r *http.Request) bool {
 
 // isAnyWrite matches every write to Jira.
 func isAnyWrite(r *http.Request) bool { return isWrite(r.Method, r.URL.Path) }
+
+// barrier fronts jirasim: the first n requests that match wait until all
+// n have arrived, then go on together; later ones pass.
+type barrier struct {
+	match func(*http.Request) bool
+	n     int
+
+	mu   sync.Mutex
+	seen int
+	all  chan struct{} // closed when the nth arrived
+}
+
+func newBarrier(match func(*http.Request) bool, n int) *barrier {
+	return &barrier{match: match, n: n, all: make(chan struct{})}
+}
+
+func (b *barrier) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b.match(r) {
+			b.mu.Lock()
+			b.seen++
+			n := b.seen
+			if n == b.n {
+				close(b.all)
+			}
+			b.mu.Unlock()
+			if n <= b.n {
+				select {
+				case <-b.all:
+				case <-r.Context().Done():
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
