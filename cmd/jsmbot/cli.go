@@ -59,13 +59,19 @@ func parsePositional(fs *flag.FlagSet, args []string, stdout io.Writer) ([]strin
 // the terminal commands read (and the command's extra ones) can stop them.
 // The engine checks a real customer after a repair or an undo.
 func setup(getenv func(string) string, stderr io.Writer, extra ...string) (*terminal, error) {
+	return setupClient(getenv, stderr, extra, nil)
+}
+
+// setupClient is setup with client options (audit's --rate) after the
+// defaults.
+func setupClient(getenv func(string) string, stderr io.Writer, extra []string, opts []jira.Option) (*terminal, error) {
 	cfg, err := config.Load(getenv)
 	if err := config.Only(err, append(config.TerminalVars(), extra...)...); err != nil {
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.TerminalLogLevel)}))
 	prog := &progress{}
-	client, err := cfg.JiraClient(jira.WithLogger(logger), jira.WithObserver(jira.Observer{Call: prog.call}))
+	client, err := cfg.JiraClient(append([]jira.Option{jira.WithLogger(logger), jira.WithObserver(jira.Observer{Call: prog.call})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +169,8 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 	modeFlag := fs.String("mode", string(diagnosis.ModeAuto), "auto, in-place or copy")
 	timeout := fs.Duration("timeout", defaultTimeout, "time limit of the diagnosis, and again of the repair (the prompt is not counted)")
 	asJSON := fs.Bool("json", false, "print one JSON object, an error too (needs --yes)")
-	key, err := parseArgs(fs, args, stdout)
+	scheme := fs.Int64("scheme", 0, "repair the permission scheme with this id in place, for every project on it (see jsmbot audit), instead of one project KEY")
+	key, schemeSet, err := fixTarget(fs, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -173,6 +180,10 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 			return &usageError{msg: err.Error()}
 		}
 		switch {
+		case schemeSet && *scheme <= 0:
+			return &usageError{msg: "fix --scheme needs a permission scheme id (jsmbot audit lists them)"}
+		case schemeSet && mode == diagnosis.ModeCopy:
+			return &usageError{msg: "fix --scheme repairs the scheme in place; --mode copy is for one project KEY"}
 		case *timeout <= 0:
 			return &usageError{msg: "fix --timeout must be positive"}
 		case *asJSON && !*yes:
@@ -195,7 +206,11 @@ func runFix(ctx context.Context, args []string, getenv func(string) string, stdi
 		if st != nil {
 			defer st.Close()
 		}
-		return fix(ctx, engine, key, fixOptions{mode: mode, yes: *yes, asJSON: *asJSON, timeout: *timeout, shared: st}, stdin, stdout, stderr)
+		o := fixOptions{mode: mode, yes: *yes, asJSON: *asJSON, timeout: *timeout, shared: st}
+		if schemeSet {
+			return fixScheme(ctx, engine, *scheme, o, stdin, stdout, stderr)
+		}
+		return fix(ctx, engine, key, o, stdin, stdout, stderr)
 	})
 }
 

@@ -19,8 +19,10 @@ const defaultTimeout = 60 * time.Second
 var commandHelp = map[string]struct{ synopsis, summary string }{
 	"diagnose": {"diagnose KEY [--json] [--timeout 60s]",
 		"Show what is wrong with the permission scheme of the JSM project KEY, and the plan that fixes it.\nExit 0 healthy, 3 problems found, 1 could not diagnose."},
-	"fix": {"fix KEY [--yes] [--mode auto|in-place|copy] [--json] [--timeout 60s]",
-		"Diagnose KEY, show the plan, ask, apply it and verify the result.\nWithout a terminal, --yes is required. Exit 0 fixed and verified, 3 not verified,\n4 declined at the prompt, 1 could not fix."},
+	"fix": {"fix KEY [--yes] [--mode auto|in-place|copy] [--json] [--timeout 60s]\n       jsmbot fix --scheme ID [--yes] [--json] [--timeout 60s]",
+		"Diagnose KEY, show the plan, ask, apply it and verify the result.\nWith --scheme ID instead of KEY, repair that permission scheme in place for every project on it\n(jsmbot audit lists the schemes) and verify each project.\nWithout a terminal, --yes is required. Exit 0 fixed and verified, 3 not verified,\n4 declined at the prompt, 1 could not fix."},
+	"audit": {"audit [--json|--csv] [--rate 85] [--timeout 15m]",
+		"Every service project of the site, grouped by permission scheme, each scheme diagnosed once;\nteam-managed and unreadable projects listed as such. A table, worst scheme first, and a summary.\nExit 0 all healthy, 3 problems found (or a project could not be checked), 1 could not audit."},
 	"undo": {"undo PLAN_ID [--yes] [--json] [--timeout 60s]",
 		"Revert exactly what the applied repair PLAN_ID changed, whether the bot or jsmbot fix applied it:\nthe grants it created (by id, only those still as created), the grants it removed, a copy's\nassignment. It re-reads Jira first, touches nothing else, says what it leaves alone, then diagnoses\nand checks a customer again. Needs REDIS_URL (the shared record); a repair older than\nJSMBOT_UNDO_WINDOW (default 168h) is refused. Without a terminal, --yes is required. Exit 0 undone, 4 declined, 1 could not undo."},
 	"history": {"history [KEY] [--json] [--limit 20]",

@@ -5,6 +5,8 @@
 //
 //	jsmbot diagnose KEY [--json] [--timeout 60s]
 //	jsmbot fix KEY [--yes] [--mode auto|in-place|copy] [--json] [--timeout 60s]
+//	jsmbot audit [--json|--csv] [--rate 85] [--timeout 15m]
+//	jsmbot fix --scheme ID [--yes] [--json] [--timeout 60s]
 //	jsmbot undo PLAN_ID [--yes] [--json] [--timeout 60s]
 //	jsmbot history [KEY] [--json] [--limit 20]
 //	jsmbot demo
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDiagnose(ctx, rest, getenv, stdout, stderr)
 	case "fix":
 		return runFix(ctx, rest, getenv, stdin, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "undo":
 		return runUndo(ctx, rest, getenv, stdin, stdout, stderr)
 	case "history":
@@ -93,6 +97,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 const usage = `Usage:
   jsmbot diagnose KEY [--json]                      show what is wrong with a JSM project's permissions
   jsmbot fix KEY [--yes] [--mode auto|in-place|copy] repair it, after showing the plan
+  jsmbot audit [--json|--csv] [--rate 85]           every service project of the site, by permission scheme
+  jsmbot fix --scheme ID [--yes]                    repair one scheme for every project on it
   jsmbot undo PLAN_ID [--yes]                       revert exactly what a repair changed (needs REDIS_URL)
   jsmbot history [KEY] [--json]                     who repaired or undid what, and when (needs REDIS_URL)
   jsmbot run                                        the Slack bot (Socket Mode)

@@ -11,7 +11,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -435,5 +437,36 @@ func TestIgnoreFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCIStopsTheRedisItStarts: .ci/run's Redis helper starts redis-server
+// when nothing answers and stops it when the shell that asked ends (it
+// used to be left running). It runs the helper on a free port of its own.
+func TestCIStopsTheRedisItStarts(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server is not installed; .ci/run installs it before the tests")
+		}
+		t.Skip("redis-server is not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	script := `source .ci/redis.sh; ensure_redis; redis_up && echo UP`
+	cmd := exec.CommandContext(t.Context(), "bash", "-c", script)
+	cmd.Dir = filepath.Join("..", "..")
+	cmd.Env = append(os.Environ(), "JSMBOT_TEST_REDIS_ADDR="+addr)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "UP") {
+		t.Fatalf("ensure_redis on %s: %v\n%s", addr, err, out)
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("redis-server still answers on %s after the shell ended:\n%s", addr, out)
 	}
 }

@@ -87,11 +87,13 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	logger.Info("connected to Slack", "team", auth.Team, "bot_user_id", auth.UserID)
 
+	o := withOps(m, srv)
+	o.Watch = slackrun.Watch{Channel: cfg.Watch.Channel, Interval: cfg.Watch.Interval, FullEvery: cfg.Watch.FullEvery, Jira: client, Observer: m.WatchObserver()}
 	err = slackrun.Serve(ctx, api, bot.Config{
 		Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval,
 		DetectReports: cfg.DetectReports, BotUserID: auth.UserID,
 		Lease: cfg.Lease, ReconcileInterval: cfg.ReconcileInterval,
-	}, engine, st, logger, withOps(m, srv))
+	}, engine, st, logger, o)
 	logger.Info("stopped", "err", err)
 	return err
 }

@@ -54,6 +54,15 @@ const (
 	VarUndoWindow        = "JSMBOT_UNDO_WINDOW"
 	VarLease             = "JSMBOT_LEASE"
 	VarReconcileInterval = "JSMBOT_RECONCILE_INTERVAL"
+	VarWatchChannel      = "JSMBOT_WATCH_CHANNEL"
+	VarWatchInterval     = "JSMBOT_WATCH_INTERVAL"
+	VarWatchFullEvery    = "JSMBOT_WATCH_FULL_EVERY"
+)
+
+// Defaults of the watch (JSMBOT_WATCH_INTERVAL, JSMBOT_WATCH_FULL_EVERY).
+const (
+	DefaultWatchInterval  = 5 * time.Minute
+	DefaultWatchFullEvery = 24 * time.Hour
 )
 
 // DefaultUndoWindow is how long after a repair it may be undone, when
@@ -133,6 +142,8 @@ type Config struct {
 	// ran out (JSMBOT_RECONCILE_INTERVAL, a Go duration; default
 	// [DefaultReconcileInterval]).
 	ReconcileInterval time.Duration
+	// Watch is the watcher of jsmbot run.
+	Watch Watch
 
 	logLevel    slog.Level
 	logLevelSet bool
@@ -175,6 +186,20 @@ type Redis struct {
 	// Options is URL parsed; nil when unset or malformed.
 	Options *redis.Options
 }
+
+// Watch configures the watcher of jsmbot run: it alerts in Channel when a
+// project breaks, reading Jira's audit log every Interval and auditing
+// the whole site every FullEvery.
+type Watch struct {
+	// Channel is the Slack channel ID (C…, G…) of the alerts; "" turns
+	// the watch off.
+	Channel   string
+	Interval  time.Duration
+	FullEvery time.Duration
+}
+
+// channelRE matches a Slack channel ID: public (C…) or private (G…).
+var channelRE = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 
 // Problem is one variable's problem.
 type Problem struct {
@@ -417,6 +442,30 @@ func LoadWith(getenv func(string) string, readFile func(string) ([]byte, error))
 		}
 	}
 
+	c.Watch = Watch{Channel: get(VarWatchChannel), Interval: DefaultWatchInterval, FullEvery: DefaultWatchFullEvery}
+	if c.Watch.Channel != "" && !channelRE.MatchString(c.Watch.Channel) {
+		problem(VarWatchChannel, "%s must be a Slack channel ID (C… or G…), not a name: open the channel's details and copy the Channel ID at the bottom", VarWatchChannel)
+		c.Watch.Channel = ""
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{VarWatchInterval, &c.Watch.Interval},
+		{VarWatchFullEvery, &c.Watch.FullEvery},
+	} {
+		v := get(d.name)
+		if v == "" {
+			continue
+		}
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			problem(d.name, "%s must be a positive Go duration such as 30s, 5m or 24h", d.name)
+			continue
+		}
+		*d.dst = parsed
+	}
+
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
 	}
@@ -499,6 +548,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.Duration("lease", c.Lease),
 		slog.Duration("reconcile_interval", c.ReconcileInterval),
+		slog.Group("watch",
+			slog.String("channel", c.Watch.Channel),
+			slog.Duration("interval", c.Watch.Interval),
+			slog.Duration("full_every", c.Watch.FullEvery),
+		),
 	)
 }
 

@@ -346,3 +346,51 @@ func TestLeaseAndReconcileInterval(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadWatch: the watch's variables, their defaults, and problems that
+// name the variable.
+func TestLoadWatch(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{
+		"JIRA_BASE_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t",
+		"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1",
+	}
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		want     Watch
+		problems []Problem
+	}{
+		{"off by default", nil, Watch{Interval: DefaultWatchInterval, FullEvery: DefaultWatchFullEvery}, nil},
+		{"set", map[string]string{VarWatchChannel: "C0OPS", VarWatchInterval: "2s", VarWatchFullEvery: "1h"},
+			Watch{Channel: "C0OPS", Interval: 2 * time.Second, FullEvery: time.Hour}, nil},
+		{"malformed", map[string]string{VarWatchChannel: "#ops", VarWatchInterval: "5", VarWatchFullEvery: "-1h"},
+			Watch{Interval: DefaultWatchInterval, FullEvery: DefaultWatchFullEvery}, []Problem{
+				{VarWatchChannel, "JSMBOT_WATCH_CHANNEL must be a Slack channel ID (C… or G…), not a name: open the channel's details and copy the Channel ID at the bottom"},
+				{VarWatchInterval, "JSMBOT_WATCH_INTERVAL must be a positive Go duration such as 30s, 5m or 24h"},
+				{VarWatchFullEvery, "JSMBOT_WATCH_FULL_EVERY must be a positive Go duration such as 30s, 5m or 24h"},
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(func(k string) string {
+				if v, ok := tc.env[k]; ok {
+					return v
+				}
+				return base[k]
+			})
+			var got []Problem
+			if ce := (*Error)(nil); errors.As(err, &ce) {
+				got = ce.Problems
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.problems, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want, c.Watch); diff != "" {
+				t.Errorf("watch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

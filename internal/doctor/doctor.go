@@ -155,13 +155,17 @@ func Run(ctx context.Context, w io.Writer, cfg config.Config, loadErr error, opt
 
 // doctorChecks lists the checks in the order they are printed.
 func doctorChecks(st state) []doctorCheck {
-	return []doctorCheck{
+	checks := []doctorCheck{
 		func(context.Context) []checkResult { return []checkResult{checkConfig(st)} },
 		func(ctx context.Context) []checkResult { return []checkResult{checkSlackBot(ctx, st)} },
 		func(ctx context.Context) []checkResult { return []checkResult{checkSlackApp(ctx, st)} },
 		func(ctx context.Context) []checkResult { return checkJira(ctx, st) },
 		func(ctx context.Context) []checkResult { return []checkResult{checkRedis(ctx, st)} },
 	}
+	if st.cfg.Watch.Channel != "" {
+		checks = append(checks, func(ctx context.Context) []checkResult { return []checkResult{checkAuditLog(ctx, st)} })
+	}
+	return checks
 }
 
 // runChecks runs every check at once, each under its own time limit, and
@@ -584,4 +588,41 @@ func checkRedis(ctx context.Context, st state) checkResult {
 			"fix: start Redis (docker compose up -d redis) or correct REDIS_URL; unset it to run one replica on the in-memory store")
 	}
 	return pass(name, opt.Addr+" answers PING")
+}
+
+// checkAuditLog, when the watch is on (JSMBOT_WATCH_CHANNEL), reads one
+// record of Jira's audit log, as every poll of the watch does. Without it
+// the watch still works, from full audits, but cannot say who changed what.
+func checkAuditLog(ctx context.Context, st state) checkResult {
+	const name = "Jira audit log (the watch)"
+	if why, ok := st.skipReason["jira"]; ok {
+		return skip(name, why)
+	}
+	client, err := st.cfg.JiraClient(jira.WithLogger(slog.New(slog.DiscardHandler)), jira.WithMaxRetries(1))
+	if err != nil {
+		return skip(name, "Jira is not configured")
+	}
+	for _, err := range client.AuditRecords(ctx, jira.AuditQuery{Filter: "Permission scheme"}) {
+		if err == nil {
+			break
+		}
+		if errors.Is(err, jira.ErrForbidden) || errors.Is(err, jira.ErrUnauthorized) {
+			return fail(name, "Jira refused to show it (403): the watch will fall back to full audits every "+shortDuration(st.cfg.Watch.Interval)+" and cannot say who changed a scheme",
+				`fix: grant Administer Jira to read the audit log (Jira settings → System → Global permissions); sites whose products are all on free plans have none`)
+		}
+		return fail(name, "cannot read it: "+st.opts.Describe(err))
+	}
+	return pass(name, "readable: the watch reads it every "+shortDuration(st.cfg.Watch.Interval)+" and alerts in "+st.cfg.Watch.Channel)
+}
+
+// shortDuration writes 5m for 5m0s and 1h for 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

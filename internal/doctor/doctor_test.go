@@ -473,3 +473,39 @@ func TestSameProblemsAsRun(t *testing.T) {
 		})
 	}
 }
+
+// TestDoctorAuditLog: with the watch on, doctor says whether the watch
+// can read Jira's audit log, and what a 403 means for it.
+func TestDoctorAuditLog(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		readable  bool
+		wantCode  int
+		wantLines []string
+	}{
+		{"readable", true, 0, []string{"✓ Jira audit log (the watch): readable: the watch reads it every 2m and alerts in C0WATCH", "all 9 checks passed"}},
+		{"403", false, 1, []string{
+			"✗ Jira audit log (the watch): Jira refused to show it (403): the watch will fall back to full audits every 2m and cannot say who changed a scheme",
+			"fix: grant Administer Jira to read the audit log",
+			"1 of 9 checks failed",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newDoctorWorld(t)
+			w.jira.SetAuditLogAvailable(tc.readable)
+			w.env["JSMBOT_WATCH_CHANNEL"] = "C0WATCH"
+			w.env["JSMBOT_WATCH_INTERVAL"] = "2m"
+			code, out := doctor(t, w.env, Options{})
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d:\n%s", code, tc.wantCode, out)
+			}
+			for _, want := range tc.wantLines {
+				if !strings.Contains(out, want) {
+					t.Errorf("doctor's report lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/jsmbot/jsmbot/bot"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/store"
+	"github.com/jsmbot/jsmbot/watch"
 )
 
 // Metrics are jsmbot run's Prometheus series, on a registry of its own (no
@@ -36,6 +37,9 @@ type Metrics struct {
 	jiraLimited  prometheus.Counter
 	transitions  *prometheus.CounterVec
 	connected    prometheus.Gauge
+	watchPolled  prometheus.Gauge
+	watchRecords prometheus.Counter
+	watchAlerts  prometheus.Counter
 	up           atomic.Bool
 	lastActivity atomic.Int64 // unix nanoseconds of the last frame from Slack
 }
@@ -92,6 +96,18 @@ func NewMetrics(now func() time.Time) *Metrics {
 			Name: "jsmbot_slack_socket_connected",
 			Help: "1 while the Socket Mode connection is up, 0 while it is down or reconnecting.",
 		}),
+		watchPolled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "jsmbot_watch_last_poll_timestamp_seconds",
+			Help: "Unix time of the watch's last successful poll on this replica (0: none yet, or another replica watches).",
+		}),
+		watchRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jsmbot_watch_audit_records_total",
+			Help: "New permission-scheme records the watch read from Jira's audit log.",
+		}),
+		watchAlerts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jsmbot_watch_alerts_total",
+			Help: "Alerts the watch posted: projects that went from healthy to broken.",
+		}),
 	}
 	// Both lanes' depths exist from the start, at 0.
 	m.queueDepth.WithLabelValues("slow")
@@ -103,7 +119,7 @@ func NewMetrics(now func() time.Time) *Metrics {
 	}, m.sinceActivity)
 	m.reg.MustRegister(
 		m.envelopes, m.ackSeconds, m.ackFailures, m.refused, m.queueDepth, m.jiraCalls, m.jiraSeconds, m.jiraRetries,
-		m.jiraLimited, m.transitions, m.connected, since,
+		m.jiraLimited, m.transitions, m.connected, since, m.watchPolled, m.watchRecords, m.watchAlerts,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -168,6 +184,15 @@ func (m *Metrics) JiraObserver() jira.Observer {
 				m.jiraLimited.Inc()
 			}
 		},
+	}
+}
+
+// WatchObserver feeds the watch's series.
+func (m *Metrics) WatchObserver() watch.Observer {
+	return watch.Observer{
+		Polled:  func(at time.Time) { m.watchPolled.Set(float64(at.UnixMilli()) / 1000) },
+		Records: func(n int) { m.watchRecords.Add(float64(n)) },
+		Alerted: m.watchAlerts.Inc,
 	}
 }
 

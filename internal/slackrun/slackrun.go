@@ -1,12 +1,16 @@
 // Package slackrun runs the bot on a Slack Socket Mode connection: the
 // part that jsmbot run and jsmbot demo share. What runs beside the bot
-// (the ops listener) and what observes it come in through [Options].
+// (the ops listener, the watch) and what observes it come in through
+// [Options].
 package slackrun
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -14,8 +18,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
+	"github.com/jsmbot/jsmbot/watch"
 )
 
 // Options are the optional parts of [Serve].
@@ -27,6 +33,23 @@ type Options struct {
 	// Sidecars run beside the bot until its context ends; an error of one
 	// stops the whole.
 	Sidecars []func(context.Context) error
+	// Watch, when its Channel is set, runs the watch beside the bot.
+	Watch Watch
+}
+
+// Watch configures the watch (package watch) that [Serve] runs beside the
+// bot when Channel is set: alerts in Channel, the audit log read every
+// Interval, a full audit every FullEvery (zero: the watch's defaults).
+// Every replica runs it; the store's lease lets one watch at a time.
+type Watch struct {
+	Channel   string
+	Interval  time.Duration
+	FullEvery time.Duration
+	// Jira is the client the watch reads the audit log with; its own
+	// engine, whose site index lasts a full-audit period, is built on it.
+	Jira *jira.Client
+	// Observer hears of polls, records and alerts, for metrics.
+	Observer watch.Observer
 }
 
 // PingInterval is the Socket Mode client's dead-man threshold: slack-go
@@ -69,6 +92,10 @@ func Serve(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repai
 	if err != nil {
 		return err
 	}
+	watcher, err := newWatcher(b, st, logger, o.Watch)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		err := sm.RunContext(gctx)
@@ -78,8 +105,47 @@ func Serve(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repai
 		return fmt.Errorf("slack socket mode (check SLACK_APP_TOKEN): %w", err)
 	})
 	g.Go(func() error { return b.Run(gctx) })
+	if watcher != nil {
+		g.Go(func() error { return watcher.Run(gctx) })
+	}
 	for _, side := range o.Sidecars {
 		g.Go(func() error { return side(gctx) })
 	}
 	return g.Wait()
+}
+
+// newWatcher builds the watch of w, alerting through b; nil when w has no
+// channel.
+func newWatcher(b *bot.Bot, st store.Store, logger *slog.Logger, w Watch) (*watch.Watcher, error) {
+	if w.Channel == "" {
+		return nil, nil
+	}
+	if w.Jira == nil {
+		return nil, errors.New("slackrun: the watch needs a Jira client")
+	}
+	cfg := watch.Config{Interval: w.Interval, FullEvery: w.FullEvery, Logger: logger, Observer: w.Observer}
+	var err error
+	if cfg.Owner, err = replicaName(); err != nil {
+		return nil, err
+	}
+	// The index outlives a full-audit period, so that evaluating what the
+	// audit log touched never rescans the site.
+	maxAge := cmp.Or(w.FullEvery, watch.DefaultFullEvery) + 2*cmp.Or(w.Interval, watch.DefaultInterval)
+	engine := repair.New(w.Jira, repair.WithLogger(logger), repair.WithIndexMaxAge(maxAge))
+	logger.Info("watch on", "channel", w.Channel, "interval", cmp.Or(w.Interval, watch.DefaultInterval), "full_every", cmp.Or(w.FullEvery, watch.DefaultFullEvery))
+	return watch.New(cfg, engine, w.Jira, st, b.WatchSink(w.Channel))
+}
+
+// replicaName names this process in the watch lease: the host and a
+// random suffix.
+func replicaName() (string, error) {
+	id, err := store.NewID()
+	if err != nil {
+		return "", fmt.Errorf("slackrun: name the watch replica: %w", err)
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "jsmbot"
+	}
+	return host + "-" + id[:8], nil
 }

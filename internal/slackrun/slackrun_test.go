@@ -17,6 +17,7 @@ import (
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
+	"github.com/jsmbot/jsmbot/watch"
 )
 
 func engine(t *testing.T) *repair.Engine {
@@ -110,4 +111,55 @@ func TestPingIntervalNoticesHalfOpenSockets(t *testing.T) {
 	if 2*PingInterval > 15*time.Second || PingInterval <= slacksim.DefaultPingInterval {
 		t.Errorf("PingInterval = %v: a silent socket takes up to %v to notice, want ≤ 15 s and above the %v pings", PingInterval, 2*PingInterval, slacksim.DefaultPingInterval)
 	}
+}
+
+// TestServeWatch: with a watch channel, Serve runs the watch beside the
+// bot: a grant removed behind its back is alerted in the channel, and the
+// watch stops with the bot.
+func TestServeWatch(t *testing.T) {
+	t.Parallel()
+	ssim := slacksim.NewServer(t, slacksim.WithChannel("C0WATCH", "alerts"))
+	jsim := jirasim.NewServer(t)
+	client, err := jira.NewClient(jsim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := slack.New(slacksim.DefaultBotToken, slack.OptionAppLevelToken(slacksim.DefaultAppToken), slack.OptionAPIURL(ssim.APIURL()))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	polled := make(chan struct{}, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, api, bot.Config{Approvers: []string{"U0APPROVE"}}, repair.New(client), store.NewMemory(), slog.New(slog.DiscardHandler), Options{
+			Watch: Watch{Channel: "C0WATCH", Interval: 20 * time.Millisecond, Jira: client, Observer: watchObserver(polled)},
+		})
+	}()
+	<-polled // the first poll: the site as it is
+	id, _ := jsim.ProjectSchemeID("HELP")
+	for _, g := range jsim.SchemeGrants(id) {
+		if g.HolderType == "sd.customer.portal.only" && g.Permission == "BROWSE_PROJECTS" {
+			jsim.RemoveGrants(id, g.ID)
+		}
+	}
+	wait, cancelWait := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancelWait()
+	if _, err := ssim.WaitMessage(wait, "C0WATCH", func(m slacksim.Message) bool {
+		return strings.Contains(string(m.Blocks), "jsmbot noticed that HELP broke")
+	}); err != nil {
+		t.Fatalf("no alert in the watch channel: %v", err)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve returned %v after its context ended, want nil", err)
+	}
+}
+
+// watchObserver signals each successful poll, without blocking.
+func watchObserver(polled chan<- struct{}) watch.Observer {
+	return watch.Observer{Polled: func(time.Time) {
+		select {
+		case polled <- struct{}{}:
+		default:
+		}
+	}}
 }
