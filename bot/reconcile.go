@@ -228,9 +228,15 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, rec store.PlanRecord
 		log.Warn("settled, but could not diagnose again", "err", err)
 	}
 	if data.Plan.Mode == "copy" {
-		b.deleteOrphans(ctx, log, rec.ID)
+		// A copy the dead owner made but never assigned is deleted; the
+		// outcome, the message and the audit record say so.
+		res.Changes = append(res.Changes, b.deleteOrphans(ctx, log, rec.ID)...)
 	}
 	o := approval.Settle(res)
+	failure := ""
+	if o.State == store.StateFailed {
+		failure = "This repair was interrupted: the bot applying it stopped before it finished. I read Jira and recorded what it holds; nothing was applied again."
+	}
 	// The plan's move to its final state is the reconciler's claim: of two
 	// replicas settling it (or a slow owner finishing), one records it.
 	won, err := b.exec.transition(ctx, o.Transition(rec))
@@ -239,7 +245,7 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, rec store.PlanRecord
 	}
 	log.Info("settled an interrupted apply: its owner's lease ran out", "state", o.State, "result", o.Result)
 	v := planView{Rec: won, Data: data}
-	_ = b.exec.run(ctx, log, undoable(finished(v, rec.ApproverID, res, o, "", b.cfg.Now())[1:], v, res, o, b.cfg.UndoWindow))
+	_ = b.exec.run(ctx, log, undoable(finished(v, rec.ApproverID, res, o, failure, b.cfg.Now())[1:], v, res, o, b.cfg.UndoWindow))
 	if res.After != nil && !res.Verified && res.After.Plan != nil {
 		req := request{userID: rec.RequesterID, channelID: rec.ChannelID, log: log}
 		intro := fmt.Sprintf("Fresh diagnosis of %s, made after an interrupted repair was settled:", escape(rec.ProjectKey))
@@ -252,17 +258,21 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, rec store.PlanRecord
 
 // deleteOrphans deletes the copies of a plan that no project uses: what a
 // crash between creating a copy and assigning it leaves.
-func (b *Bot) deleteOrphans(ctx context.Context, log *slog.Logger, planID string) {
+func (b *Bot) deleteOrphans(ctx context.Context, log *slog.Logger, planID string) []repair.Change {
 	copies, err := b.engine.OrphanCopies(ctx, planID)
 	if err != nil {
 		log.Warn("could not look for the plan's orphan copies", "err", err)
-		return
+		return nil
 	}
+	var deleted []repair.Change
 	for _, c := range copies {
-		if _, err := b.engine.DeleteOrphanCopy(ctx, planID, c.SchemeID); err != nil {
+		ch, err := b.engine.DeleteOrphanCopy(ctx, planID, c.SchemeID)
+		if err != nil {
 			log.Warn("could not delete an orphan copy", "scheme_id", c.SchemeID, "err", err)
 			continue
 		}
 		log.Info("deleted an orphan copy of the plan", "scheme_id", c.SchemeID, "scheme", c.Name)
+		deleted = append(deleted, ch)
 	}
+	return deleted
 }
