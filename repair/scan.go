@@ -63,28 +63,37 @@ func (e *Engine) join(ctx context.Context, progress func(done, total int)) (*sha
 		f.listeners[id] = progress
 	}
 	e.mu.Unlock()
-	defer e.leave(f, id)
 
 	ch := e.scans.DoChan(f.key, func() (any, error) { return e.run(f) })
 	select {
 	case r := <-ch:
+		e.leave(f, id)
 		if r.Err != nil {
 			return nil, r.Err
 		}
 		return r.Val.(*shareIndex), nil
 	case <-ctx.Done():
+		if e.leave(f, id) {
+			// The last caller gone cancels the scan; wait for it to stop,
+			// so that no read of it outlives its callers (and, say, logs
+			// to a terminal after the command returned).
+			<-ch
+		}
 		return nil, ctx.Err()
 	}
 }
 
-// leave takes a caller off f, cancelling the scan when none is left.
-func (e *Engine) leave(f *flight, id int) {
+// leave takes a caller off f, cancelling the scan when none is left; it
+// reports whether it did.
+func (e *Engine) leave(f *flight, id int) (last bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(f.listeners, id)
 	if f.waiters--; f.waiters == 0 {
 		f.cancel()
+		return true
 	}
+	return false
 }
 
 // run is the scan of flight f; its index is kept.
