@@ -101,6 +101,7 @@ type Poster interface {
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 }
 
 // AckFunc acknowledges a Socket Mode envelope, with an optional payload; it
@@ -694,6 +695,9 @@ func (b *Bot) route(ctx context.Context, log *slog.Logger, j job, ack func(any))
 	case slackevents.EventsAPIEvent:
 		if msg, ok := data.InnerEvent.Data.(*slackevents.MessageEvent); ok {
 			return b.detect(ctx, log, data, msg)
+		}
+		if e, ok := data.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok {
+			return b.home(ctx, log, e)
 		}
 		log.Debug("events api event without handler", "type", data.InnerEvent.Type)
 		return nil

@@ -79,6 +79,20 @@ func commands() []command {
 			handle: (*Bot).reportCommand,
 		},
 		{
+			name:        "audit",
+			description: "Audit every service project of the site, scheme by scheme, and offer the fix of each broken scheme for approval.",
+			example:     slashCommand + " audit",
+			parse: func(args []string) (parsedCommand, string) {
+				if len(args) > 0 {
+					return parsedCommand{}, "audit takes no arguments."
+				}
+				return parsedCommand{}, ""
+			},
+			ack:    func(parsedCommand) string { return "Auditing the site…" },
+			lane:   func(parsedCommand) lane { return slowLane },
+			handle: (*Bot).auditCommand,
+		},
+		{
 			name:        "help",
 			aliases:     []string{"-h", "--help", "?"},
 			description: "Show this help.",
@@ -119,6 +133,9 @@ const (
 	// ActionDiagnoseReport is the Diagnose button of the reply to a
 	// detected report; its value is a report token, not a plan ID.
 	ActionDiagnoseReport = "diagnose_report"
+	// ActionApproveScheme approves the in-place repair of a scheme an
+	// audit found broken, for every project on it.
+	ActionApproveScheme = "approve_scheme"
 )
 
 // action is a button the bot puts on its messages.
@@ -146,6 +163,12 @@ func actions() []action {
 			description: "Approve the copy repair: a fixed copy of the scheme for this project only.",
 			mode:        string(diagnosis.ModeCopy),
 			handle:      (*Bot).approve,
+		},
+		{
+			id:          ActionApproveScheme,
+			description: "Approve: fix scheme, on a scheme /jsm audit found broken: change the scheme for every project on it, then check each of them.",
+			mode:        string(diagnosis.ModeInPlace),
+			handle:      (*Bot).approveScheme,
 		},
 		{
 			id:          ActionDismiss,
@@ -254,15 +277,22 @@ type listener struct {
 	// events are the bot event subscriptions it needs; privateEvents
 	// those it needs in private channels too, when the operator asks.
 	events, privateEvents []string
-	description           string // for help
+	// homeTab is true when the events need the app's Home tab.
+	homeTab     bool
+	description string // for help
 }
 
-// listeners is the event table. The detector (detect.go) is its one entry.
+// listeners is the event table: the detector (detect.go) and App Home
+// (home.go).
 func listeners() []listener {
 	return []listener{{
 		events:        []string{"message.channels"},
 		privateEvents: []string{"message.groups"},
 		description:   "In channels I'm in, I notice Atlassian's “customers could not be added” error and offer, in the thread, to diagnose (once per message; the operator can turn this off).",
+	}, {
+		events:      []string{appHomeOpened},
+		homeTab:     true,
+		description: "My App Home tab shows the last audit (when, how many broken, by scheme) and the repairs waiting for approval.",
 	}}
 }
 

@@ -225,26 +225,26 @@ func TestTable(t *testing.T) {
 // doc's example) is parsed, acked and described with no other change.
 func TestNewSubcommandIsOneEntry(t *testing.T) {
 	t.Parallel()
-	audit := command{
-		name:        "audit",
-		description: "Audit every service project of the site.",
-		example:     slashCommand + " audit",
+	ping := command{
+		name:        "ping",
+		description: "Check that the bot answers.",
+		example:     slashCommand + " ping",
 		parse: func(args []string) (parsedCommand, string) {
 			if len(args) > 0 {
-				return parsedCommand{}, "audit takes no arguments."
+				return parsedCommand{}, "ping takes no arguments."
 			}
 			return parsedCommand{}, ""
 		},
-		ack: func(parsedCommand) string { return "Auditing the site…" },
+		ack: func(parsedCommand) string { return "Pong." },
 	}
-	cmds := append(commands(), audit)
+	cmds := append(commands(), ping)
 
 	tests := []struct {
 		text string
 		want parsedCommand
 	}{
-		{"AUDIT", parsedCommand{name: "audit"}},
-		{"audit now", parsedCommand{name: "help", problem: "audit takes no arguments."}},
+		{"PING", parsedCommand{name: "ping"}},
+		{"ping now", parsedCommand{name: "help", problem: "ping takes no arguments."}},
 		{"diagnose HELP", parsedCommand{name: "diagnose", key: "HELP"}},
 	}
 	for _, tt := range tests {
@@ -252,14 +252,14 @@ func TestNewSubcommandIsOneEntry(t *testing.T) {
 			t.Errorf("parse %q (-want +got):\n%s", tt.text, diff)
 		}
 	}
-	unknown := parsedCommand{name: "help", problem: "I don't know “audit”."}
-	if diff := cmp.Diff(unknown, parseCommand("audit"), cmp.AllowUnexported(parsedCommand{})); diff != "" {
+	unknown := parsedCommand{name: "help", problem: "I don't know “ping”."}
+	if diff := cmp.Diff(unknown, parseCommand("ping"), cmp.AllowUnexported(parsedCommand{})); diff != "" {
 		t.Errorf("the real table knows the fake entry (-want +got):\n%s", diff)
 	}
 
 	s := surface(SurfaceOptions{}, cmds, actions(), shortcuts(), viewCallbacks(), listeners(), scopes())
 	last := s.SlashCommand.Subcommands[len(s.SlashCommand.Subcommands)-1]
-	want := Subcommand{Name: "audit", Description: audit.description, Usage: "audit", Example: "/jsm audit"}
+	want := Subcommand{Name: "ping", Description: ping.description, Usage: "ping", Example: "/jsm ping"}
 	if diff := cmp.Diff(want, last); diff != "" {
 		t.Errorf("surface's last subcommand (-want +got):\n%s", diff)
 	}
@@ -273,25 +273,27 @@ func TestSurfaceIsGeneratedFromTheTable(t *testing.T) {
 	subs := []Subcommand{
 		{Name: "diagnose", Args: "KEY", Usage: "diagnose KEY", Description: commands()[0].description, Example: "/jsm diagnose HELP"},
 		{Name: "report", Args: "[KEY] [emails…]", Usage: "report [KEY] [emails…]", Description: commands()[1].description, Example: "/jsm report HELP erin@example.com"},
+		{Name: "audit", Usage: "audit", Description: commands()[2].description, Example: "/jsm audit"},
 		{Name: "help", Usage: "help", Description: "Show this help.", Example: "/jsm help"},
 	}
 	base := Surface{
 		SlashCommand:  SlashCommand{Name: "/jsm", Description: slashSummary, Subcommands: subs},
 		Shortcuts:     []Shortcut{{Name: "Customer invite failed", CallbackID: ShortcutInviteFailed, Description: shortcuts()[0].summary}},
 		Interactivity: true,
-		Events:        []string{"message.channels"},
+		Events:        []string{"message.channels", "app_home_opened"},
+		HomeTab:       true,
 		Scopes: []Scope{
 			{Name: "commands", Why: scopes()[0].why}, {Name: "chat:write", Why: scopes()[1].why},
 			{Name: "channels:history", Why: scopes()[2].why}, {Name: "usergroups:read", Why: scopes()[3].why},
 		},
 	}
 	private := base
-	private.Events = []string{"message.channels", "message.groups"}
+	private.Events = []string{"message.channels", "message.groups", "app_home_opened"}
 	private.Scopes = append(slices.Clone(base.Scopes), Scope{Name: "groups:history", Why: scopes()[4].why})
 
 	fake := base
 	fake.Shortcuts = append(slices.Clone(base.Shortcuts), Shortcut{Name: "Undo", CallbackID: "undo_sc", Description: "Undo it"})
-	fake.Events = []string{"message.channels", "app_home_opened"}
+	fake.Events = []string{"message.channels", "app_home_opened", "app_mention"}
 	fake.Scopes = append(slices.Clone(base.Scopes), Scope{Name: "files:write", Why: "attach the audit"})
 
 	tests := []struct {
@@ -304,7 +306,7 @@ func TestSurfaceIsGeneratedFromTheTable(t *testing.T) {
 		{"new entries", surface(SurfaceOptions{}, commands(), actions(),
 			append(shortcuts(), shortcut{id: "undo_sc", name: "Undo", summary: "Undo it"}),
 			viewCallbacks(),
-			append(listeners(), listener{events: []string{"app_home_opened"}}),
+			append(listeners(), listener{events: []string{"app_mention"}}),
 			append(scopes(), scope{name: "files:write", why: "attach the audit"}, scope{name: "im:history", private: true})), fake},
 		{"no buttons, shortcuts or modals", surface(SurfaceOptions{}, commands(), nil, nil, nil, nil, nil),
 			Surface{SlashCommand: base.SlashCommand}},

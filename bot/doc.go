@@ -6,7 +6,7 @@
 //
 // commands.go is the whole Slack surface in one table, one entry per thing
 // a user can do: the /jsm subcommands (diagnose KEY, report [KEY]
-// [emails…], help; anything else gets the help), the buttons, the message
+// [emails…], audit, help; anything else gets the help), the buttons, the message
 // shortcut, the report form's submission, the channel events the detector
 // listens for and the bot scopes. A subcommand's entry owns its parser, its
 // ack (computed without I/O, so an ack never waits for work), its lane (the
@@ -103,6 +103,21 @@
 // the API cannot see. Modals and form submissions, which Slack wants
 // answered within 3 seconds, run on a small fast lane (lane.go) that never
 // queues behind diagnoses.
+//
+// # The fleet
+//
+// /jsm audit (audit.go) audits every service project of the site through
+// [repair.Engine.Audit]: a progress message updated while the site is
+// scanned becomes the summary (a table block within Block Kit's limits,
+// the full list in its thread when it does not fit), and each broken
+// scheme is offered in the thread as a normal in-place plan from
+// [repair.Engine.PlanScheme], approved through the Approve path and
+// followed by a diagnosis of every project on the scheme. The App Home
+// tab (home.go) shows the last audit, kept in a store blob, and the
+// pending plans. The engine's site index lives in the store
+// ([NewIndexStore]) and [Bot.KeepIndexFresh] refreshes it in the
+// background, one replica at a time, so that no diagnosis or approval
+// scans the site inside its handler's timeout.
 //
 // # Transport
 //

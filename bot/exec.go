@@ -28,7 +28,7 @@ import (
 // message's ts, then add the buttons" stays one list.
 
 // effect is one step for the executor: post, update, ephemeral, openView,
-// savePlans, saveOffer, transition or audit.
+// savePlans, saveOffer, saveBlob, publishHome, transition or audit.
 type effect interface {
 	// policy is how the executor treats the step.
 	policy() step
@@ -168,6 +168,25 @@ type saveOffer struct {
 }
 
 func (s saveOffer) String() string { return "save offer " + s.rec.ID + " on " + s.rec.ProjectKey }
+
+// saveBlob keeps a small value in the store (the last audit, audit.go).
+type saveBlob struct {
+	step
+	key  string
+	data []byte
+	ttl  time.Duration
+}
+
+func (s saveBlob) String() string { return fmt.Sprintf("save blob %s (%d bytes)", s.key, len(s.data)) }
+
+// publishHome publishes a user's App Home tab (views.publish, home.go).
+type publishHome struct {
+	step
+	userID string
+	view   slack.HomeTabViewRequest
+}
+
+func (p publishHome) String() string { return "publish home of " + p.userID }
 
 // transition moves a plan's state; a lost race (ErrConflict) is not logged
 // as a failure.
@@ -391,6 +410,13 @@ func (x executor) do(ctx context.Context, p step, e effect, refs map[string]stri
 		return nil
 	case saveOffer:
 		return x.store.SaveOffer(ctx, e.rec)
+	case saveBlob:
+		return x.store.PutBlob(ctx, e.key, e.data, e.ttl)
+	case publishHome:
+		if _, err := x.slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: e.userID, View: e.view}); err != nil {
+			return fmt.Errorf("publish home: %w", slackFailed(err))
+		}
+		return nil
 	case transition:
 		_, err := x.transition(ctx, e.t)
 		return err

@@ -112,6 +112,9 @@ type harness struct {
 	budgets formBudgets
 	// gate, when set, holds the bots' Jira requests (withJiraGate).
 	gate *jiraGate
+	// indexInStore keeps the bots' site index in the store (NewIndexStore),
+	// as jsmbot run does.
+	indexInStore bool
 }
 
 type runningBot struct {
@@ -271,9 +274,13 @@ func (h *harness) startBot() *runningBot {
 	if h.quiet {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	engineOpts := []repair.Option{repair.WithCustomerCheck()}
+	if h.indexInStore {
+		engineOpts = append(engineOpts, repair.WithIndexStore(NewIndexStore(h.store)))
+	}
 	b, err := New(h.cfg, Deps{
 		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
-		Engine: repair.New(client, repair.WithCustomerCheck()), Store: h.store, Logger: logger,
+		Engine: repair.New(client, engineOpts...), Store: h.store, Logger: logger,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,8 @@ type Surface struct {
 	Events []string
 	// Scopes are the bot token scopes, each with why it is needed.
 	Scopes []Scope
+	// HomeTab is true when the bot publishes an App Home tab.
+	HomeTab bool
 }
 
 // SlashCommand describes a slash command.
@@ -91,6 +93,7 @@ func surface(o SurfaceOptions, cmds []command, acts []action, scs []shortcut, vi
 	}
 	for _, l := range ls {
 		s.Events = append(s.Events, l.events...)
+		s.HomeTab = s.HomeTab || l.homeTab
 		if o.PrivateChannels {
 			s.Events = append(s.Events, l.privateEvents...)
 		}

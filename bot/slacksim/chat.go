@@ -136,6 +136,47 @@ func (s *Server) messageJSON(m *Message) map[string]any {
 	return out
 }
 
+// Block limits Slack enforces (Block Kit reference): a section's text and
+// a table's size, one table per message.
+const (
+	maxSectionRunes = 3000
+	maxTableRows    = 100
+	maxTableCells   = 20
+)
+
+// checkBlock validates one block's section text and table, counting the
+// tables of the message.
+func checkBlock(b map[string]json.RawMessage, tables *int) *apiError {
+	var typ string
+	_ = json.Unmarshal(b["type"], &typ)
+	switch typ {
+	case "section":
+		var t struct {
+			Text string `json:"text"`
+		}
+		if raw, ok := b["text"]; ok && json.Unmarshal(raw, &t) == nil && utf8.RuneCountInString(t.Text) > maxSectionRunes {
+			return fail("invalid_blocks", "must be less than 3001 characters [json-pointer:/blocks/text/text]")
+		}
+	case "table":
+		if *tables++; *tables > 1 {
+			return fail("invalid_blocks", "only one table block is allowed per message")
+		}
+		var rows [][]json.RawMessage
+		if json.Unmarshal(b["rows"], &rows) != nil || len(rows) == 0 {
+			return fail("invalid_blocks", "missing required field: rows")
+		}
+		if len(rows) > maxTableRows {
+			return fail("invalid_blocks", "must provide an array of no more than 100 items [json-pointer:/blocks/rows]")
+		}
+		for _, r := range rows {
+			if len(r) > maxTableCells {
+				return fail("invalid_blocks", "must provide an array of no more than 20 items [json-pointer:/blocks/rows/cells]")
+			}
+		}
+	}
+	return nil
+}
+
 // checkContent validates text and blocks as chat.postMessage does.
 func checkContent(text string, blocks json.RawMessage, hasAttachments bool) *apiError {
 	if len(blocks) > 0 {
@@ -146,9 +187,13 @@ func checkContent(text string, blocks json.RawMessage, hasAttachments bool) *api
 		if len(list) > maxMessageBlocks {
 			return fail("invalid_blocks", "must provide an array of no more than 50 items [json-pointer:/blocks]")
 		}
+		tables := 0
 		for _, b := range list {
 			if _, ok := b["type"]; !ok {
 				return fail("invalid_blocks", "missing required field: type")
+			}
+			if e := checkBlock(b, &tables); e != nil {
+				return e
 			}
 		}
 		if len(list) == 0 {

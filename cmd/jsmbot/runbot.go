@@ -72,7 +72,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	engine := repair.New(client, repair.WithLogger(logger), repair.WithCustomerCheck())
+	engine := repair.New(client, repair.WithLogger(logger), repair.WithCustomerCheck(), repair.WithIndexStore(bot.NewIndexStore(st)))
 
 	slackOpts := []slack.Option{slack.OptionAppLevelToken(cfg.Slack.AppToken)}
 	if cfg.Slack.APIURL != "" {

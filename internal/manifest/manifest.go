@@ -73,6 +73,9 @@ func New(s bot.Surface) slack.Manifest {
 	if len(s.Events) > 0 {
 		m.Settings.EventSubscriptions = &slack.EventSubscriptions{BotEvents: s.Events}
 	}
+	if s.HomeTab {
+		m.Features.AppHome = slack.AppHome{HomeTabEnabled: true, MessagesTabEnabled: true}
+	}
 	if s.Interactivity {
 		m.Settings.Interactivity = &slack.Interactivity{IsEnabled: true}
 	}

@@ -27,14 +27,14 @@ func TestManifest(t *testing.T) {
 			name:       "public channels",
 			golden:     "public.yaml",
 			wantScopes: []string{"commands", "chat:write", "channels:history", "usergroups:read"},
-			wantEvents: []string{"message.channels"},
+			wantEvents: []string{"message.channels", "app_home_opened"},
 		},
 		{
 			name:       "private channels too",
 			opts:       bot.SurfaceOptions{PrivateChannels: true},
 			golden:     "private.yaml",
 			wantScopes: []string{"commands", "chat:write", "channels:history", "usergroups:read", "groups:history"},
-			wantEvents: []string{"message.channels", "message.groups"},
+			wantEvents: []string{"message.channels", "message.groups", "app_home_opened"},
 		},
 	}
 	for _, tt := range tests {
@@ -59,11 +59,12 @@ func TestManifest(t *testing.T) {
 			want := slack.Manifest{
 				Metadata: slack.ManifestMetadata{MajorVersion: 1},
 				Features: slack.Features{
+					AppHome: slack.AppHome{HomeTabEnabled: true, MessagesTabEnabled: true},
 					BotUser: slack.BotUser{DisplayName: "jsmbot", AlwaysOnline: true},
 					SlashCommands: []slack.ManifestSlashCommand{{
 						Command:     "/jsm",
 						Description: m.Features.SlashCommands[0].Description,
-						UsageHint:   "diagnose KEY | report [KEY] [emails…] | help",
+						UsageHint:   "diagnose KEY | report [KEY] [emails…] | audit | help",
 					}},
 					Shortcuts: []slack.Shortcut{{
 						Name:        "Customer invite failed",

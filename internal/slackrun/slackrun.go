@@ -82,7 +82,9 @@ func ClientOptions() []slack.Option {
 // or the client fails for good (bad app token), then lets the bot drain.
 // It returns nil after a clean shutdown. It sets api up with
 // [ClientOptions], and the socket with [PingInterval] before
-// o.SocketOptions (which may override it).
+// o.SocketOptions (which may override it). Beside the bot it keeps the
+// engine's site index fresh ([bot.Bot.KeepIndexFresh], one replica at a
+// time); give the engine [bot.NewIndexStore] so that replicas share it.
 func Serve(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repair.Engine, st store.Store, logger *slog.Logger, o Options) error {
 	for _, opt := range ClientOptions() {
 		opt(api)
@@ -114,6 +116,7 @@ func Serve(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repai
 	if watcher != nil {
 		g.Go(func() error { return watcher.Run(gctx) })
 	}
+	g.Go(func() error { b.KeepIndexFresh(gctx, bot.DefaultIndexRefresh); return nil })
 	for _, side := range o.Sidecars {
 		g.Go(func() error { return side(gctx) })
 	}
