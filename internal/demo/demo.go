@@ -6,8 +6,10 @@
 // The terminal's words and commands come from cmd/jsmbot through
 // [Terminal], so the demo shows exactly what jsmbot diagnose, fix, undo,
 // history and audit print. A new chapter of the story is a function
-// beside demoRecord, demoFleet, demoSlackStory, demoWatch and
-// demoReportStory, called from [Run] or demoSlack.
+// beside demoRecord and demoFleet (the command line, called from [Run]) or
+// demoSlackStory, demoWatch, demoReportStory and demoAuditStory (Slack,
+// called from demoSlack). Fleets stay small: the demo takes about a
+// second.
 package demo
 
 import (
