@@ -184,7 +184,7 @@ func demoFleet(ctx context.Context, logger *slog.Logger, stdout, stderr io.Write
 	site := Site{Engine: engine, Client: client, Store: st}
 
 	fmt.Fprintf(stdout, "\n──── A whole site: the fleet audit ────\n\n")
-	fmt.Fprintf(stdout, "A second simulated site has %d projects on %d permission schemes.\n\n", demoFleetSite.Projects, demoFleetSite.Schemes)
+	fmt.Fprintf(stdout, "A second simulated site has %d projects (service, software and team-managed) on %d permission schemes.\n\n", demoFleetSite.Projects, demoFleetSite.Schemes)
 	fmt.Fprintf(stdout, "$ jsmbot audit\n\n")
 	r, err := engine.Audit(ctx, repair.AuditOptions{})
 	if err != nil {
