@@ -27,6 +27,9 @@
 //	expire:  Expiry(data) when Usable finds a plan past its ExpiresAt
 //	settle:  for an applying plan whose lease ran out (its owner died), the
 //	         reconciler reads Jira (engine.Settle) and records Settle(res)
+//	undo:    Policy.IsApprover(actor); CanUndo(rec, now, window); then
+//	         Undoing(rec, actor) must succeed (a CAS, one click wins);
+//	         u, err := engine.Undo(ctx, record); UndoAudit(rec, actor, u, err, …)
 //
 // Every state change is a [Transition] value: a compare-and-set the front
 // end's executor runs with [Transition.Mutate]; every decision is an audit
@@ -446,4 +449,71 @@ func Audit(rec store.PlanRecord, actor, action, result string, now time.Time) st
 		PlanID: rec.ID, RequesterID: rec.RequesterID, ApproverID: actor, ProjectKey: rec.ProjectKey,
 		Digest: rec.Digest, Action: action, Result: result, Time: now,
 	}
+}
+
+// UndoRefusal is why an Undo may not proceed; [UndoAllowed] when it may.
+type UndoRefusal int
+
+// The answers of [CanUndo].
+const (
+	UndoAllowed      UndoRefusal = iota
+	UndoNotApplied               // the plan is not applied (never was, or already undone)
+	UndoWindowPassed             // the undo window after the apply has passed
+	UndoNoRecord                 // the plan holds no record of what the apply did
+)
+
+// CanUndo decides whether an applied plan may be undone at now: it must be
+// applied, hold the record of its writes, and have been applied (its last
+// transition, UpdatedAt) no longer than window ago.
+func CanUndo(rec store.PlanRecord, now time.Time, window time.Duration) UndoRefusal {
+	switch {
+	case rec.State != store.StateApplied:
+		return UndoNotApplied
+	case len(rec.Record) == 0:
+		return UndoNoRecord
+	case now.After(rec.UpdatedAt.Add(window)):
+		return UndoWindowPassed
+	}
+	return UndoAllowed
+}
+
+// Undoing is the compare-and-set that starts an undo: applied to undone.
+// Of two clicks, one wins; only its winner may touch Jira.
+func Undoing(rec store.PlanRecord, actor string) Transition {
+	return Transition{PlanID: rec.ID, From: store.StateApplied, To: store.StateUndone, Result: "undone by " + actor}
+}
+
+// UndoAudit is the audit record of an undo by actor at now: the grants and
+// schemes it re-created (Created) and deleted (Removed), in words the front
+// end gives (words), and a result that counts what was restored and
+// skipped. ref ties a failure to the front end's log line about it.
+func UndoAudit(rec store.PlanRecord, actor string, u *repair.UndoResult, err error, ref string, words func(repair.UndoStep) string, now time.Time) store.AuditRecord {
+	var done, skipped, unknown int
+	r := Audit(rec, actor, Undone, "", now)
+	if u != nil {
+		for _, s := range u.Steps {
+			switch s.Outcome {
+			case repair.Made:
+				done++
+				if s.Action == repair.UndoAddGrant || s.Action == repair.UndoAssignOriginal {
+					r.Created = append(r.Created, words(s))
+				} else {
+					r.Removed = append(r.Removed, words(s))
+				}
+			case repair.Skipped:
+				skipped++
+			case repair.Unknown:
+				unknown++
+				r.Removed = append(r.Removed, "may have been done: "+words(s))
+			}
+		}
+	}
+	r.Result = fmt.Sprintf("undone: %d change(s) restored, %d skipped", done, skipped)
+	switch {
+	case unknown > 0:
+		r.Result += fmt.Sprintf(", %d unconfirmed (ref %s)", unknown, ref)
+	case err != nil:
+		r.Result += fmt.Sprintf("; stopped by an error (ref %s)", ref)
+	}
+	return r
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ import (
 // decision on its message (a store marker) and the plan moved from pending
 // to applying in the store (a compare-and-set).
 func (b *Bot) approve(ctx context.Context, c click) error {
+	if b.restarting(ctx, c) {
+		return nil
+	}
 	rec, data, ok, err := b.pendingPlan(ctx, c)
 	if err != nil || !ok {
 		return err
@@ -60,9 +64,16 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 		return err
 	}
 
-	stopRenewing := b.renewLease(ctx, c, rec.ID)
-	res, applyErr := b.engine.Apply(ctx, data.Plan, repair.WithPlanID(rec.ID))
-	stopRenewing()
+	lease := b.renewLease(ctx, c, rec.ID, len(repair.PlannedRecord(data.Plan, rec.ID).Changes))
+	res, applyErr := b.engine.Apply(ctx, data.Plan, repair.WithPlanID(rec.ID), repair.WithProgress(lease.landed))
+	if errors.Is(context.Cause(ctx), errDrainDeadline) {
+		// Shutting down, out of drain: the plan stays applying with the
+		// writes it recorded, and its lease ends now.
+		lease.abandon()
+		c.log.Warn("the shutdown cut the apply; the plan stays applying with the writes it recorded, and the reconciler will settle it", "project", rec.ProjectKey)
+		return nil
+	}
+	lease.stop()
 	var failure, ref string
 	if applyErr != nil && !errors.Is(applyErr, repair.ErrStale) {
 		failure, ref = userText(applyErr)
@@ -72,7 +83,12 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 	// The outcome's steps record on budgets of their own, even when ctx
 	// ended while applying: the plan must not stay in applying, and the
 	// message must say what Jira holds.
-	_ = b.exec.run(ctx, c.log, finished(v, c.userID, res, o, failure, b.cfg.Now()))
+	effs := undoable(finished(v, c.userID, res, o, failure, b.cfg.Now()), v, res, o, b.cfg.UndoWindow)
+	if left := b.exec.runLeaving(ctx, c.log, effs); len(left) > 0 && !slices.ContainsFunc(left, isTransition) {
+		// The plan's final state is recorded (a plan left applying is the
+		// reconciler's anyway): the message or the audit record is left.
+		b.leaveUnrecorded(ctx, c.log, rec.ID, left)
+	}
 	c.log.Info("repair finished", "project", rec.ProjectKey, "action", o.Action, "result", o.Result)
 
 	if o.Stale != nil && o.Stale.Fresh != nil {
@@ -94,6 +110,31 @@ func (b *Bot) approve(ctx context.Context, c click) error {
 	return nil
 }
 
+// restartingText answers a click that would start changing Jira after
+// the shutdown's drain ran out of time.
+const restartingText = "jsmbot is restarting; nothing was changed — click again in a moment."
+
+// restarting tells the clicker, and reports true, when the bot is shutting
+// down and its drain has run out of time: no apply or undo starts then.
+// (Once Run's context ends no envelope is read; a click acknowledged
+// before that is still honoured while the drain lasts.)
+func (b *Bot) restarting(ctx context.Context, c click) bool {
+	if !b.draining.Load() || !errors.Is(context.Cause(ctx), errDrainDeadline) {
+		return false
+	}
+	c.log.Info("click refused: shutting down")
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_ = b.exec.run(tctx, c.log, []effect{ephemeral{who: c.request, text: restartingText}})
+	return true
+}
+
+// isTransition reports whether e is a state transition.
+func isTransition(e effect) bool {
+	_, ok := e.(transition)
+	return ok
+}
+
 // threadOf is the thread replies about a plan's message go to.
 func threadOf(rec store.PlanRecord) string {
 	if rec.ThreadTS != "" {
@@ -113,10 +154,12 @@ func announce(rec store.PlanRecord, r store.AuditRecord, s step) []effect {
 		msg: message{text: "Audit: " + r.Action, blocks: []slack.Block{section(auditText(r))}}}}
 }
 
-// audited is an audit record and its announcement.
+// audited is an audit record and its announcement, which is not posted
+// when the record could not be written.
 func audited(rec store.PlanRecord, r store.AuditRecord, s step) []effect {
-	s.what = "write the audit record"
-	return append([]effect{audit{step: s, rec: r}}, announce(rec, r, s)...)
+	as := s
+	as.what, as.fail = "write the audit record", stop
+	return append([]effect{audit{step: as, rec: r}}, announce(rec, r, s)...)
 }
 
 // denied is a refused click: the clicker is told why, and the refusal is

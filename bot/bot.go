@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -33,6 +34,13 @@ const (
 	// DefaultReconcileInterval is how often a replica tries to reconcile
 	// (one at a time, through the store's "reconciler" lease).
 	DefaultReconcileInterval = 5 * time.Second
+	// DefaultWriteBudget is what the drain allows each write an apply in
+	// flight has not tried yet.
+	DefaultWriteBudget = 3 * time.Second
+	// DefaultMaxDrain caps the drain of an apply in flight.
+	DefaultMaxDrain = 25 * time.Second
+	// DefaultUndoWindow is how long an applied repair can be undone.
+	DefaultUndoWindow = 168 * time.Hour
 )
 
 // dedupTTL is how long an envelope or event id is remembered. Slack retries
@@ -59,8 +67,21 @@ type Config struct {
 	HandlerTimeout time.Duration
 	// DrainTimeout bounds how long Run waits for in-flight work after its
 	// context ends (DefaultDrainTimeout), so the whole stop fits in Docker's
-	// 10 s grace period.
+	// 10 s grace period. While an apply is in flight the drain waits
+	// longer, for its writes not yet tried (WriteBudget each, up to
+	// MaxDrain), so that a write sequence is not cut in the middle.
 	DrainTimeout time.Duration
+	// WriteBudget is the drain's allowance per write not yet tried of an
+	// apply in flight (DefaultWriteBudget).
+	WriteBudget time.Duration
+	// MaxDrain caps the drain of an apply in flight (DefaultMaxDrain);
+	// an apply still running then is left applying, with the writes it
+	// recorded, for the reconciler.
+	MaxDrain time.Duration
+	// UndoWindow is how long after it was applied a repair's Undo button
+	// works (DefaultUndoWindow). It should stay within the store's
+	// retention, which keeps the plan's record.
+	UndoWindow time.Duration
 	// AckTimeout bounds one ack (DefaultAckTimeout).
 	AckTimeout time.Duration
 	// Now is the clock for plan expiry (time.Now). Give the store the same
@@ -161,6 +182,11 @@ type Bot struct {
 	exec      executor
 	policy    approval.Policy
 	directory approval.Directory
+
+	// draining is set when Run's context ends: no new apply or undo
+	// starts. inflight counts the writes left of the applies under way.
+	draining atomic.Bool
+	inflight inflight
 }
 
 // New returns a bot. It does no I/O; it returns an error if a required
@@ -211,6 +237,15 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	if cfg.Owner == "" {
 		cfg.Owner = replicaID()
+	}
+	if cfg.WriteBudget <= 0 {
+		cfg.WriteBudget = DefaultWriteBudget
+	}
+	if cfg.MaxDrain <= 0 {
+		cfg.MaxDrain = DefaultMaxDrain
+	}
+	if cfg.UndoWindow <= 0 {
+		cfg.UndoWindow = DefaultUndoWindow
 	}
 	cfg.Approvers = cleanIDs(cfg.Approvers)
 	log := deps.Logger
@@ -279,8 +314,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Work outlives ctx so that a shutdown finishes an approval (and
 	// records its outcome) instead of abandoning it half way; it is
 	// cancelled when the drain deadline passes.
-	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWork()
+	work, cancelWork := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelWork(nil)
 
 	// The queues absorb bursts; when a lane's queue is full the reader
 	// answers "busy" instead of waiting (admit), so it keeps draining
@@ -302,6 +337,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer func() { <-reconciled }()
 
 	b.read(ctx)
+	b.draining.Store(true)
 	close(b.fast)
 	close(b.notices)
 
@@ -315,7 +351,12 @@ func (b *Bot) Run(ctx context.Context) error {
 		noticeWG.Wait()
 		close(drained)
 	}()
-	timer := time.NewTimer(b.cfg.DrainTimeout)
+	budget := b.drainBudget()
+	if budget > b.cfg.DrainTimeout {
+		writes, plans := b.inflight.writes()
+		b.log.Info("draining: waiting for the applies in flight", "plans", plans, "writes_left", writes, "drain_budget", budget)
+	}
+	timer := time.NewTimer(budget)
 	defer timer.Stop()
 	select {
 	case <-drained:
@@ -323,8 +364,12 @@ func (b *Bot) Run(ctx context.Context) error {
 		return nil
 	case <-timer.C:
 	}
-	b.log.Warn("drain deadline passed; cancelling in-flight work", "drain_timeout", b.cfg.DrainTimeout)
-	cancelWork()
+	if _, plans := b.inflight.writes(); plans > 0 {
+		b.log.Warn("drain deadline passed with an apply in flight: it stops after the write under way and stays applying with what it recorded; the reconciler will settle it", "plans", plans, "drain_budget", budget)
+	} else {
+		b.log.Warn("drain deadline passed; cancelling in-flight work", "drain_timeout", budget)
+	}
+	cancelWork(errDrainDeadline)
 	// Handlers honour their context; give them a moment to notice.
 	grace := time.NewTimer(time.Second)
 	defer grace.Stop()
@@ -334,6 +379,26 @@ func (b *Bot) Run(ctx context.Context) error {
 	case <-grace.C:
 		return errors.New("bot: handlers still running after the drain deadline")
 	}
+}
+
+// errDrainDeadline is the cause of the cancellation of work still running
+// when the drain's deadline passes.
+var errDrainDeadline = errors.New("bot: the drain deadline passed")
+
+// drainBudget is how long the drain waits: Config.DrainTimeout, or while
+// applies are in flight, WriteBudget for each write they have not tried
+// yet, up to MaxDrain.
+func (b *Bot) drainBudget() time.Duration {
+	writes, _ := b.inflight.writes()
+	return max(b.cfg.DrainTimeout, min(time.Duration(writes)*b.cfg.WriteBudget, b.cfg.MaxDrain))
+}
+
+// sleep waits d on the bot's clock (Config.Sleep), or until ctx ends.
+func (b *Bot) sleep(ctx context.Context, d time.Duration) error {
+	if b.cfg.Sleep != nil {
+		return b.cfg.Sleep(ctx, d)
+	}
+	return sleepCtx(ctx, d)
 }
 
 // serve is one worker of a lane: it takes jobs off the lane's queue until

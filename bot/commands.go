@@ -136,6 +136,8 @@ const (
 	// ActionApproveScheme approves the in-place repair of a scheme an
 	// audit found broken, for every project on it.
 	ActionApproveScheme = "approve_scheme"
+	// ActionUndo undoes an applied repair.
+	ActionUndo = "undo"
 )
 
 // action is a button the bot puts on its messages.
@@ -180,6 +182,11 @@ func actions() []action {
 			description: "Diagnose, on my reply to a message that says customers could not be added: opens the report form (anyone).",
 			lane:        fastLane,
 			handle:      (*Bot).diagnoseDetected,
+		},
+		{
+			id:          ActionUndo,
+			description: "Undo, on an applied repair: restore exactly what it changed, for a while after it (approvers only).",
+			handle:      (*Bot).undo,
 		},
 	}
 }

@@ -63,8 +63,9 @@
 // the buttons. Steps that record an outcome run on a budget of their own
 // each, detached from the handler's context, and retry transient failures
 // (Slack's 429 after its Retry-After, a Slack 5xx or lost answer, a Redis
-// that did not answer) with a backoff on [Config.Sleep]'s clock; a step
-// that still fails is logged as left for the reconciler.
+// that did not answer) with a backoff on [Config.Sleep]'s clock; a message
+// update or audit record that still fails is left in the store for the
+// reconciler, which retries it on every pass (unrecorded.go).
 //
 // The approval lifecycle's decisions themselves (the policy, the offered
 // plans and their records, the claim, the transitions, the outcome of an
@@ -166,13 +167,28 @@
 // # Leases and the reconciler
 //
 // The approval records this replica ([Config.Owner]) and a lease
-// ([Config.Lease]) the owner renews while it applies (reconcile.go). Run
-// reconciles at start and every [Config.ReconcileInterval], one replica at
-// a time through the store's "reconciler" lease: an applying plan whose
-// lease ran out is settled from what Jira holds (repair.Engine.Settle),
-// never re-applied; the plan, the message and one audit record follow,
-// an orphan copy is deleted, and a fresh diagnosis is offered when
-// problems remain.
+// ([Config.Lease]) the owner renews while it applies (reconcile.go), on
+// the bot's clock ([Config.Now], [Config.Sleep]); after each write lands
+// (repair.WithProgress) the renewal stores the record so far, so the
+// exact grant ids survive a crash. Run reconciles at start and every
+// [Config.ReconcileInterval], one replica at a time through the store's
+// "reconciler" lease, which a stopping replica gives up: an applying plan
+// whose lease ran out is settled from what Jira holds
+// (repair.Engine.Settle), never re-applied; the plan, the message and one
+// audit record follow, an orphan copy is deleted, and a fresh diagnosis is
+// offered when problems remain.
+//
+// # Undo
+//
+// An applied repair's message carries an Undo button (undo.go), behind a
+// confirm dialog that says customers lose access again. Approvers only;
+// within [Config.UndoWindow] of the apply (approval.CanUndo); the first
+// click wins the plan's compare-and-set from applied to undone
+// (approval.Undoing), and only then does repair.Engine.Undo restore,
+// from the stored record, exactly what the repair changed. The message
+// lists what was restored and what was left alone (and why), the
+// diagnosis after the undo and the customer check; an undone audit record
+// follows in the thread.
 //
 // # Errors
 //
@@ -185,6 +201,11 @@
 //
 // When Run's context ends it stops reading envelopes and lets in-flight
 // work finish within [Config.DrainTimeout] on a context of its own, so a
-// repair under way records its outcome, then returns. Closing the store is
-// the caller's job.
+// repair under way records its outcome, then returns. While a repair is
+// under way the drain waits longer: [Config.WriteBudget] for each write it
+// has not tried yet, up to [Config.MaxDrain]. When even that runs out the
+// repair stops after the write under way and is left applying, with the
+// writes it recorded and its lease ended, for the reconciler (the log says
+// so); a click a worker reaches then is told that jsmbot is restarting and
+// changes nothing. Closing the store is the caller's job.
 package bot

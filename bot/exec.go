@@ -245,20 +245,41 @@ func (x executor) run(ctx context.Context, log *slog.Logger, effs []effect) erro
 	return x.runWith(ctx, log, effs, map[string]string{})
 }
 
+// runLeaving is run for steps that record an outcome: it returns the
+// effects that still failed after their retries, for the reconciler to
+// retry later (unrecorded.go).
+func (x executor) runLeaving(ctx context.Context, log *slog.Logger, effs []effect) []effect {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var left []effect
+	_ = x.runLeft(ctx, log, effs, map[string]string{}, &left)
+	return left
+}
+
 // runWith is run with the named results of earlier steps, which the steps
 // that replace a failed one (orElse) still refer to.
 func (x executor) runWith(ctx context.Context, log *slog.Logger, effs []effect, refs map[string]string) error {
+	return x.runLeft(ctx, log, effs, refs, nil)
+}
+
+// runLeft is runWith that, when left is not nil, adds to it the steps that
+// failed after their retries (errLeft).
+func (x executor) runLeft(ctx context.Context, log *slog.Logger, effs []effect, refs map[string]string, left *[]effect) error {
 	for _, e := range effs {
 		p := e.policy()
 		err := x.retry(ctx, p, e, refs, log)
 		if err == nil {
 			continue
 		}
+		if left != nil && errors.Is(err, errLeft) {
+			*left = append(*left, e)
+		}
 		switch {
 		case p.orElse != nil:
 			text, ref := userText(err)
 			log.Error("could not "+p.what, "ref", ref, "err", err)
-			return x.runWith(ctx, log, p.orElse(text), refs)
+			return x.runLeft(ctx, log, p.orElse(text), refs, left)
 		case p.fail == abort:
 			return err
 		case errors.Is(err, store.ErrConflict):

@@ -15,10 +15,17 @@ import (
 )
 
 // withFakeSleep makes the bot's retry backoff advance the harness clock
-// instead of waiting.
+// instead of waiting. A wait longer than any backoff is the lease
+// renewer's (a third of a 30 s lease): it would advance the clock without
+// end, so it waits until it is cancelled.
 func withFakeSleep() harnessOption {
 	return func(h *harness) {
+		h.cfg.Lease = 30 * time.Second
 		h.cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+			if d > maxBackoff {
+				<-ctx.Done()
+				return ctx.Err()
+			}
 			h.clock.Advance(d)
 			return ctx.Err()
 		}

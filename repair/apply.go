@@ -125,7 +125,8 @@ func (r *Result) with(keep func(Change) bool) []Change {
 type ApplyOption func(*applyConfig)
 
 type applyConfig struct {
-	planID string
+	planID   string
+	progress func(Record)
 }
 
 // WithPlanID names the plan as the caller stores it (the store's plan id),
@@ -133,6 +134,13 @@ type applyConfig struct {
 // [Engine.Settle] and [Engine.OrphanCopies] can find that copy later.
 // Without it the plan's own content ID is used.
 func WithPlanID(id string) ApplyOption { return func(c *applyConfig) { c.planID = id } }
+
+// WithProgress makes Apply call f after each write settles (made, already
+// there, failed or unknown), with the record so far: every write of the
+// plan, those not tried yet as [NotAttempted]. An owner stores it, so that
+// after a crash [Engine.Settle] starts from the exact ids Jira gave. f runs
+// on Apply's goroutine, before the next write.
+func WithProgress(f func(Record)) ApplyOption { return func(c *applyConfig) { c.progress = f } }
 
 // Apply carries out plan on the project. It first re-reads the project and
 // refuses, with a [*StaleError] and no writes, if the digest no longer
@@ -155,11 +163,16 @@ func (e *Engine) Apply(ctx context.Context, plan diagnosis.Plan, opts ...ApplyOp
 	}
 
 	res := &Result{Plan: plan, PlanID: cfg.planID}
+	settled := func() {
+		if cfg.progress != nil {
+			cfg.progress(res.Record())
+		}
+	}
 	switch plan.Mode {
 	case diagnosis.ModeInPlace:
-		err = e.applyInPlace(ctx, plan, res)
+		err = e.applyInPlace(ctx, plan, res, settled)
 	case diagnosis.ModeCopy:
-		err = e.applyCopy(ctx, plan, fresh, res)
+		err = e.applyCopy(ctx, plan, fresh, res, settled)
 	default:
 		return nil, fmt.Errorf("apply plan %s: mode %q cannot be applied (resolve auto first)", plan.ID, plan.Mode)
 	}
@@ -189,8 +202,9 @@ func plannedChanges(plan diagnosis.Plan) []Change {
 	return out
 }
 
-// applyInPlace adds and removes grants on the project's own scheme.
-func (e *Engine) applyInPlace(ctx context.Context, plan diagnosis.Plan, res *Result) error {
+// applyInPlace adds and removes grants on the project's own scheme;
+// settled is called after each write.
+func (e *Engine) applyInPlace(ctx context.Context, plan diagnosis.Plan, res *Result, settled func()) error {
 	res.Changes = plannedChanges(plan)
 	for i := range res.Changes {
 		c := &res.Changes[i]
@@ -200,6 +214,7 @@ func (e *Engine) applyInPlace(ctx context.Context, plan diagnosis.Plan, res *Res
 		} else {
 			err = e.removeGrant(ctx, plan.SchemeID, c)
 		}
+		settled()
 		if err != nil {
 			return err
 		}
@@ -325,8 +340,8 @@ const maxCopyNames = 5
 // The copy's grants are diagnosis.ApplyTo of the fresh snapshot's, the one
 // computation of a scheme after a plan. Grants kept from the original are
 // sent as Jira gave them, so holders keep every field Jira sent (a group's
-// id as well as its name).
-func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, fresh *Diagnosis, res *Result) error {
+// id as well as its name). settled is called after each write.
+func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, fresh *Diagnosis, res *Result, settled func()) error {
 	res.Changes = []Change{
 		{Step: StepCreateScheme, SchemeName: plan.CopyName, Outcome: NotAttempted},
 		{Step: StepAssignScheme, SchemeName: plan.CopyName, Outcome: NotAttempted},
@@ -338,11 +353,14 @@ func (e *Engine) applyCopy(ctx context.Context, plan diagnosis.Plan, fresh *Diag
 	}
 	created, err := e.createCopy(ctx, fresh.Snapshot, body, res.PlanID, create)
 	if err != nil {
+		settled()
 		return err
 	}
 	res.Plan.CopyName = created.Name
 	create.SchemeID, create.SchemeName = created.ID, created.Name
 	assign.SchemeID, assign.SchemeName = created.ID, created.Name
+	settled()
+	defer settled() // the assignment, and the deletion of a copy it left unused
 
 	err = e.jira.AssignPermissionScheme(ctx, plan.ProjectKey, created.ID)
 	if err == nil {

@@ -92,6 +92,8 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	err = slackrun.Serve(ctx, api, bot.Config{
 		Approvers: cfg.Approvers, AllowSelfApproval: cfg.AllowSelfApproval,
 		DetectReports: cfg.DetectReports, BotUserID: auth.UserID,
+		UndoWindow: cfg.UndoWindow,
+		Lease:      cfg.Lease, ReconcileInterval: cfg.ReconcileInterval,
 	}, engine, st, logger, o)
 	logger.Info("stopped", "err", err)
 	return err

@@ -52,6 +52,8 @@ const (
 	VarDetectReports     = "JSMBOT_DETECT_REPORTS"
 	VarHTTPAddr          = "JSMBOT_HTTP_ADDR"
 	VarUndoWindow        = "JSMBOT_UNDO_WINDOW"
+	VarLease             = "JSMBOT_LEASE"
+	VarReconcileInterval = "JSMBOT_RECONCILE_INTERVAL"
 	VarWatchChannel      = "JSMBOT_WATCH_CHANNEL"
 	VarWatchInterval     = "JSMBOT_WATCH_INTERVAL"
 	VarWatchFullEvery    = "JSMBOT_WATCH_FULL_EVERY"
@@ -66,6 +68,16 @@ const (
 // DefaultUndoWindow is how long after a repair it may be undone, when
 // JSMBOT_UNDO_WINDOW is unset: within the plan's retention.
 const DefaultUndoWindow = 168 * time.Hour
+
+// DefaultLease and DefaultReconcileInterval are used when JSMBOT_LEASE
+// and JSMBOT_RECONCILE_INTERVAL are unset; they equal bot.DefaultLease and
+// bot.DefaultReconcileInterval (a test checks it). With them a restarted
+// bot settles a dead replica's apply within 30 s: the plan's lease runs
+// out, then the next pass (at start, then every interval) settles it.
+const (
+	DefaultLease             = 10 * time.Second
+	DefaultReconcileInterval = 5 * time.Second
+)
 
 // The _FILE forms of the secrets: each names a file (a Docker or
 // Kubernetes secret) holding the value, read by [LoadWith] with its
@@ -122,6 +134,14 @@ type Config struct {
 	// UndoWindow is how long after it was applied a repair may be undone
 	// (JSMBOT_UNDO_WINDOW, a Go duration; default [DefaultUndoWindow]).
 	UndoWindow time.Duration
+	// Lease is how long an applying plan's lease lasts before the
+	// reconciler may settle it (JSMBOT_LEASE, a Go duration; default
+	// [DefaultLease]).
+	Lease time.Duration
+	// ReconcileInterval is how often jsmbot run looks for plans whose lease
+	// ran out (JSMBOT_RECONCILE_INTERVAL, a Go duration; default
+	// [DefaultReconcileInterval]).
+	ReconcileInterval time.Duration
 	// Watch is the watcher of jsmbot run.
 	Watch Watch
 
@@ -287,6 +307,9 @@ func LoadWith(getenv func(string) string, readFile func(string) ([]byte, error))
 		Redis:         Redis{URL: secret(VarRedisURL)},
 		DetectReports: true,
 		UndoWindow:    DefaultUndoWindow,
+		Lease:         DefaultLease,
+
+		ReconcileInterval: DefaultReconcileInterval,
 	}
 	required := []struct{ name, val string }{{VarJiraBaseURL, c.Jira.BaseURL}}
 	basic := c.Jira.Email != "" || c.Jira.APIToken != "" || get(VarJiraAPITokenFile) != ""
@@ -403,6 +426,22 @@ func LoadWith(getenv func(string) string, readFile func(string) ([]byte, error))
 		}
 	}
 
+	for _, d := range []struct {
+		name, example string
+		dst           *time.Duration
+	}{
+		{VarLease, "10s", &c.Lease},
+		{VarReconcileInterval, "5s", &c.ReconcileInterval},
+	} {
+		if v := get(d.name); v != "" {
+			if parsed, err := time.ParseDuration(v); err != nil || parsed <= 0 {
+				problem(d.name, "%s must be a positive Go duration such as %s", d.name, d.example)
+			} else {
+				*d.dst = parsed
+			}
+		}
+	}
+
 	c.Watch = Watch{Channel: get(VarWatchChannel), Interval: DefaultWatchInterval, FullEvery: DefaultWatchFullEvery}
 	if c.Watch.Channel != "" && !channelRE.MatchString(c.Watch.Channel) {
 		problem(VarWatchChannel, "%s must be a Slack channel ID (C… or G…), not a name: open the channel's details and copy the Channel ID at the bottom", VarWatchChannel)
@@ -507,6 +546,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("allow_self_approval", c.AllowSelfApproval),
 		slog.Bool("detect_reports", c.DetectReports),
 		slog.String("http_addr", c.HTTPAddr),
+		slog.Duration("lease", c.Lease),
+		slog.Duration("reconcile_interval", c.ReconcileInterval),
 		slog.Group("watch",
 			slog.String("channel", c.Watch.Channel),
 			slog.Duration("interval", c.Watch.Interval),

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/jsmbot/jsmbot/bot"
 )
 
 // TestLoadProblems: Load reports every problem at once, in a stable order,
@@ -40,6 +42,7 @@ func TestLoadProblems(t *testing.T) {
 				"REDIS_URL": "http://:secret-4@redis:6379", "JSMBOT_APPROVERS": "U0OK, alice",
 				"JSMBOT_ALLOW_SELF_APPROVAL": "maybe", "JSMBOT_DETECT_REPORTS": "perhaps", "JSMBOT_HTTP_ADDR": ":99999",
 				"JSMBOT_LOG_LEVEL": "loud", "JSMBOT_UNDO_WINDOW": "a week",
+				"JSMBOT_LEASE": "10", "JSMBOT_RECONCILE_INTERVAL": "-5s",
 			},
 			want: []Problem{
 				{VarJiraEmail, "JIRA_EMAIL must be the Atlassian account's email address"},
@@ -53,6 +56,8 @@ func TestLoadProblems(t *testing.T) {
 				{VarDetectReports, "JSMBOT_DETECT_REPORTS must be true or false"},
 				{VarHTTPAddr, "JSMBOT_HTTP_ADDR must have a port number from 0 to 65535"},
 				{VarUndoWindow, "JSMBOT_UNDO_WINDOW must be a positive Go duration such as 168h or 30m"},
+				{VarLease, "JSMBOT_LEASE must be a positive Go duration such as 10s"},
+				{VarReconcileInterval, "JSMBOT_RECONCILE_INTERVAL must be a positive Go duration such as 5s"},
 			},
 		},
 		{
@@ -289,6 +294,54 @@ func TestUndoWindow(t *testing.T) {
 			}
 			if c.UndoWindow != tt.want {
 				t.Errorf("UndoWindow = %v, want %v", c.UndoWindow, tt.want)
+			}
+		})
+	}
+}
+
+// TestLeaseAndReconcileInterval: JSMBOT_LEASE and JSMBOT_RECONCILE_INTERVAL
+// are positive Go durations, the bot's defaults when unset; a malformed one
+// is a problem naming it, and its default stays.
+func TestLeaseAndReconcileInterval(t *testing.T) {
+	t.Parallel()
+	if DefaultLease != bot.DefaultLease || DefaultReconcileInterval != bot.DefaultReconcileInterval {
+		t.Errorf("defaults %v/%v, the bot's %v/%v", DefaultLease, DefaultReconcileInterval, bot.DefaultLease, bot.DefaultReconcileInterval)
+	}
+	// A dead owner's plan is settled by the first pass after its lease ran
+	// out: within a lease and an interval, which issue 9 wants under 30 s.
+	if DefaultLease+DefaultReconcileInterval >= 30*time.Second {
+		t.Errorf("lease %v + interval %v: a dead owner's plan may wait 30 s or more", DefaultLease, DefaultReconcileInterval)
+	}
+	type durations struct{ Lease, Interval time.Duration }
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    durations
+		problem []string
+	}{
+		{"unset", nil, durations{10 * time.Second, 5 * time.Second}, nil},
+		{"short, for tests", map[string]string{VarLease: "2s", VarReconcileInterval: " 500ms "}, durations{2 * time.Second, 500 * time.Millisecond}, nil},
+		{"zero", map[string]string{VarLease: "0s", VarReconcileInterval: "0"}, durations{DefaultLease, DefaultReconcileInterval}, []string{VarLease, VarReconcileInterval}},
+		{"no unit", map[string]string{VarLease: "10"}, durations{DefaultLease, DefaultReconcileInterval}, []string{VarLease}},
+		{"negative", map[string]string{VarReconcileInterval: "-1s"}, durations{DefaultLease, DefaultReconcileInterval}, []string{VarReconcileInterval}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(func(k string) string { return tt.env[k] })
+			var ce *Error
+			errors.As(err, &ce)
+			var problems []string
+			for _, v := range []string{VarLease, VarReconcileInterval} {
+				if ce != nil && ce.Has(v) {
+					problems = append(problems, v)
+				}
+			}
+			if diff := cmp.Diff(tt.problem, problems); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.want, durations{c.Lease, c.ReconcileInterval}); diff != "" {
+				t.Errorf("durations (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -1,0 +1,343 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/jsmbot/jsmbot/approval"
+	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/store"
+)
+
+// writeGate holds each write to Jira until the test lets it through: it
+// stands for Jira's latency, on the test's terms. A held write whose
+// context ends fails without reaching Jira.
+type writeGate struct {
+	next    http.RoundTripper
+	arrived chan string
+	release chan struct{}
+}
+
+func newWriteGate() *writeGate {
+	return &writeGate{next: http.DefaultTransport, arrived: make(chan string, 16), release: make(chan struct{}, 16)}
+}
+
+func (g *writeGate) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodGet && !strings.HasSuffix(r.URL.Path, "/permissions/check") {
+		g.arrived <- r.Method + " " + r.URL.Path
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return g.next.RoundTrip(r)
+}
+
+// next1 waits for the next write to arrive at the gate.
+func (g *writeGate) next1(t *testing.T) string {
+	t.Helper()
+	select {
+	case w := <-g.arrived:
+		return w
+	case <-time.After(20 * time.Second):
+		t.Fatal("no write arrived at the gate")
+		return ""
+	}
+}
+
+// syncBuffer is a log sink tests read while the bot writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startGatedBot starts a bot like harness.startBot whose Jira writes pass
+// through gate and whose log goes to logs as well.
+func startGatedBot(h *harness, gate *writeGate, logs *syncBuffer) *runningBot {
+	t := h.t
+	t.Helper()
+	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken,
+		jira.WithHTTPClient(&http.Client{Transport: gate}), jira.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := slack.New(slacksim.DefaultBotToken, slack.OptionAppLevelToken(slacksim.DefaultAppToken), slack.OptionAPIURL(h.slack.APIURL()))
+	sm := socketmode.New(api)
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b, err := New(h.cfg, Deps{
+		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
+		Engine: repair.New(client, repair.WithCustomerCheck()), Store: h.store, Logger: logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.handled = h.track.done
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	smDone, botDone := make(chan error, 1), make(chan error, 1)
+	go func() { smDone <- sm.RunContext(ctx) }()
+	go func() { botDone <- b.Run(ctx) }()
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			stopErr = <-botDone
+			if err := <-smDone; err != nil && !errors.Is(err, context.Canceled) {
+				stopErr = errors.Join(stopErr, err)
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	rb := &runningBot{bot: b, stop: stop}
+	h.bots = append(h.bots, rb)
+	wctx, wcancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer wcancel()
+	if err := h.slack.WaitConnected(wctx, len(h.bots)); err != nil {
+		t.Fatalf("bot did not connect: %v", err)
+	}
+	return rb
+}
+
+// gatedHarness is a harness whose one bot writes to Jira through a gate.
+func gatedHarness(t *testing.T, cfg func(*Config)) (*harness, *writeGate, *syncBuffer) {
+	t.Helper()
+	h := newHarness(t, withConfig(func(c *Config) {
+		c.ReconcileInterval = time.Hour
+		if cfg != nil {
+			cfg(c)
+		}
+	}))
+	if err := h.bots[0].stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.bots = nil
+	if err := h.slack.WaitDisconnected(h.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	gate, logs := newWriteGate(), &syncBuffer{}
+	startGatedBot(h, gate, logs)
+	return h, gate, logs
+}
+
+// storedRecord decodes the record a plan holds.
+func storedRecord(t *testing.T, rec store.PlanRecord) repair.Record {
+	t.Helper()
+	var r repair.Record
+	if len(rec.Record) == 0 {
+		t.Fatalf("plan %s holds no record", rec.ID)
+	}
+	if err := json.Unmarshal(rec.Record, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func outcomes(r repair.Record) []repair.Outcome {
+	var out []repair.Outcome
+	for _, c := range r.Changes {
+		out = append(out, c.Outcome)
+	}
+	return out
+}
+
+// TestEachLandedWriteIsRecorded: while a plan applies, the plan's record in
+// the store lists each write as it lands, with the grant id Jira gave it,
+// before the next write starts; the lease is renewed with it.
+func TestEachLandedWriteIsRecorded(t *testing.T) {
+	t.Parallel()
+	h, gate, _ := gatedHarness(t, nil)
+	report := h.diagnose(userRequester, "NOPA")
+	planID := buttonValue(t, report, ActionApproveInPlace)
+	h.send(userApprover, report, ActionApproveInPlace)
+
+	gate.next1(t)
+	approvedAt := h.plan(planID).LeaseUntil
+	h.clock.Advance(2 * time.Second) // Jira's latency
+	gate.release <- struct{}{}
+	gate.next1(t) // the second write waits: the first is recorded by now
+	rec := h.plan(planID)
+	r := storedRecord(t, rec)
+	if got := outcomes(r); len(got) != 2 || got[0] != repair.Made || got[1] != repair.NotAttempted {
+		t.Fatalf("recorded outcomes %v, want the first made and the second not attempted", got)
+	}
+	schemeID, _ := h.jira.ProjectSchemeID("NOPA")
+	var found bool
+	for _, g := range h.jira.SchemeGrants(schemeID) {
+		found = found || g.ID == r.Changes[0].Grant.ID
+	}
+	if !found {
+		t.Errorf("recorded grant id %d is not in Jira", r.Changes[0].Grant.ID)
+	}
+	if !rec.LeaseUntil.After(approvedAt) {
+		t.Errorf("lease %v was not renewed past %v with the landed write", rec.LeaseUntil, approvedAt)
+	}
+	gate.release <- struct{}{}
+	if _, err := h.slack.WaitMessage(h.ctx(), channel, func(m slacksim.Message) bool {
+		return m.TS == report.TS && strings.Contains(m.Text, "repaired")
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShutdownLetsApplyFinish: SIGTERM (Run's context ends) while a 5-write
+// plan waits on Jira's 2 s latency. The drain's budget is sized to the
+// writes left, so all five land and are recorded.
+func TestShutdownLetsApplyFinish(t *testing.T) {
+	t.Parallel()
+	h, gate, logs := gatedHarness(t, nil)
+	report := h.diagnose(userRequester, "CUST")
+	planID := buttonValue(t, report, ActionApproveInPlace)
+	h.send(userApprover, report, ActionApproveInPlace)
+	gate.next1(t)
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.bots[0].stop() }()
+	for i := range 5 {
+		if i > 0 {
+			gate.next1(t)
+		}
+		h.clock.Advance(2 * time.Second)
+		gate.release <- struct{}{}
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+	if got := h.plan(planID); got.State != store.StateApplied {
+		t.Fatalf("plan is %s (%s), want applied", got.State, got.Result)
+	}
+	if n := len(h.writes()); n != 5 {
+		t.Errorf("%d writes, want 5", n)
+	}
+	audits, err := h.store.Audit(h.ctx(), planID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audits) != 1 || audits[0].Action != approval.Applied || len(audits[0].Created)+len(audits[0].Removed) != 5 {
+		t.Errorf("audit = %+v, want one applied record of 5 changes", audits)
+	}
+	if !strings.Contains(logs.String(), "waiting for the applies in flight") {
+		t.Errorf("the drain did not wait for the apply:\n%s", logs)
+	}
+}
+
+// TestShutdownPastBudgetLeavesPlanToReconciler: the drain's budget runs
+// out while a write is held. The plan stays applying with the writes it
+// recorded, its lease ends, the log says the reconciler will settle it, and
+// a reconciler then records exactly what landed: never a half-repair with
+// no record.
+func TestShutdownPastBudgetLeavesPlanToReconciler(t *testing.T) {
+	t.Parallel()
+	h, gate, logs := gatedHarness(t, func(c *Config) {
+		c.DrainTimeout, c.WriteBudget, c.MaxDrain = 20*time.Millisecond, time.Millisecond, 40*time.Millisecond
+	})
+	report := h.diagnose(userRequester, "CUST")
+	planID := buttonValue(t, report, ActionApproveInPlace)
+	h.send(userApprover, report, ActionApproveInPlace)
+	gate.next1(t)
+	gate.release <- struct{}{}
+	gate.next1(t) // held until the drain gives up
+	if err := h.bots[0].stop(); err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+	rec := h.plan(planID)
+	if rec.State != store.StateApplying {
+		t.Fatalf("plan is %s, want applying for the reconciler", rec.State)
+	}
+	r := storedRecord(t, rec)
+	if got := outcomes(r); got[0] != repair.Made || got[4] != repair.NotAttempted {
+		t.Errorf("recorded outcomes %v, want the first made and the last not attempted", got)
+	}
+	if rec.LeaseUntil.After(h.clock.Now()) {
+		t.Errorf("lease runs until %v, after now %v", rec.LeaseUntil, h.clock.Now())
+	}
+	if !strings.Contains(logs.String(), "the reconciler will settle it") {
+		t.Errorf("log does not say the reconciler will settle it:\n%s", logs)
+	}
+	if n := len(h.writes()); n != 1 {
+		t.Fatalf("%d writes reached Jira, want 1", n)
+	}
+
+	// A replica after the restart settles it, without waiting for a lease.
+	h.clock.Advance(time.Second)
+	if err := h.slack.WaitDisconnected(h.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	h.bots = nil
+	next := h.startBot()
+	if err := next.bot.reconcile(h.ctx()); err != nil { // or its own first pass does
+		t.Fatal(err)
+	}
+	if _, err := h.slack.WaitMessage(h.ctx(), channel, func(m slacksim.Message) bool {
+		return m.ThreadTS == report.TS && m.Text == "Audit: "+approval.Settled
+	}); err != nil {
+		t.Fatalf("no audit summary in the thread: %v", err)
+	}
+	got := h.plan(planID)
+	if got.State != store.StateFailed || !strings.Contains(got.Result, "1 change(s) found in Jira, 4 not made") {
+		t.Errorf("plan is %s (%s), want failed with 1 change found", got.State, got.Result)
+	}
+	audits, err := h.store.Audit(h.ctx(), planID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audits) != 1 || audits[0].Action != approval.Settled || len(audits[0].Created)+len(audits[0].Removed) != 1 {
+		t.Errorf("audit = %+v, want one settled record of the one change", audits)
+	}
+}
+
+// TestClickAfterDrainChangesNothing: a click a worker reaches once the
+// shutdown's drain has run out of time is told that jsmbot is restarting,
+// and the plan stays pending.
+func TestClickAfterDrainChangesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	report := h.diagnose(userRequester, "NOPA")
+	planID := buttonValue(t, report, ActionApproveInPlace)
+	b := h.bots[0].bot
+	b.draining.Store(true)
+	ctx, cancel := context.WithCancelCause(h.ctx())
+	cancel(errDrainDeadline)
+	c := click{request: request{userID: userApprover, channelID: channel, log: slog.New(slog.DiscardHandler)},
+		messageTS: report.TS, planID: planID, mode: "in-place"}
+	for _, handle := range []func(context.Context, click) error{b.approve, b.undo} {
+		if err := handle(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.lastEphemeral(userApprover); got != restartingText {
+			t.Errorf("clicker was told %q, want %q", got, restartingText)
+		}
+	}
+	if got := h.plan(planID).State; got != store.StatePending {
+		t.Errorf("plan is %s, want pending", got)
+	}
+	if n := len(h.writes()); n != 0 {
+		t.Errorf("%d writes to Jira, want none", n)
+	}
+}

@@ -1,0 +1,195 @@
+package bot
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/jsmbot/jsmbot/approval"
+	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/store"
+)
+
+// applied approves a project's fix in mode and returns the report, the
+// plan's ID and the applied message with its Undo button.
+func (h *harness) applied(key, actionID string) (slacksim.Message, string) {
+	h.t.Helper()
+	report := h.diagnose(userRequester, key)
+	planID := buttonValue(h.t, report, actionID)
+	h.click(userApprover, report, actionID)
+	if got := h.plan(planID).State; got != store.StateApplied {
+		h.t.Fatalf("plan is %s, want applied", got)
+	}
+	return h.message(report), planID
+}
+
+// grantIDs lists the ids of a scheme's grants.
+func grantIDs(h *harness, schemeID int64) []int64 {
+	var ids []int64
+	for _, g := range h.jira.SchemeGrants(schemeID) {
+		ids = append(ids, g.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// writesSince lists the writes after the first n, as "METHOD path".
+func writesSince(h *harness, n int) []string {
+	var out []string
+	for _, r := range h.writes()[n:] {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+// TestUndoInPlace: Undo deletes exactly the grants the repair created, by
+// their ids; a grant someone else added to the scheme meanwhile survives;
+// the message and the audit record say what was restored; a second click
+// does nothing.
+func TestUndoInPlace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	schemeID, _ := h.jira.ProjectSchemeID("NOPA")
+	before := grantIDs(h, schemeID)
+	msg, planID := h.applied("NOPA", ActionApproveInPlace)
+	if !strings.Contains(string(msg.Blocks), "customers lose access") {
+		t.Fatalf("applied message has no Undo with its warning:\n%s", msg.Blocks)
+	}
+	var created []int64
+	for _, id := range grantIDs(h, schemeID) {
+		if !slices.Contains(before, id) {
+			created = append(created, id)
+		}
+	}
+	other := h.jira.AddGrants(schemeID, jirasim.Grant{HolderType: "group", HolderParameter: "jira-admins", Permission: "ADD_COMMENTS"})[0]
+	n := len(h.writes())
+
+	h.click(userApprover, msg, ActionUndo)
+	var want []string
+	for _, id := range created {
+		want = append(want, fmt.Sprintf("%s /rest/api/3/permissionscheme/%d/permission/%d", http.MethodDelete, schemeID, id))
+	}
+	got := writesSince(h, n)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("undo's writes (-want +got):\n%s", diff)
+	}
+	after := grantIDs(h, schemeID)
+	if !slices.Contains(after, other.ID) {
+		t.Errorf("the grant someone else added (%d) is gone", other.ID)
+	}
+	if diff := cmp.Diff(append(slices.Clone(before), other.ID), after); diff != "" {
+		t.Errorf("scheme's grants after the undo (-want +got):\n%s", diff)
+	}
+	if got := h.plan(planID).State; got != store.StateUndone {
+		t.Errorf("plan is %s, want undone", got)
+	}
+	final := slacksim.RenderBlocks(h.message(msg).Blocks)
+	for _, w := range []string{"undone", "deleted the grant of", "problems again"} {
+		if !strings.Contains(final, w) {
+			t.Errorf("message lacks %q:\n%s", w, final)
+		}
+	}
+	audits, err := h.store.Audit(h.ctx(), planID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := audits[len(audits)-1]
+	if last.Action != approval.Undone || len(last.Removed) != len(created) || !strings.Contains(last.Result, fmt.Sprintf("%d change(s) restored", len(created))) {
+		t.Errorf("last audit = %+v, want undone with %d grants removed", last, len(created))
+	}
+
+	n = len(h.writes())
+	h.click(userApprover, msg, ActionUndo)
+	if got := h.lastEphemeral(userApprover); !strings.Contains(got, "already undone") {
+		t.Errorf("second click told %q", got)
+	}
+	if w := writesSince(h, n); len(w) != 0 {
+		t.Errorf("second click wrote %v", w)
+	}
+}
+
+// TestUndoCopy: Undo of a copy assigns the original scheme back and deletes
+// the copy; the shared scheme is untouched.
+func TestUndoCopy(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	original, _ := h.jira.ProjectSchemeID("SHRA")
+	grants := grantIDs(h, original)
+	msg, planID := h.applied("SHRA", ActionApproveCopy)
+	copyID, _ := h.jira.ProjectSchemeID("SHRA")
+	if copyID == original {
+		t.Fatal("the copy was not assigned")
+	}
+	n := len(h.writes())
+	h.click(userApprover, msg, ActionUndo)
+	want := []string{
+		http.MethodPut + " /rest/api/3/project/SHRA/permissionscheme",
+		fmt.Sprintf("%s /rest/api/3/permissionscheme/%d", http.MethodDelete, copyID),
+	}
+	if diff := cmp.Diff(want, writesSince(h, n)); diff != "" {
+		t.Errorf("undo's writes (-want +got):\n%s", diff)
+	}
+	if got, _ := h.jira.ProjectSchemeID("SHRA"); got != original {
+		t.Errorf("SHRA uses scheme %d, want the original %d", got, original)
+	}
+	if slices.Contains(h.jira.SchemeIDs(), copyID) {
+		t.Errorf("the copy %d still exists", copyID)
+	}
+	if diff := cmp.Diff(grants, grantIDs(h, original)); diff != "" {
+		t.Errorf("the shared scheme changed (-want +got):\n%s", diff)
+	}
+	if got := h.plan(planID).State; got != store.StateUndone {
+		t.Errorf("plan is %s, want undone", got)
+	}
+	final := slacksim.RenderBlocks(h.message(msg).Blocks)
+	if !strings.Contains(final, "back to the project") || !strings.Contains(final, "deleted the copy") {
+		t.Errorf("message does not say what was restored:\n%s", final)
+	}
+	if acts := h.actions(planID); acts[len(acts)-1] != approval.Undone {
+		t.Errorf("audit actions %v, want undone last", acts)
+	}
+}
+
+// TestUndoRefused: a non-approver's Undo and an Undo after the window
+// change nothing and say why.
+func TestUndoRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		user    string
+		advance time.Duration
+		want    string
+	}{
+		{"not an approver", userOutsider, 0, notUndoApprover},
+		{"after the window", userApprover, time.Hour + time.Minute, "can no longer be undone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withConfig(func(c *Config) { c.UndoWindow = time.Hour }))
+			msg, planID := h.applied("NOPA", ActionApproveInPlace)
+			h.clock.Advance(tt.advance)
+			n := len(h.writes())
+			h.click(tt.user, msg, ActionUndo)
+			if got := h.lastEphemeral(tt.user); !strings.Contains(got, tt.want) {
+				t.Errorf("told %q, want %q", got, tt.want)
+			}
+			if got := h.plan(planID).State; got != store.StateApplied {
+				t.Errorf("plan is %s, want applied", got)
+			}
+			if w := writesSince(h, n); len(w) != 0 {
+				t.Errorf("refused undo wrote %v", w)
+			}
+			if !h.healthy("NOPA") {
+				t.Error("NOPA is broken again")
+			}
+		})
+	}
+}
