@@ -318,10 +318,10 @@ func TestDemo(t *testing.T) {
 		"STATUS   SCHEME", "18 projects on 2 schemes lack Portal Access grants; 2 projects could not be checked.",
 		"$ jsmbot fix --scheme 10000 --yes", `Verified: all 9 service projects on scheme "Fleet JSM scheme 001" are healthy now.`,
 		"9 projects on 1 scheme lack Portal Access grants; 2 projects could not be checked.",
-		"Verified for Alice Customer", "jsmbot noticed that HELP broke*: Removed by Olivia Owner on ", "HELP is healthy again",
+		"Verified for Alice Customer", "Shared Support A — undone", "jsmbot noticed that HELP broke*: Removed by Olivia Owner on ", "HELP is healthy again",
 		"error on NOCR, for 2 customer(s)", "reported that customers could not be added to NOCR",
 		"2 of 2 added", "created a customer account and added it to NOCR",
-		"Site audit — 4 schemes broken", "all 2 projects on the scheme “Shared Support Scheme” are healthy now."} {
+		"Site audit — 4 schemes broken", "all 3 projects on the scheme “Shared Support Scheme” are healthy now."} {
 		i := strings.Index(rest, want)
 		if i < 0 {
 			t.Fatalf("demo output lacks %q after the lines before it:\n%s", want, out)

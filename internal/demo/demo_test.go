@@ -112,6 +112,10 @@ func TestRun(t *testing.T) {
 		"alice in #support: /jsm diagnose SHRA",
 		"jsmbot updates its message:",
 		"Verified for Alice Customer",
+		"[ Undo ]",
+		"bob clicks [ Undo ] and confirms",
+		"SHRA · Shared Support A — undone",
+		"deleted the copy “Shared Support Scheme 2”",
 		"──── The watch ────",
 		"jsmbot noticed that HELP broke*: Removed by Olivia Owner on ",
 		"[ Approve fix ]",
@@ -126,9 +130,9 @@ func TestRun(t *testing.T) {
 		"alice in #support: /jsm audit",
 		"Site audit — 4 schemes broken",
 		"Shared Support Scheme  ",
-		"Scheme “Shared Support Scheme” — 2 service projects",
+		"Scheme “Shared Support Scheme” — 3 service projects",
 		"[ Approve: fix scheme ]",
-		"*Verified:* all 2 projects on the scheme “Shared Support Scheme” are healthy now.",
+		"*Verified:* all 3 projects on the scheme “Shared Support Scheme” are healthy now.",
 		"The bot drained and stopped.",
 	}
 	rest := text

@@ -154,6 +154,25 @@ func demoSlackStory(ctx context.Context, ssim *slacksim.Server, w io.Writer) err
 	if !strings.Contains(done.Text, "verified") {
 		return fmt.Errorf("demo: %s is not verified healthy after the repair", demoShared)
 	}
+	if !strings.Contains(string(done.Blocks), `"action_id":"`+bot.ActionUndo+`"`) {
+		return fmt.Errorf("demo: the repaired message has no Undo button")
+	}
+
+	fmt.Fprintf(w, "\nThe team would rather repair the shared scheme for all three projects (/jsm audit, below).\n")
+	fmt.Fprintln(w, "bob clicks [ Undo ] and confirms; jsmbot updates its message:")
+	if _, err := ssim.Click(ctx, slacksim.Click{UserID: demoApprover, ChannelID: demoChannel, MessageTS: report.TS, ActionID: bot.ActionUndo}); err != nil {
+		return err
+	}
+	undone, err := ssim.WaitMessage(ctx, demoChannel, func(m slacksim.Message) bool {
+		return m.TS == report.TS && strings.HasPrefix(m.Text, demoShared+": the ")
+	})
+	if err != nil {
+		return fmt.Errorf("demo: the undo did not show: %w", err)
+	}
+	printMessage(w, undone.Blocks)
+	if !strings.HasPrefix(undone.Text, demoShared+": the repair was undone") {
+		return fmt.Errorf("demo: the undo of %s did not finish: %s", demoShared, undone.Text)
+	}
 	return nil
 }
 
