@@ -11,8 +11,8 @@ import (
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
-// demoAuditScheme is the scheme approved from /jsm audit: SHRB and SHRC
-// still use it after SHRA's repair on a copy.
+// demoAuditScheme is the scheme approved from /jsm audit: SHRA, SHRB and
+// SHRC use it once SHRA's repair on a copy is undone.
 const demoAuditScheme = "Shared Support Scheme"
 
 // demoAuditStory is /jsm audit: the summary of the site by scheme, one
