@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/internal/config"
 	"github.com/jsmbot/jsmbot/internal/demo"
 	"github.com/jsmbot/jsmbot/internal/doctor"
 	"github.com/jsmbot/jsmbot/internal/ops"
+	"github.com/jsmbot/jsmbot/store"
 )
 
 // configError is the configuration's error, as report describes it.
@@ -52,7 +54,42 @@ func runDemo(ctx context.Context, args []string, _ func(string) string, stdout, 
 	if err := noArgs(newFlags("demo"), args, stdout, ""); err != nil {
 		return err
 	}
-	return demo.Run(ctx, stdout, stderr, demo.Terminal{PrintDiagnosis: printDiagnosis, PrintResult: printResult, Describe: describe})
+	return demo.Run(ctx, stdout, stderr, demoTerminal())
+}
+
+// demoTerminal is how jsmbot demo prints and runs the commands: their own
+// code, on the demo's engine and shared record, as with --yes.
+func demoTerminal() demo.Terminal {
+	return demo.Terminal{
+		PrintDiagnosis: printDiagnosis,
+		PrintAudit:     printAudit,
+		PrintHistory:   func(w io.Writer, recs []store.AuditRecord) { printHistory(w, recs, "") },
+		Describe:       describe,
+		Fix: func(ctx context.Context, s demo.Site, key string, stdout, stderr io.Writer) (string, error) {
+			o := fixOptions{mode: diagnosis.ModeAuto, yes: true, timeout: defaultTimeout, shared: s.Store}
+			if err := fix(ctx, demoEngine(s), key, o, nil, stdout, stderr); err != nil {
+				return "", err
+			}
+			recs, err := s.Store.AuditLog(ctx, store.AuditFilter{ProjectKey: key, Limit: 1})
+			if err != nil || len(recs) == 0 {
+				return "", errors.Join(errors.New("demo: the fix is not in the shared record"), err)
+			}
+			return recs[0].PlanID, nil
+		},
+		FixScheme: func(ctx context.Context, s demo.Site, id int64, stdout, stderr io.Writer) error {
+			o := fixOptions{mode: diagnosis.ModeAuto, yes: true, timeout: defaultTimeout, shared: s.Store}
+			return fixScheme(ctx, demoEngine(s), id, o, nil, stdout, stderr)
+		},
+		Undo: func(ctx context.Context, s demo.Site, id string, stdout, stderr io.Writer) error {
+			o := undoOptions{yes: true, timeout: defaultTimeout, window: config.DefaultUndoWindow, now: time.Now}
+			return undo(ctx, demoEngine(s), s.Store, id, o, nil, stdout, stderr)
+		},
+	}
+}
+
+// demoEngine is the terminal commands' engine on the demo's site.
+func demoEngine(s demo.Site) *terminal {
+	return &terminal{Engine: s.Engine, client: s.Client, progress: &progress{}}
 }
 
 // runHealthcheck is jsmbot healthcheck: GET /healthz on this host at the

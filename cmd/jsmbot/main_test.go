@@ -308,12 +308,25 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"Successfully added 0 customers", "Broken: 2 critical problem(s)", "Verified: NOPA is healthy now.", "the customer was added to NOPA",
+	// The story beats, in order: who broke it, the recorded fix, undo and
+	// history, the fleet audit and fix --scheme, then Slack.
+	rest := out
+	for _, want := range []string{"Successfully added 0 customers", "Broken: 2 critical problem(s)", "Removed by Olivia Owner on ",
+		"Verified: HELP is healthy now.", "Customer check: verified for Alice Customer", "Recorded as plan ", "the customer was added to HELP",
+		"WHEN (UTC)", "applied; verified healthy", "Undoing plan ", "✓ deleted the grant of CREATE_ISSUES", "After the undo:",
+		"it deleted the 2 grant(s) the repair created, nothing else.", "undone: 2 change(s) reverted, 0 left alone",
+		"STATUS   SCHEME", "18 projects on 2 schemes lack Portal Access grants; 2 projects could not be checked.",
+		"$ jsmbot fix --scheme 10000 --yes", `Verified: all 9 service projects on scheme "Fleet JSM scheme 001" are healthy now.`,
+		"9 projects on 1 scheme lack Portal Access grants; 2 projects could not be checked.",
+		"Verified for Alice Customer", "Shared Support A — undone", "jsmbot noticed that HELP broke*: Removed by Olivia Owner on ", "HELP is healthy again",
 		"error on NOCR, for 2 customer(s)", "reported that customers could not be added to NOCR",
-		"created a customer account and added it to NOCR", "2 of 2 added"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q", want)
+		"2 of 2 added", "created a customer account and added it to NOCR",
+		"Site audit — 4 schemes broken", "all 3 projects on the scheme “Shared Support Scheme” are healthy now."} {
+		i := strings.Index(rest, want)
+		if i < 0 {
+			t.Fatalf("demo output lacks %q after the lines before it:\n%s", want, out)
 		}
+		rest = rest[i+len(want):]
 	}
 	assertClean(t, out, errOut)
 }

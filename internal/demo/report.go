@@ -14,7 +14,7 @@ import (
 )
 
 // demoReportProject is the project of the report story: still broken when
-// the story starts (the CLI half repaired NOPA, the first Slack story SHRA).
+// the story starts (the Slack stories before it touch SHRA and HELP).
 const demoReportProject = "NOCR"
 
 // demoReportStory is the report flow in the demo: an agent pastes

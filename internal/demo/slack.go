@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -62,18 +63,31 @@ func demoSlack(ctx context.Context, stdout, stderr io.Writer) error {
 
 	botCtx, stopBot := context.WithCancel(ctx)
 	served := make(chan error, 1)
+	built := make(chan *bot.Bot, 1)
 	go func() {
-		served <- slackrun.Serve(botCtx, api, bot.Config{Approvers: []string{demoApprover}, DetectReports: true}, engine, st, logger, slackrun.Options{})
+		served <- slackrun.Serve(botCtx, api, bot.Config{Approvers: []string{demoApprover}, DetectReports: true}, engine, st, logger,
+			slackrun.Options{Built: func(b *bot.Bot) { built <- b }})
 	}()
+	var b *bot.Bot
+	select {
+	case b = <-built:
+	case err := <-served:
+		stopBot()
+		return fmt.Errorf("demo: the bot did not start: %w", err)
+	}
 	stop := func() error {
 		stopBot()
 		return <-served
 	}
-	if err := demoSlackStory(ctx, ssim, stdout); err != nil {
-		return errors.Join(err, stop())
-	}
-	if err := demoReportStory(ctx, ssim, jsim, stdout); err != nil {
-		return errors.Join(err, stop())
+	for _, story := range []func() error{
+		func() error { return demoSlackStory(ctx, ssim, stdout) },
+		func() error { return demoWatch(ctx, b, jsim, client, st, ssim, logger, stdout) },
+		func() error { return demoReportStory(ctx, ssim, jsim, stdout) },
+		func() error { return demoAuditStory(ctx, ssim, jsim, stdout) },
+	} {
+		if err := story(); err != nil {
+			return errors.Join(err, stop())
+		}
 	}
 	if err := stop(); err != nil {
 		return err
@@ -140,14 +154,70 @@ func demoSlackStory(ctx context.Context, ssim *slacksim.Server, w io.Writer) err
 	if !strings.Contains(done.Text, "verified") {
 		return fmt.Errorf("demo: %s is not verified healthy after the repair", demoShared)
 	}
+	if !strings.Contains(string(done.Blocks), `"action_id":"`+bot.ActionUndo+`"`) {
+		return fmt.Errorf("demo: the repaired message has no Undo button")
+	}
+
+	fmt.Fprintf(w, "\nThe team would rather repair the shared scheme for all three projects (/jsm audit, below).\n")
+	fmt.Fprintln(w, "bob clicks [ Undo ] and confirms; jsmbot updates its message:")
+	if _, err := ssim.Click(ctx, slacksim.Click{UserID: demoApprover, ChannelID: demoChannel, MessageTS: report.TS, ActionID: bot.ActionUndo}); err != nil {
+		return err
+	}
+	undone, err := ssim.WaitMessage(ctx, demoChannel, func(m slacksim.Message) bool {
+		return m.TS == report.TS && strings.HasPrefix(m.Text, demoShared+": the ")
+	})
+	if err != nil {
+		return fmt.Errorf("demo: the undo did not show: %w", err)
+	}
+	printMessage(w, undone.Blocks)
+	if !strings.HasPrefix(undone.Text, demoShared+": the repair was undone") {
+		return fmt.Errorf("demo: the undo of %s did not finish: %s", demoShared, undone.Text)
+	}
 	return nil
 }
 
-// printMessage prints Block Kit as a terminal shows it, indented.
+// printMessage prints Block Kit as a terminal shows it, indented; a
+// table block as aligned columns.
 func printMessage(w io.Writer, blocks []byte) {
-	for line := range strings.SplitSeq(strings.TrimRight(slacksim.RenderBlocks(blocks), "\n"), "\n") {
+	var list []json.RawMessage
+	if err := json.Unmarshal(blocks, &list); err != nil {
+		list = []json.RawMessage{blocks}
+	}
+	var text strings.Builder
+	for _, raw := range list {
+		if table, ok := tableRows(raw); ok {
+			tw := tabwriter.NewWriter(&text, 0, 0, 2, ' ', 0)
+			for _, row := range table {
+				fmt.Fprintln(tw, strings.Join(row, "\t"))
+			}
+			_ = tw.Flush() // a strings.Builder does not fail
+			continue
+		}
+		text.WriteString(slacksim.RenderBlocks(append(append([]byte("["), raw...), ']')))
+	}
+	for line := range strings.SplitSeq(strings.TrimRight(text.String(), "\n"), "\n") {
 		fmt.Fprintf(w, "  │ %s\n", line)
 	}
+}
+
+// tableRows reads a table block's cells as text.
+func tableRows(raw json.RawMessage) ([][]string, bool) {
+	var t struct {
+		Type string `json:"type"`
+		Rows [][]struct {
+			Text string `json:"text"`
+		} `json:"rows"`
+	}
+	if json.Unmarshal(raw, &t) != nil || t.Type != "table" {
+		return nil, false
+	}
+	out := make([][]string, len(t.Rows))
+	for i, row := range t.Rows {
+		for _, c := range row {
+			out[i] = append(out[i], c.Text)
+		}
+	}
+	return out, true
 }
 
 // ackText is the text of a slash command's ack payload.

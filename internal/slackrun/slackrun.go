@@ -35,6 +35,9 @@ type Options struct {
 	Sidecars []func(context.Context) error
 	// Watch, when its Channel is set, runs the watch beside the bot.
 	Watch Watch
+	// Built, when set, is called with the bot once it is built, before it
+	// runs: the demo drives a watch of its own through [bot.Bot.WatchSink].
+	Built func(*bot.Bot)
 }
 
 // Watch configures the watch (package watch) that [Serve] runs beside the
@@ -97,6 +100,9 @@ func Serve(ctx context.Context, api *slack.Client, cfg bot.Config, engine *repai
 	watcher, err := newWatcher(b, st, logger, o.Watch)
 	if err != nil {
 		return err
+	}
+	if o.Built != nil {
+		o.Built(b)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
