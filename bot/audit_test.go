@@ -346,6 +346,8 @@ func TestHomeView(t *testing.T) {
 		{"nothing yet", nil, nil, []string{"No audit yet", "No repair is waiting for approval."}},
 		{"audit and plans", last, many[:2], []string{"3 projects on 1 scheme lack Portal Access grants", "2026-03-02 08:00 UTC", "“Shared &lt;x&gt;” (10100): 3 service projects", "*K000* — Fix in place, asked by <@U0REQUEST> in <#C0OPS>; expires in 20 min."}},
 		{"many plans", last, many, []string{"…and 170 more."}},
+		{"a plan the watch offered", nil, []store.PlanRecord{{ProjectKey: "HELP", Mode: "in-place", ChannelID: channel, ExpiresAt: now.Add(20 * time.Minute)}},
+			[]string{"*HELP* — Fix in place, noticed by the watch in <#C0OPS>; expires in 20 min."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

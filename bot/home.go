@@ -91,8 +91,12 @@ func homeView(last *lastAudit, pending []store.PlanRecord, now time.Time) slack.
 			where = " in <#" + p.ChannelID + ">"
 		}
 		left := max(int(p.ExpiresAt.Sub(now).Minutes()), 0)
-		blocks = append(blocks, section(fmt.Sprintf("• *%s* — %s, asked by %s%s; expires in %d min.",
-			escape(p.ProjectKey), modeTitle(diagnosis.Mode(p.Mode)), mention(p.RequesterID), where, left)))
+		asked := "noticed by the watch"
+		if p.RequesterID != "" {
+			asked = "asked by " + mention(p.RequesterID)
+		}
+		blocks = append(blocks, section(fmt.Sprintf("• *%s* — %s, %s%s; expires in %d min.",
+			escape(p.ProjectKey), modeTitle(diagnosis.Mode(p.Mode)), asked, where, left)))
 	}
 	blocks = append(blocks, contextLine(fmt.Sprintf("Updated %s.", now.UTC().Format(homeTimeFormat))))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}

@@ -113,7 +113,7 @@ func DescribePlan(p Plan, roles map[string]string, shared []string, m Marks) Pla
 	case p.Mode == ModeCopy && len(shared) > 0:
 		w.Others = strings.Join(shared, ", ") + map[bool]string{true: " keeps", false: " keep"}[len(shared) == 1] + " the original scheme, unchanged"
 	case p.Mode == ModeInPlace && len(p.Affects) > 0:
-		w.Others = "This also changes " + strings.Join(p.Affects, ", ") + ", which use the same scheme"
+		w.Others = "This also changes " + strings.Join(p.Affects, ", ") + map[bool]string{true: ", which uses", false: ", which use"}[len(p.Affects) == 1] + " the same scheme"
 		w.AlsoChanges = true
 	case p.Mode == ModeInPlace:
 		w.Others = "No other project uses this scheme"

@@ -67,6 +67,8 @@ func TestDescribePlan(t *testing.T) {
 	}
 	affects := inPlace
 	affects.Affects = []string{"SHRB", "SHRC"}
+	affectsOne := inPlace
+	affectsOne.Affects = []string{"SHRB"}
 	cp := inPlace
 	cp.Mode, cp.CopyName = diagnosis.ModeCopy, "CUST scheme 2"
 	marks := diagnosis.Marks{
@@ -97,6 +99,16 @@ func TestDescribePlan(t *testing.T) {
 				Add:         []string{"grant `BROWSE_PROJECTS` to " + diagnosis.PortalAccessName},
 				Remove:      []string{"remove `CREATE_ISSUES` from Service Desk Customers role (grant 10402)"},
 				Others:      "This also changes SHRB, SHRC, which use the same scheme",
+				AlsoChanges: true,
+			},
+		},
+		{
+			name: "in place, shared with one", plan: affectsOne, shared: []string{"SHRB"},
+			want: diagnosis.PlanWords{
+				Head:        "Change the scheme CUST scheme (id 10001):",
+				Add:         []string{"grant BROWSE_PROJECTS to " + diagnosis.PortalAccessName},
+				Remove:      []string{"remove CREATE_ISSUES from Service Desk Customers role"},
+				Others:      "This also changes SHRB, which uses the same scheme",
 				AlsoChanges: true,
 			},
 		},
