@@ -99,9 +99,8 @@ type Config struct {
 	Interval time.Duration
 	// FullEvery is the time between full audits (DefaultFullEvery).
 	FullEvery time.Duration
-	// Lease is how long the watch lease lasts without renewal (three
-	// intervals): when its holder dies, another replica takes over at its
-	// first poll after that.
+	// Lease is the longest a dead holder keeps the watch from running
+	// (three intervals): another replica takes over within it.
 	Lease time.Duration
 	// Owner names this replica in the lease; required.
 	Owner string
@@ -207,9 +206,17 @@ func (w *Watcher) Poll(ctx context.Context) (watching bool, err error) {
 // errLostLease stops a poll whose replica no longer holds the lease.
 var errLostLease = errors.New("watch: lease lost")
 
-// hold takes or renews the watch lease.
+// hold takes or renews the watch lease. It is taken for one interval less
+// than the lease period: the other replicas try for it only at their
+// polls, one interval apart, so one of them holds it within a lease period
+// of its holder's death. The holder renews it every interval, well before
+// it runs out.
 func (w *Watcher) hold(ctx context.Context) (bool, error) {
-	held, err := w.store.AcquireLease(ctx, LeaseName, w.cfg.Owner, w.cfg.Lease)
+	ttl := w.cfg.Lease
+	if ttl > 2*w.cfg.Interval {
+		ttl -= w.cfg.Interval
+	}
+	held, err := w.store.AcquireLease(ctx, LeaseName, w.cfg.Owner, ttl)
 	if err != nil {
 		return false, fmt.Errorf("watch: acquire the lease: %w", err)
 	}
