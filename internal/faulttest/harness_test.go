@@ -36,8 +36,8 @@ const (
 // testLease + testInterval (and the dead reconciler's own lease) instead of
 // the defaults' 15 s.
 const (
-	testLease    = "2s"
-	testInterval = "500ms"
+	testLease    = "1s"
+	testInterval = "200ms"
 )
 
 // settleWithin is issue 9's bound: a restarted bot settles a dead owner's
@@ -161,7 +161,7 @@ type child struct {
 func (s *site) start() *child {
 	s.t.Helper()
 	c := &child{out: &syncBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.Command(binary, "run")
+	c.cmd = exec.Command(jsmbotBinary(s.t), "run")
 	c.cmd.Env = s.env()
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {
