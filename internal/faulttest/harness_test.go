@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -60,6 +61,9 @@ type site struct {
 	// delays or counts the child's requests with it.
 	wrap     func(http.Handler) http.Handler
 	frontURL string
+	// extraEnv, when set before the first start, adds to every child's
+	// environment (or overrides it).
+	extraEnv map[string]string
 	children []*child
 }
 
@@ -141,6 +145,7 @@ func (s *site) env() []string {
 		"JSMBOT_LEASE": testLease, "JSMBOT_RECONCILE_INTERVAL": testInterval,
 		"JSMBOT_DETECT_REPORTS": "false",
 	}
+	maps.Copy(vars, s.extraEnv)
 	out := make([]string, 0, len(vars))
 	for k, v := range vars {
 		out = append(out, k+"="+v)
