@@ -25,8 +25,9 @@ import (
 type option func(*config.Config)
 
 // runBot runs the Slack bot until ctx ends (SIGINT or SIGTERM), then drains
-// in-flight work within bot.DefaultDrainTimeout, closes the store and
-// returns nil.
+// in-flight work within JSMBOT_DRAIN_TIMEOUT (longer for a repair in
+// flight: JSMBOT_WRITE_BUDGET a write, up to JSMBOT_MAX_DRAIN), closes the
+// store and returns nil.
 func runBot(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...option) error {
 	if err := noArgs(newFlags("run"), args, stdout, "; it is configured by the environment"); err != nil {
 		return err
@@ -94,6 +95,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 		DetectReports: cfg.DetectReports, BotUserID: auth.UserID,
 		UndoWindow: cfg.UndoWindow,
 		Lease:      cfg.Lease, ReconcileInterval: cfg.ReconcileInterval,
+		DrainTimeout: cfg.DrainTimeout, WriteBudget: cfg.WriteBudget, MaxDrain: cfg.MaxDrain,
 	}, engine, st, logger, o)
 	logger.Info("stopped", "err", err)
 	return err

@@ -54,6 +54,9 @@ const (
 	VarUndoWindow        = "JSMBOT_UNDO_WINDOW"
 	VarLease             = "JSMBOT_LEASE"
 	VarReconcileInterval = "JSMBOT_RECONCILE_INTERVAL"
+	VarDrainTimeout      = "JSMBOT_DRAIN_TIMEOUT"
+	VarWriteBudget       = "JSMBOT_WRITE_BUDGET"
+	VarMaxDrain          = "JSMBOT_MAX_DRAIN"
 	VarWatchChannel      = "JSMBOT_WATCH_CHANNEL"
 	VarWatchInterval     = "JSMBOT_WATCH_INTERVAL"
 	VarWatchFullEvery    = "JSMBOT_WATCH_FULL_EVERY"
@@ -77,6 +80,15 @@ const DefaultUndoWindow = 168 * time.Hour
 const (
 	DefaultLease             = 10 * time.Second
 	DefaultReconcileInterval = 5 * time.Second
+)
+
+// DefaultDrainTimeout, DefaultWriteBudget and DefaultMaxDrain are used
+// when JSMBOT_DRAIN_TIMEOUT, JSMBOT_WRITE_BUDGET and JSMBOT_MAX_DRAIN are
+// unset; they equal the bot's defaults (a test checks it).
+const (
+	DefaultDrainTimeout = 8 * time.Second
+	DefaultWriteBudget  = 3 * time.Second
+	DefaultMaxDrain     = 25 * time.Second
 )
 
 // The _FILE forms of the secrets: each names a file (a Docker or
@@ -142,6 +154,17 @@ type Config struct {
 	// ran out (JSMBOT_RECONCILE_INTERVAL, a Go duration; default
 	// [DefaultReconcileInterval]).
 	ReconcileInterval time.Duration
+	// DrainTimeout bounds how long jsmbot run waits for in-flight work on
+	// SIGTERM (JSMBOT_DRAIN_TIMEOUT, a Go duration; default
+	// [DefaultDrainTimeout]).
+	DrainTimeout time.Duration
+	// WriteBudget is what that wait allows each write not yet tried of a
+	// repair in flight (JSMBOT_WRITE_BUDGET, a Go duration; default
+	// [DefaultWriteBudget]).
+	WriteBudget time.Duration
+	// MaxDrain caps the wait for a repair in flight (JSMBOT_MAX_DRAIN, a Go
+	// duration; default [DefaultMaxDrain]).
+	MaxDrain time.Duration
 	// Watch is the watcher of jsmbot run.
 	Watch Watch
 
@@ -310,6 +333,9 @@ func LoadWith(getenv func(string) string, readFile func(string) ([]byte, error))
 		Lease:         DefaultLease,
 
 		ReconcileInterval: DefaultReconcileInterval,
+		DrainTimeout:      DefaultDrainTimeout,
+		WriteBudget:       DefaultWriteBudget,
+		MaxDrain:          DefaultMaxDrain,
 	}
 	required := []struct{ name, val string }{{VarJiraBaseURL, c.Jira.BaseURL}}
 	basic := c.Jira.Email != "" || c.Jira.APIToken != "" || get(VarJiraAPITokenFile) != ""
@@ -432,6 +458,9 @@ func LoadWith(getenv func(string) string, readFile func(string) ([]byte, error))
 	}{
 		{VarLease, "10s", &c.Lease},
 		{VarReconcileInterval, "5s", &c.ReconcileInterval},
+		{VarDrainTimeout, "8s", &c.DrainTimeout},
+		{VarWriteBudget, "3s", &c.WriteBudget},
+		{VarMaxDrain, "25s", &c.MaxDrain},
 	} {
 		if v := get(d.name); v != "" {
 			if parsed, err := time.ParseDuration(v); err != nil || parsed <= 0 {
@@ -548,6 +577,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.Duration("lease", c.Lease),
 		slog.Duration("reconcile_interval", c.ReconcileInterval),
+		slog.Duration("drain_timeout", c.DrainTimeout),
+		slog.Duration("write_budget", c.WriteBudget),
+		slog.Duration("max_drain", c.MaxDrain),
 		slog.Group("watch",
 			slog.String("channel", c.Watch.Channel),
 			slog.Duration("interval", c.Watch.Interval),

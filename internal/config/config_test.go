@@ -347,6 +347,53 @@ func TestLeaseAndReconcileInterval(t *testing.T) {
 	}
 }
 
+// TestDrainDurations: JSMBOT_DRAIN_TIMEOUT, JSMBOT_WRITE_BUDGET and
+// JSMBOT_MAX_DRAIN are positive Go durations, the bot's defaults when
+// unset; a malformed one is a problem naming it, and its default stays.
+func TestDrainDurations(t *testing.T) {
+	t.Parallel()
+	type durations struct{ Drain, Write, Max time.Duration }
+	if diff := cmp.Diff(durations{bot.DefaultDrainTimeout, bot.DefaultWriteBudget, bot.DefaultMaxDrain},
+		durations{DefaultDrainTimeout, DefaultWriteBudget, DefaultMaxDrain}); diff != "" {
+		t.Errorf("defaults differ from the bot's (-bot +config):\n%s", diff)
+	}
+	defaults := durations{DefaultDrainTimeout, DefaultWriteBudget, DefaultMaxDrain}
+	vars := []string{VarDrainTimeout, VarWriteBudget, VarMaxDrain}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    durations
+		problem []string
+	}{
+		{"unset", nil, durations{8 * time.Second, 3 * time.Second, 25 * time.Second}, nil},
+		{"short, for tests", map[string]string{VarDrainTimeout: "1200ms", VarWriteBudget: " 450ms ", VarMaxDrain: "4s"},
+			durations{1200 * time.Millisecond, 450 * time.Millisecond, 4 * time.Second}, nil},
+		{"zero", map[string]string{VarDrainTimeout: "0s", VarMaxDrain: "0"}, defaults, []string{VarDrainTimeout, VarMaxDrain}},
+		{"no unit", map[string]string{VarWriteBudget: "3"}, defaults, []string{VarWriteBudget}},
+		{"negative", map[string]string{VarMaxDrain: "-1s"}, defaults, []string{VarMaxDrain}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(func(k string) string { return tt.env[k] })
+			var ce *Error
+			errors.As(err, &ce)
+			var problems []string
+			for _, v := range vars {
+				if ce != nil && ce.Has(v) {
+					problems = append(problems, v)
+				}
+			}
+			if diff := cmp.Diff(tt.problem, problems); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.want, durations{c.DrainTimeout, c.WriteBudget, c.MaxDrain}); diff != "" {
+				t.Errorf("durations (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestLoadWatch: the watch's variables, their defaults, and problems that
 // name the variable.
 func TestLoadWatch(t *testing.T) {

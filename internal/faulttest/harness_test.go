@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,8 +37,8 @@ const (
 // testLease + testInterval (and the dead reconciler's own lease) instead of
 // the defaults' 15 s.
 const (
-	testLease    = "2s"
-	testInterval = "500ms"
+	testLease    = "1s"
+	testInterval = "200ms"
 )
 
 // settleWithin is issue 9's bound: a restarted bot settles a dead owner's
@@ -60,6 +61,9 @@ type site struct {
 	// delays or counts the child's requests with it.
 	wrap     func(http.Handler) http.Handler
 	frontURL string
+	// extraEnv, when set before the first start, adds to every child's
+	// environment (or overrides it).
+	extraEnv map[string]string
 	children []*child
 }
 
@@ -141,6 +145,7 @@ func (s *site) env() []string {
 		"JSMBOT_LEASE": testLease, "JSMBOT_RECONCILE_INTERVAL": testInterval,
 		"JSMBOT_DETECT_REPORTS": "false",
 	}
+	maps.Copy(vars, s.extraEnv)
 	out := make([]string, 0, len(vars))
 	for k, v := range vars {
 		out = append(out, k+"="+v)
@@ -161,7 +166,7 @@ type child struct {
 func (s *site) start() *child {
 	s.t.Helper()
 	c := &child{out: &syncBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.Command(binary, "run")
+	c.cmd = exec.Command(jsmbotBinary(s.t), "run")
 	c.cmd.Env = s.env()
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {

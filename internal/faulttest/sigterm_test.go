@@ -10,13 +10,22 @@ import (
 	"github.com/jsmbot/jsmbot/store"
 )
 
-// writeLatency is how long Jira takes to answer each write in
-// TestSIGTERMDuringFiveWrites.
-const writeLatency = 2 * time.Second
+// TestSIGTERMDuringFiveWrites' timing: the production stop (writes of
+// about 2 s against an 8 s drain, 3 s a write not yet tried, 25 s at most)
+// scaled by 0.15, so that the four writes left at SIGTERM outlast the
+// plain drain timeout, and only the per-write budget lets them finish, as
+// at full scale.
+const (
+	writeLatency = 300 * time.Millisecond
+	drainTimeout = "1200ms"
+	writeBudget  = "450ms"
+	maxDrain     = "3750ms"
+)
 
 // TestSIGTERMDuringFiveWrites: CUST's plan has five writes (two grants to
-// add, three to remove) and Jira takes 2 s for each. SIGTERM arrives once
-// the first has landed. Either the bot finishes the sequence (all five in
+// add, three to remove) and Jira takes a while for each: four of them
+// take longer than the drain timeout, each less than the drain's budget a
+// write. SIGTERM arrives once the first has landed. Either the bot finishes the sequence (all five in
 // Jira, the plan applied, one audit record listing the five) and exits 0,
 // or it leaves the plan applying and a restarted bot's reconciler records
 // exactly what landed. Never a half-repair without a record.
@@ -24,6 +33,7 @@ func TestSIGTERMDuringFiveWrites(t *testing.T) {
 	t.Parallel()
 	g := newGate(isAnyWrite, 0)
 	s := newSite(t, 10, g.wrap)
+	s.extraEnv = map[string]string{"JSMBOT_DRAIN_TIMEOUT": drainTimeout, "JSMBOT_WRITE_BUDGET": writeBudget, "JSMBOT_MAX_DRAIN": maxDrain}
 	t.Cleanup(g.open)
 	c := s.start()
 
