@@ -103,7 +103,13 @@ func TestAudit(t *testing.T) {
 	t.Parallel()
 	const n = 200
 	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 12})
-	e := engineOn(t, sim)
+	// In a bubble, the client's pacing of the scheme reads takes no real
+	// time.
+	synctest.Test(t, func(t *testing.T) { testAudit(t, sim, n) })
+}
+
+func testAudit(t *testing.T, sim *jirasim.Server, n int) {
+	e := bubbleEngine(t, sim)
 	var (
 		mu       sync.Mutex
 		progress [][2]int
@@ -380,10 +386,14 @@ func TestConcurrentColdDiagnosesShareOneScan(t *testing.T) {
 func TestAuditStorm(t *testing.T) {
 	t.Parallel()
 	f := jirasim.Fleet{Projects: 300, Schemes: 20}
-	calm, err := engineOn(t, newFleet(t, f)).Audit(t.Context(), repair.AuditOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	calmSim := newFleet(t, f)
+	var calm *repair.AuditReport
+	synctest.Test(t, func(t *testing.T) { // paced in fake time
+		var err error
+		if calm, err = bubbleEngine(t, calmSim).Audit(t.Context(), repair.AuditOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	for _, tt := range []struct {
 		name  string
 		start time.Duration
