@@ -402,7 +402,9 @@ func checkOneScan(tb testing.TB, sim *jirasim.Server, n int) {
 // audit waits it out and reports the same as in calm weather.
 func TestAuditStorm(t *testing.T) {
 	t.Parallel()
-	f := jirasim.Fleet{Projects: 300, Schemes: 20}
+	// 150 projects: about 140 paced scheme reads, a scan of over a second,
+	// so a storm at half a second hits it mid-scan.
+	f := jirasim.Fleet{Projects: 150, Schemes: 10}
 	calmSim := newFleet(t, f)
 	var calm *repair.AuditReport
 	synctest.Test(t, func(t *testing.T) { // paced in fake time
@@ -416,7 +418,7 @@ func TestAuditStorm(t *testing.T) {
 		start time.Duration
 	}{
 		{name: "from the start", start: 0},
-		{name: "mid-scan", start: time.Second},
+		{name: "mid-scan", start: 500 * time.Millisecond},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -442,14 +444,23 @@ func TestAuditStorm(t *testing.T) {
 					t.Errorf("report after a storm differs from the calm one (-calm +storm):\n%s", diff)
 				}
 			})
-			stormed := 0
+			stormed, readBefore, readAfter := 0, false, false
 			for _, r := range sim.Requests() {
-				if r.Status == http.StatusTooManyRequests {
+				isRead := r.Status == http.StatusOK && strings.HasSuffix(r.Path, "/permissionscheme") && strings.HasPrefix(r.Path, "/rest/api/3/project/")
+				switch {
+				case r.Status == http.StatusTooManyRequests:
 					stormed++
+				case isRead && stormed == 0:
+					readBefore = true
+				case isRead:
+					readAfter = true
 				}
 			}
 			if stormed == 0 {
 				t.Error("no request was answered 429: there was no storm")
+			}
+			if tt.start > 0 && (!readBefore || !readAfter) {
+				t.Errorf("scheme reads answered before the storm: %v, after it: %v; want both (a storm mid-scan)", readBefore, readAfter)
 			}
 		})
 	}
