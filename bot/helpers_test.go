@@ -95,15 +95,19 @@ func (tr *tracker) wait(t testing.TB, envelopeID string, n int) {
 // harness is one Slack workspace (slacksim) and one Jira site (jirasim),
 // with bots attached.
 type harness struct {
-	t     testing.TB
-	quiet bool // discard the bots' logs
-	jira  *jirasim.Server
-	slack *slacksim.Server
-	clock *fakeclock.Clock
-	store store.Store
-	track *tracker
-	cfg   Config
-	bots  []*runningBot
+	t testing.TB
+	// checker is the engine healthy diagnoses with, made on first use; its
+	// warm site index spares a cold scan per call (health is judged from
+	// the project's own fresh reads, never from the index).
+	checker *repair.Engine
+	quiet   bool // discard the bots' logs
+	jira    *jirasim.Server
+	slack   *slacksim.Server
+	clock   *fakeclock.Clock
+	store   store.Store
+	track   *tracker
+	cfg     Config
+	bots    []*runningBot
 	// simOpts are extra options for the Slack simulator.
 	simOpts []slacksim.Option
 	// jiraOpts are extra options for the bots' Jira clients.
@@ -477,14 +481,18 @@ func (h *harness) actions(planID string) []string {
 	return out
 }
 
-// healthy diagnoses a project afresh.
+// healthy diagnoses a project afresh: its scheme and grants are read again
+// each time, only the site index (who shares the scheme) is reused.
 func (h *harness) healthy(key string) bool {
 	h.t.Helper()
-	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
-	if err != nil {
-		h.t.Fatal(err)
+	if h.checker == nil {
+		client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(h.jira.Client()))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.checker = repair.New(client)
 	}
-	d, err := repair.New(client).Diagnose(h.t.Context(), key)
+	d, err := h.checker.Diagnose(h.t.Context(), key)
 	if err != nil {
 		h.t.Fatal(err)
 	}

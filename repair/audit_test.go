@@ -103,7 +103,13 @@ func TestAudit(t *testing.T) {
 	t.Parallel()
 	const n = 200
 	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 12})
-	e := engineOn(t, sim)
+	// In a bubble, the client's pacing of the scheme reads takes no real
+	// time.
+	synctest.Test(t, func(t *testing.T) { testAudit(t, sim, n) })
+}
+
+func testAudit(t *testing.T, sim *jirasim.Server, n int) {
+	e := bubbleEngine(t, sim)
 	var (
 		mu       sync.Mutex
 		progress [][2]int
@@ -318,12 +324,25 @@ func schemeReads(sim *jirasim.Server) int {
 }
 
 // TestConcurrentColdDiagnosesShareOneScan: 50 diagnoses at once on a cold
-// engine and a 1,000-project site with Jira's burst limits make one scan,
-// not 50, and every one succeeds without a 429.
+// engine and a site with Jira's burst limits make one scan, not 50, and
+// every one succeeds without a 429. 200 projects (two pages) show the
+// mechanism; BenchmarkConcurrentColdDiagnoses checks the issue's
+// 1,000-project case.
 func TestConcurrentColdDiagnosesShareOneScan(t *testing.T) {
 	t.Parallel()
-	const n = 1000
-	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 100}, jirasim.WithBurstLimits(), jirasim.WithLatency(20*time.Millisecond))
+	const n = 200
+	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: n / 10}, jirasim.WithBurstLimits(), jirasim.WithLatency(20*time.Millisecond))
+	synctest.Test(t, func(t *testing.T) {
+		coldDiagnoses(t, bubbleEngine(t, sim), sim, n)
+	})
+	checkOneScan(t, sim, n)
+}
+
+// coldDiagnoses runs 50 diagnoses at once on e, spread over the readable
+// service projects of sim's n-project fleet, and checks that each succeeds
+// and lists the other readable projects on its scheme.
+func coldDiagnoses(tb testing.TB, e *repair.Engine, sim *jirasim.Server, n int) {
+	tb.Helper()
 	// The diagnosed projects, and the readable projects on each scheme.
 	var keys []string
 	onScheme := map[int64]int{}
@@ -336,41 +355,45 @@ func TestConcurrentColdDiagnosesShareOneScan(t *testing.T) {
 			onScheme[id]++
 		}
 	}
-	synctest.Test(t, func(t *testing.T) {
-		e := bubbleEngine(t, sim)
-		var wg sync.WaitGroup
-		errs := make([]error, 50)
-		shared := make([]int, 50)
-		for i := range 50 {
-			wg.Go(func() {
-				d, err := e.Diagnose(t.Context(), keys[i*len(keys)/50])
-				if errs[i] = err; err == nil {
-					shared[i] = len(d.Snapshot.SharedWith)
-				}
-			})
-		}
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				t.Errorf("diagnosis %d: %v", i, err)
+	var wg sync.WaitGroup
+	errs := make([]error, 50)
+	shared := make([]int, 50)
+	for i := range 50 {
+		wg.Go(func() {
+			d, err := e.Diagnose(tb.Context(), keys[i*len(keys)/50])
+			if errs[i] = err; err == nil {
+				shared[i] = len(d.Snapshot.SharedWith)
 			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			tb.Errorf("diagnosis %d: %v", i, err)
 		}
-		for i, s := range shared {
-			k := keys[i*len(keys)/50]
-			id, _ := sim.ProjectSchemeID(k)
-			if want := onScheme[id] - 1; s != want {
-				t.Errorf("%s shares its scheme with %d projects, want %d", k, s, want)
-			}
+	}
+	for i, s := range shared {
+		k := keys[i*len(keys)/50]
+		id, _ := sim.ProjectSchemeID(k)
+		if want := onScheme[id] - 1; s != want {
+			tb.Errorf("%s shares its scheme with %d projects, want %d", k, s, want)
 		}
-	})
+	}
+}
+
+// checkOneScan checks that sim's n-project fleet saw one scan (one search
+// per page of 100, one scheme read per company-managed project) and no
+// request refused by the burst limits.
+func checkOneScan(tb testing.TB, sim *jirasim.Server, n int) {
+	tb.Helper()
 	if got := searches(sim); got != n/100 {
-		t.Errorf("%d project searches, want %d (one scan)", got, n/100)
+		tb.Errorf("%d project searches, want %d (one scan)", got, n/100)
 	}
 	if got, want := schemeReads(sim), n*19/20; got != want {
-		t.Errorf("%d per-project scheme reads, want %d (one per company-managed project, once)", got, want)
+		tb.Errorf("%d per-project scheme reads, want %d (one per company-managed project, once)", got, want)
 	}
 	if got := sim.BurstRejections(); got != 0 {
-		t.Errorf("%d requests refused by Jira's burst limits, want 0", got)
+		tb.Errorf("%d requests refused by Jira's burst limits, want 0", got)
 	}
 }
 
@@ -379,17 +402,23 @@ func TestConcurrentColdDiagnosesShareOneScan(t *testing.T) {
 // audit waits it out and reports the same as in calm weather.
 func TestAuditStorm(t *testing.T) {
 	t.Parallel()
-	f := jirasim.Fleet{Projects: 300, Schemes: 20}
-	calm, err := engineOn(t, newFleet(t, f)).Audit(t.Context(), repair.AuditOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// 150 projects: about 140 paced scheme reads, a scan of over a second,
+	// so a storm at half a second hits it mid-scan.
+	f := jirasim.Fleet{Projects: 150, Schemes: 10}
+	calmSim := newFleet(t, f)
+	var calm *repair.AuditReport
+	synctest.Test(t, func(t *testing.T) { // paced in fake time
+		var err error
+		if calm, err = bubbleEngine(t, calmSim).Audit(t.Context(), repair.AuditOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	for _, tt := range []struct {
 		name  string
 		start time.Duration
 	}{
 		{name: "from the start", start: 0},
-		{name: "mid-scan", start: time.Second},
+		{name: "mid-scan", start: 500 * time.Millisecond},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -415,14 +444,23 @@ func TestAuditStorm(t *testing.T) {
 					t.Errorf("report after a storm differs from the calm one (-calm +storm):\n%s", diff)
 				}
 			})
-			stormed := 0
+			stormed, readBefore, readAfter := 0, false, false
 			for _, r := range sim.Requests() {
-				if r.Status == http.StatusTooManyRequests {
+				isRead := r.Status == http.StatusOK && strings.HasSuffix(r.Path, "/permissionscheme") && strings.HasPrefix(r.Path, "/rest/api/3/project/")
+				switch {
+				case r.Status == http.StatusTooManyRequests:
 					stormed++
+				case isRead && stormed == 0:
+					readBefore = true
+				case isRead:
+					readAfter = true
 				}
 			}
 			if stormed == 0 {
 				t.Error("no request was answered 429: there was no storm")
+			}
+			if tt.start > 0 && (!readBefore || !readAfter) {
+				t.Errorf("scheme reads answered before the storm: %v, after it: %v; want both (a storm mid-scan)", readBefore, readAfter)
 			}
 		})
 	}

@@ -160,6 +160,32 @@ func BenchmarkWarmDiagnose(b *testing.B) {
 	b.ReportMetric(float64(sim.BurstRejections()), "429s")
 }
 
+// BenchmarkConcurrentColdDiagnoses is the acceptance case: 50
+// concurrent diagnoses on a cold engine and a 1,000-project site with
+// Jira's burst limits make one scan, and none is refused. It fails
+// otherwise, and reports the wall time of the 50 ("wall-s").
+func BenchmarkConcurrentColdDiagnoses(b *testing.B) {
+	const n = 1000
+	sim := newFleet(b, jirasim.Fleet{Projects: n, Schemes: 100}, jirasim.WithBurstLimits(), jirasim.WithLatency(benchLatency))
+	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		sim.ResetRequests()
+		sim.SetBurstLimits(true) // full buckets, the rejection count kept
+		e := repair.New(c)       // cold
+		b.StartTimer()
+		coldDiagnoses(b, e, sim, n)
+		b.StopTimer()
+		checkOneScan(b, sim, n) // rejections are counted since the start: 0 means none in any run
+		b.StartTimer()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "wall-s")
+}
+
 // sampleHeap records the peak of HeapInuse into peak until stop is called.
 func sampleHeap(peak *uint64) (stop func()) {
 	var (

@@ -48,7 +48,8 @@ func closedAddr(t *testing.T) string {
 func deadRedis(t *testing.T) *store.Redis {
 	t.Helper()
 	s := store.NewRedis(redis.NewClient(&redis.Options{
-		Addr: "redis.invalid:6379", MaxRetries: -1, DialerRetries: 1,
+		// An IP, never dialled: NewClient would resolve a host name.
+		Addr: "192.0.2.1:6379", MaxRetries: -1, DialerRetries: 1,
 		Dialer: func(context.Context, string, string) (net.Conn, error) {
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 		},

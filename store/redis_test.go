@@ -327,7 +327,9 @@ func TestRedisDead(t *testing.T) {
 func deadStore(t *testing.T, dial func(ctx context.Context) error) *store.Redis {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{
-		Addr:          "redis.invalid:6379",
+		// An IP, never dialled: for a host name, NewClient resolves it
+		// (go-redis classifies the endpoint), which can take seconds.
+		Addr:          "192.0.2.1:6379",
 		MaxRetries:    -1,
 		DialerRetries: 1,
 		Dialer: func(ctx context.Context, _, _ string) (net.Conn, error) {
