@@ -16,9 +16,11 @@ import (
 	"github.com/jsmbot/jsmbot/repair"
 )
 
-// testFleet is the small fleet the audit tests run on: 60 projects on 5
-// JSM schemes (3 of them broken) and a software scheme.
-var testFleet = jirasim.Fleet{Projects: 60, Schemes: 6}
+// testFleet is the small fleet the audit tests run on: 20 projects (one of
+// each kind: unreadable, software, team-managed; the rest readable) on 5
+// JSM schemes (3 of them broken) and a software scheme. Every scheme has
+// several projects; a bigger fleet only makes the tests slower.
+var testFleet = jirasim.Fleet{Projects: 20, Schemes: 6}
 
 // fleetModel is what jirasim's model says an audit must find.
 type fleetModel struct {
