@@ -16,9 +16,11 @@ import (
 	"github.com/jsmbot/jsmbot/repair"
 )
 
-// testFleet is the small fleet the audit tests run on: 60 projects on 5
-// JSM schemes (3 of them broken) and a software scheme.
-var testFleet = jirasim.Fleet{Projects: 60, Schemes: 6}
+// testFleet is the small fleet the audit tests run on: 40 projects (two of
+// each kind: unreadable, software, team-managed, so the summaries speak in
+// plurals; the rest readable) on 5 JSM schemes (3 of them broken) and a
+// software scheme. A bigger fleet only makes the tests slower.
+var testFleet = jirasim.Fleet{Projects: 40, Schemes: 6}
 
 // fleetModel is what jirasim's model says an audit must find.
 type fleetModel struct {

@@ -228,7 +228,8 @@ func TestFixSchemeDeclined(t *testing.T) {
 	if code := report(err, io.Discard); code != exitDeclined {
 		t.Errorf("exit code %d, want 4", code)
 	}
-	if !strings.Contains(out.String(), "changing 10 projects? [y/N]") || !strings.Contains(out.String(), "Nothing changed.") {
+	question := "changing " + strconv.Itoa(len(modelOf(t, sim).broken[id])) + " projects? [y/N]"
+	if !strings.Contains(out.String(), question) || !strings.Contains(out.String(), "Nothing changed.") {
 		t.Errorf("stdout lacks the question or the answer:\n%s", out.String())
 	}
 	if w := writesOf(sim); len(w) != 0 {
