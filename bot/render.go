@@ -450,7 +450,7 @@ func customerText(c *repair.CustomerCheck, key string) string {
 	case repair.VerdictStillDenied:
 		lines := []string{fmt.Sprintf(":no_entry: *Grants present, customer still denied*: the permission scheme is right, yet Jira still denies %s %s on %s. Other causes to check:", who, strings.Join(c.Missing, " and "), escape(key))}
 		for _, cause := range c.Causes {
-			lines = append(lines, "• "+causeText(cause))
+			lines = append(lines, "• "+escape(cause.Words()))
 		}
 		return strings.Join(lines, "\n")
 	case repair.VerdictDenied:
@@ -459,19 +459,6 @@ func customerText(c *repair.CustomerCheck, key string) string {
 		return fmt.Sprintf(":bust_in_silhouette: No customer to check: %s's desk has no active customer yet.", escape(key))
 	}
 	return ":bust_in_silhouette: I couldn't ask Jira about a customer of the desk, so no customer was checked."
-}
-
-// causeText words a cause other than the scheme that keeps a customer out.
-func causeText(c repair.Cause) string {
-	switch c {
-	case repair.CauseLicensedAccount:
-		return "the account checked is a licensed Atlassian account, not a portal-only customer: it reaches the project through product access, groups and roles"
-	case repair.CauseCustomerAccess:
-		return "the desk's customer access settings (who may use the portal and raise requests) leave customers out"
-	case repair.CauseAccountState:
-		return "the account is deactivated or suspended in Atlassian Administration, or no longer a customer of the desk"
-	}
-	return escape(string(c))
 }
 
 // changeWords says what one repair step did, unescaped, in Slack's marks.

@@ -150,27 +150,6 @@ func undid(v planView, by string, u *repair.UndoResult, err error, failure, ref 
 // undoWords says what an undo step does, unescaped, in Slack's marks.
 func undoWords(roles map[string]string, s repair.UndoStep) string { return s.Words(roles, slackMarks) }
 
-// skipText says why an undo step left Jira alone.
-func skipText(s repair.UndoStep) string {
-	switch s.Skip {
-	case repair.SkipNotOurs:
-		return "it was there before the repair"
-	case repair.SkipGone:
-		return "it is no longer there"
-	case repair.SkipAlreadyBack:
-		return "it is back already"
-	case repair.SkipMovedOn:
-		return "the project uses another scheme now"
-	case repair.SkipOriginalGone:
-		return "the original scheme no longer exists, so the project keeps the copy"
-	case repair.SkipInUse:
-		return "other projects use it: " + strings.Join(s.UsedBy, ", ")
-	case repair.SkipUnscanned:
-		return "some projects could not be checked, so it is kept in case one uses it"
-	}
-	return string(s.Skip)
-}
-
 // renderUndone is the message of an undone repair.
 func renderUndone(v planView, by string, u *repair.UndoResult, failure string) message {
 	key := v.Rec.ProjectKey
@@ -190,7 +169,7 @@ func renderUndone(v planView, by string, u *repair.UndoResult, failure string) m
 			case repair.Made:
 				lines = append(lines, "✅ "+w)
 			case repair.Skipped:
-				lines = append(lines, fmt.Sprintf("⏭️ left alone: %s — %s", w, escape(skipText(s))))
+				lines = append(lines, fmt.Sprintf("⏭️ left alone: %s — %s", w, escape(s.SkipWords())))
 			case repair.Unknown:
 				lines = append(lines, "❔ "+w+" — may have been done")
 			case repair.Failed:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/jira"
@@ -285,4 +286,26 @@ func (e *Engine) assignBack(ctx context.Context, p diagnosis.Plan, s *UndoStep) 
 	}
 	s.Outcome, s.Err = Failed, onProject(p.ProjectKey, needPermission(op, "Administer Jira", err))
 	return s.Err
+}
+
+// SkipWords says why an undo step left Jira alone, in the words every
+// front end shows; "" for a step that was not skipped.
+func (s UndoStep) SkipWords() string {
+	switch s.Skip {
+	case SkipNotOurs:
+		return "it was there before the repair, so it is not the repair's to undo"
+	case SkipGone:
+		return "it is no longer there as the repair left it (someone removed it)"
+	case SkipAlreadyBack:
+		return "it is back already"
+	case SkipMovedOn:
+		return "the project no longer uses the copy: someone assigned it another scheme, which stays"
+	case SkipOriginalGone:
+		return "the original scheme no longer exists, so the project keeps the copy"
+	case SkipInUse:
+		return "other projects use the copy (" + strings.Join(s.UsedBy, ", ") + "), so it is kept"
+	case SkipUnscanned:
+		return "some projects' schemes could not be read, so the copy is kept in case one of them uses it"
+	}
+	return string(s.Skip)
 }

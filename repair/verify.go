@@ -82,6 +82,20 @@ const (
 	CauseAccountState Cause = "account-state"
 )
 
+// Words says what the cause is, in the words every front end shows (the
+// terminal and Slack mark nothing in them).
+func (c Cause) Words() string {
+	switch c {
+	case CauseLicensedAccount:
+		return "the account checked is a licensed Atlassian account, not a portal-only customer: it reaches the project through product access, groups and roles"
+	case CauseCustomerAccess:
+		return "the desk's customer access settings (who may use the portal and raise requests) leave customers out"
+	case CauseAccountState:
+		return "the account is deactivated or suspended in Atlassian Administration, or no longer a customer of the desk"
+	}
+	return string(c)
+}
+
 // CustomerCheck is what Jira says about one real customer of a desk.
 type CustomerCheck struct {
 	Verdict Verdict

@@ -1,6 +1,7 @@
 package repair_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
@@ -97,5 +98,36 @@ func TestUndoStepWords(t *testing.T) {
 		if got := tt.step.Words(nil, marks); got != tt.mark {
 			t.Errorf("%s: Words(marks) = %q, want %q", tt.step.Action, got, tt.mark)
 		}
+	}
+}
+
+// TestCauseWords: every cause a customer check can list has words of its
+// own, and an unknown one is shown as it is.
+func TestCauseWords(t *testing.T) {
+	t.Parallel()
+	for _, c := range []repair.Cause{repair.CauseLicensedAccount, repair.CauseCustomerAccess, repair.CauseAccountState} {
+		if w := c.Words(); w == string(c) || w == "" {
+			t.Errorf("%s has no words of its own: %q", c, w)
+		}
+	}
+	if got := repair.Cause("new-cause").Words(); got != "new-cause" {
+		t.Errorf("unknown cause worded %q, want it as it is", got)
+	}
+}
+
+// TestSkipWords: an undo step left alone says why, in words of its own;
+// one that was not skipped says nothing.
+func TestSkipWords(t *testing.T) {
+	t.Parallel()
+	for _, r := range []repair.SkipReason{repair.SkipNotOurs, repair.SkipGone, repair.SkipAlreadyBack, repair.SkipMovedOn, repair.SkipOriginalGone, repair.SkipInUse, repair.SkipUnscanned} {
+		if w := (repair.UndoStep{Skip: r, UsedBy: []string{"SHRB"}}).SkipWords(); w == string(r) || w == "" {
+			t.Errorf("%s has no words of its own: %q", r, w)
+		}
+	}
+	if w := (repair.UndoStep{Skip: repair.SkipInUse, UsedBy: []string{"SHRB", "SHRC"}}).SkipWords(); !strings.Contains(w, "SHRB, SHRC") {
+		t.Errorf("in-use skip %q does not name the projects using the copy", w)
+	}
+	if w := (repair.UndoStep{}).SkipWords(); w != "" {
+		t.Errorf("a step not skipped says %q", w)
 	}
 }

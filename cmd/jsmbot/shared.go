@@ -221,7 +221,7 @@ func printCustomer(w io.Writer, c *repair.CustomerCheck, key string) {
 	case repair.VerdictStillDenied:
 		fmt.Fprintf(w, "Customer check: grants present, customer still denied: the permission scheme is right, yet Jira denies %s %s on %s. Other causes to check:\n", who, strings.Join(c.Missing, " and "), key)
 		for _, cause := range c.Causes {
-			fmt.Fprintf(w, "  - %s\n", causeWords(cause))
+			fmt.Fprintf(w, "  - %s\n", cause.Words())
 		}
 	case repair.VerdictDenied:
 		fmt.Fprintf(w, "Customer check: Jira denies %s %s on %s: the scheme's customer grants are not right.\n", who, strings.Join(c.Missing, " and "), key)
@@ -234,20 +234,6 @@ func printCustomer(w io.Writer, c *repair.CustomerCheck, key string) {
 		}
 		fmt.Fprintf(w, "Customer check: not checked: %s\n", why)
 	}
-}
-
-// causeWords words a cause other than the scheme that keeps a customer
-// out of a desk.
-func causeWords(c repair.Cause) string {
-	switch c {
-	case repair.CauseLicensedAccount:
-		return "the account checked is a licensed Atlassian account, not a portal-only customer: it reaches the project through product access, groups and roles"
-	case repair.CauseCustomerAccess:
-		return "the desk's customer access settings (who may use the portal and raise requests) leave customers out"
-	case repair.CauseAccountState:
-		return "the account is deactivated or suspended in Atlassian Administration, or no longer a customer of the desk"
-	}
-	return string(c)
 }
 
 // customerJSON is a customer check in --json: verdict is verified,

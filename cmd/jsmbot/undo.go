@@ -226,7 +226,7 @@ func printUndo(w io.Writer, u *repair.UndoResult, roles map[string]string) {
 		case repair.Made:
 			fmt.Fprintf(w, "  ✓ %s\n", words)
 		case repair.Skipped:
-			fmt.Fprintf(w, "  · left alone: %s — %s\n", undoIntended(words), skipWords(s))
+			fmt.Fprintf(w, "  · left alone: %s — %s\n", undoIntended(words), s.SkipWords())
 		case repair.Unknown:
 			fmt.Fprintf(w, "  ? may have %s: Jira's answer was lost (%s)\n", words, describe(s.Err))
 		case repair.Failed:
@@ -252,27 +252,6 @@ func undoIntended(words string) string {
 		}
 	}
 	return words
-}
-
-// skipWords says why an undo step left Jira alone.
-func skipWords(s repair.UndoStep) string {
-	switch s.Skip {
-	case repair.SkipNotOurs:
-		return "it was there before the repair, so it is not the repair's to undo"
-	case repair.SkipGone:
-		return "it is no longer there as the repair left it (someone removed it)"
-	case repair.SkipAlreadyBack:
-		return "it is back already"
-	case repair.SkipMovedOn:
-		return "the project no longer uses the copy: someone assigned it another scheme, which stays"
-	case repair.SkipOriginalGone:
-		return "the original scheme no longer exists, so the project keeps the copy"
-	case repair.SkipInUse:
-		return "other projects use the copy (" + strings.Join(s.UsedBy, ", ") + "), so it is kept"
-	case repair.SkipUnscanned:
-		return "some projects' schemes could not be read, so the copy is kept in case one of them uses it"
-	}
-	return string(s.Skip)
 }
 
 // undoResult is the audit record's result of an undo.
