@@ -43,7 +43,8 @@ func scans(sim *jirasim.Server) int {
 func schemeReadsBut(sim *jirasim.Server, keys ...string) int {
 	n := 0
 	for _, r := range sim.Requests() {
-		key, ok := strings.CutPrefix(r.Path, "/rest/api/3/project/")
+		path := r.Path
+		key, ok := strings.CutPrefix(path, "/rest/api/3/project/")
 		if !ok || r.Method != http.MethodGet {
 			continue
 		}
