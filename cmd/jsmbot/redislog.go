@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -54,4 +55,31 @@ func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
 		return
 	}
 	l.WarnContext(ctx, "redis: "+strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
+}
+
+// shutWriter passes writes through to w until it is shut; later writes are
+// dropped. A logger that goroutines outliving a command may still use
+// (go-redis dials on goroutines of its own, which log when they fail)
+// writes through one, so nothing reaches the command's stderr after it
+// returned.
+type shutWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	shut bool
+}
+
+func (s *shutWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shut {
+		return len(p), nil
+	}
+	return s.w.Write(p)
+}
+
+// Shut waits for a write under way and drops every later one.
+func (s *shutWriter) Shut() {
+	s.mu.Lock()
+	s.shut = true
+	s.mu.Unlock()
 }

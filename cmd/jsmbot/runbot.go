@@ -39,8 +39,11 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	for _, o := range opts {
 		o(&cfg)
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel(config.ServiceLogLevel)}))
+	logOut := &shutWriter{w: stderr}
+	defer logOut.Shut()
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel(config.ServiceLogLevel)}))
 	routeRedisLogs(logger)
+	defer redisLogTo.CompareAndSwap(logger, nil)
 	ctx = withRedisLog(ctx, logger)
 	logger.Info("starting", "config", cfg)
 	if len(cfg.Approvers) == 0 {
