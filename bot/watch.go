@@ -87,34 +87,48 @@ func (s watchSink) Healed(ctx context.Context, h watch.Heal) error {
 		return fmt.Errorf("watch alert: bad reference %q", h.Ref)
 	}
 	msg := renderHealed(h)
-	var e effect = update{step: step{what: "update the watch alert", fail: abort}, channel: channelID, ts: ts, msg: msg}
-	repaired, err := b.alertRepaired(ctx, h.Project, channelID, ts)
+	var effs []effect
+	repaired, pending, err := b.alertPlans(ctx, h.Project, channelID, ts)
 	if err != nil {
 		return err
 	}
 	if repaired {
-		e = post{step: step{what: "say the project is healthy again", fail: abort}, channel: channelID, thread: ts, msg: msg}
-	}
-	return b.exec.run(ctx, b.log.With("component", "watch", "project", h.Project), []effect{e})
-}
-
-// alertRepaired reports whether a plan offered on the message was
-// approved (whatever became of it then).
-func (b *Bot) alertRepaired(ctx context.Context, key, channelID, ts string) (bool, error) {
-	plans, err := b.store.Plans(ctx, store.PlanFilter{ProjectKey: key})
-	if err != nil {
-		return false, fmt.Errorf("watch alert: list the plans of %s: %w", key, err)
-	}
-	for _, p := range plans {
-		if p.ChannelID == channelID && p.MessageTS == ts {
-			switch p.State {
-			case store.StatePending, store.StateExpired, store.StateDismissed:
-			default:
-				return true, nil
-			}
+		effs = append(effs, post{step: step{what: "say the project is healthy again", fail: abort}, channel: channelID, thread: ts, msg: msg})
+	} else {
+		effs = append(effs, update{step: step{what: "update the watch alert", fail: abort}, channel: channelID, ts: ts, msg: msg})
+		// The alert no longer offers its fixes: retire them, so that App
+		// Home stops listing them as waiting for approval.
+		for _, id := range pending {
+			effs = append(effs, transition{step: step{what: "retire the alert's offer"}, t: approval.Transition{
+				PlanID: id, From: store.StatePending, To: store.StateDismissed,
+				Result: "not needed: the project was healthy again before anyone approved",
+			}})
 		}
 	}
-	return false, nil
+	return b.exec.run(ctx, b.log.With("component", "watch", "project", h.Project), effs)
+}
+
+// alertPlans reports whether a plan offered on the message was approved
+// (whatever became of it then), and which of its plans still wait for an
+// approval.
+func (b *Bot) alertPlans(ctx context.Context, key, channelID, ts string) (repaired bool, pending []string, err error) {
+	plans, err := b.store.Plans(ctx, store.PlanFilter{ProjectKey: key})
+	if err != nil {
+		return false, nil, fmt.Errorf("watch alert: list the plans of %s: %w", key, err)
+	}
+	for _, p := range plans {
+		if p.ChannelID != channelID || p.MessageTS != ts {
+			continue
+		}
+		switch p.State {
+		case store.StatePending:
+			pending = append(pending, p.ID)
+		case store.StateExpired, store.StateDismissed:
+		default:
+			repaired = true
+		}
+	}
+	return repaired, pending, nil
 }
 
 // watchIntro opens an alert: what jsmbot noticed and, when the audit log

@@ -9,6 +9,7 @@ import (
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/store"
 	"github.com/jsmbot/jsmbot/watch"
 )
 
@@ -71,13 +72,17 @@ func TestWatchAlertEndToEnd(t *testing.T) {
 			t.Errorf("the alert lacks %q:\n%s", want, blocks)
 		}
 	}
-	buttonValue(t, alert, ActionApproveInPlace) // the usual Approve button
+	offered := buttonValue(t, alert, ActionApproveInPlace) // the usual Approve button
 
 	h.jira.AddGrants(schemeID, jirasim.Grant{HolderType: "sd.customer.portal.only", Permission: "CREATE_ISSUES"})
 	poll()
 	healed := h.message(alert)
 	if healed.Text != "HELP: healthy again" || !strings.Contains(string(healed.Blocks), "Fixed by Olivia Owner on ") {
 		t.Errorf("the alert was not updated to say who fixed it: %q\n%s", healed.Text, slacksim.RenderBlocks(healed.Blocks))
+	}
+	// Its offer is retired, so App Home no longer lists it as waiting.
+	if rec, err := h.store.Plan(t.Context(), offered); err != nil || rec.State != store.StateDismissed {
+		t.Errorf("the healed alert's plan is %v (%v), want dismissed", rec.State, err)
 	}
 
 	remove()
