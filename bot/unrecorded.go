@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -17,8 +19,8 @@ import (
 // final state was recorded but whose message update or audit record still
 // failed after their retries (issue 9 item 2). The owner leaves a marker in
 // the store, a blob "unrecorded:<plan ID>" holding the steps left, listed
-// in the blob "unrecorded"; every reconcile pass tries them again until
-// they land.
+// in the blob "unrecorded" (changed under a store lease, one writer at a
+// time); every reconcile pass tries them again until they land.
 
 // unrecordedIndex is the blob that lists the plans with steps left.
 const unrecordedIndex = "unrecorded"
@@ -93,14 +95,50 @@ func (b *Bot) putUnrecorded(ctx context.Context, u unrecorded) error {
 	if err := b.store.PutBlob(ctx, unrecordedKey(u.PlanID), raw, 0); err != nil {
 		return err
 	}
-	ids, err := b.unrecordedIDs(ctx)
+	return b.withUnrecordedList(ctx, func() error {
+		ids, err := b.unrecordedIDs(ctx)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(ids, u.PlanID) {
+			return nil
+		}
+		return b.putUnrecordedIDs(ctx, append(ids, u.PlanID))
+	})
+}
+
+// unrecordedLock is the store lease that makes a change of the list one
+// at a time, across goroutines and replicas: the list is read, changed
+// and written back, and two writers at once would lose an entry.
+const unrecordedLock = "unrecorded-list"
+
+// withUnrecordedList runs change while holding the list's lease, waiting
+// for it (on the bot's clock) while another writer holds it.
+func (b *Bot) withUnrecordedList(ctx context.Context, change func() error) error {
+	me, err := store.NewID()
 	if err != nil {
 		return err
 	}
-	if slices.Contains(ids, u.PlanID) {
-		return nil
+	for {
+		held, err := b.store.AcquireLease(ctx, unrecordedLock, me, recordBudget)
+		if err != nil {
+			return fmt.Errorf("lock the unrecorded list: %w", err)
+		}
+		if held {
+			break
+		}
+		// A writer holds the list for two store calls: try again soon,
+		// at a jittered moment so that waiters do not wake together.
+		if err := b.sleep(ctx, 5*time.Millisecond+rand.N(20*time.Millisecond)); err != nil {
+			return fmt.Errorf("lock the unrecorded list: %w", err)
+		}
 	}
-	return b.putUnrecordedIDs(ctx, append(ids, u.PlanID))
+	defer func() {
+		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = b.store.ReleaseLease(release, unrecordedLock, me)
+	}()
+	return change()
 }
 
 // unrecordedIDs reads the list of plans with steps left.
@@ -142,17 +180,19 @@ func (b *Bot) retryUnrecorded(ctx context.Context) error {
 			keep = append(keep, id)
 		}
 	}
-	// A plan listed meanwhile by another owner is kept.
-	cur, err := b.unrecordedIDs(ctx)
-	if err != nil {
-		return err
-	}
-	for _, id := range cur {
-		if !slices.Contains(ids, id) && !slices.Contains(keep, id) {
-			keep = append(keep, id)
+	return b.withUnrecordedList(ctx, func() error {
+		// A plan listed meanwhile by another owner is kept.
+		cur, err := b.unrecordedIDs(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	return b.putUnrecordedIDs(ctx, keep)
+		for _, id := range cur {
+			if !slices.Contains(ids, id) && !slices.Contains(keep, id) {
+				keep = append(keep, id)
+			}
+		}
+		return b.putUnrecordedIDs(ctx, keep)
+	})
 }
 
 // retryOne retries one plan's steps left; it reports whether some are
