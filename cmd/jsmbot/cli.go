@@ -282,26 +282,13 @@ func fix(ctx context.Context, engine *terminal, key string, o fixOptions, stdin 
 	fmt.Fprintln(stdout)
 	applyCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var (
-		rec       *recorder
-		applyOpts []repair.ApplyOption
-	)
-	if o.shared == nil {
-		fmt.Fprintf(stdout, "Note: %s.\n\n", noRecordNote)
-	} else {
-		rec = newRecorder(o.shared, stderr)
-		if err := rec.begin(applyCtx, d, plan); err != nil {
-			return err // before any write: nothing changed
-		}
-		applyOpts = append(applyOpts, repair.WithPlanID(rec.rec.ID))
-		rep.PlanID = &rec.rec.ID
+	applied, err := engine.applyRecorded(ctx, applyCtx, o.shared, d, plan, stdout, stderr)
+	if err != nil {
+		return err // before any write: nothing changed
 	}
-	engine.progress.start(progressOut(stdout, stderr), plan)
-	res, err := engine.Apply(applyCtx, plan, applyOpts...)
-	engine.progress.stop()
-	if rec != nil {
-		defer func() { printRecorded(stdout, rec.finish(ctx, res, err), rec.rec.ID) }()
-	}
+	defer applied.record()
+	res, err := applied.res, applied.err
+	rep.PlanID = applied.planID
 	var stale *repair.StaleError
 	if errors.As(err, &stale) {
 		fresh := toJSON(stale.Fresh)
@@ -329,6 +316,47 @@ func fix(ctx context.Context, engine *terminal, key string, o fixOptions, stdin 
 		return errProblems
 	}
 	return nil
+}
+
+// appliedFix is what [terminal.applyRecorded] did: the apply's result and
+// error, the shared record's plan ID (nil without one), and record, which
+// the caller defers to record the outcome and print where it is kept.
+type appliedFix struct {
+	res    *repair.Result
+	err    error
+	planID *string
+	record func()
+}
+
+// applyRecorded applies plan with progress lines, in the shared record when
+// there is one: the plan is saved before the first write, and when that
+// fails nothing is written and the error is returned. Without a shared
+// record it says so once. d is the diagnosis the plan came from.
+func (t *terminal) applyRecorded(ctx, applyCtx context.Context, shared store.Store, d *repair.Diagnosis, plan diagnosis.Plan, stdout, stderr io.Writer) (appliedFix, error) {
+	a := appliedFix{record: func() {}}
+	var (
+		rec       *recorder
+		applyOpts []repair.ApplyOption
+	)
+	if shared == nil {
+		fmt.Fprintf(stdout, "Note: %s.\n\n", noRecordNote)
+	} else {
+		rec = newRecorder(shared, stderr)
+		if err := rec.begin(applyCtx, d, plan); err != nil {
+			return a, err
+		}
+		applyOpts = append(applyOpts, repair.WithPlanID(rec.rec.ID))
+		a.planID = &rec.rec.ID
+	}
+	t.progress.start(progressOut(stdout, stderr), plan)
+	a.res, a.err = t.Apply(applyCtx, plan, applyOpts...)
+	t.progress.stop()
+	if rec != nil {
+		// Recorded with the apply's own error: verification is the
+		// caller's to report.
+		a.record = func() { printRecorded(stdout, rec.finish(ctx, a.res, a.err), rec.rec.ID) }
+	}
+	return a, nil
 }
 
 // printRecorded says under which ID the shared record keeps the fix, and

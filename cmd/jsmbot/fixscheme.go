@@ -137,30 +137,16 @@ func fixScheme(ctx context.Context, engine *terminal, schemeID int64, o fixOptio
 	fmt.Fprintln(stdout)
 	applyCtx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	var (
-		rec       *recorder
-		applyOpts []repair.ApplyOption
-	)
-	if o.shared == nil {
-		fmt.Fprintf(stdout, "Note: %s.\n\n", noRecordNote)
-	} else {
-		rec = newRecorder(o.shared, stderr)
-		if err := rec.begin(applyCtx, schemeDiagnosis(as, roles), plan); err != nil {
-			return err // before any write: nothing changed
-		}
-		applyOpts = append(applyOpts, repair.WithPlanID(rec.rec.ID))
-		rep.PlanID = &rec.rec.ID
+	// Recorded as fix KEY records, with the apply's error: a project that
+	// could not be verified is not a failed apply. Verified, by then, says
+	// whether every project on the scheme is healthy.
+	applied, err := engine.applyRecorded(ctx, applyCtx, o.shared, schemeDiagnosis(as, roles), plan, stdout, stderr)
+	if err != nil {
+		return err // before any write: nothing changed
 	}
-	engine.progress.start(progressOut(stdout, stderr), plan)
-	res, applyErr := engine.Apply(applyCtx, plan, applyOpts...)
-	engine.progress.stop()
-	if rec != nil {
-		// Recorded as fix KEY records, with the apply's error: a project
-		// that could not be verified is not a failed apply. Verified, by
-		// then, says whether every project on the scheme is healthy.
-		defer func() { printRecorded(stdout, rec.finish(ctx, res, applyErr), rec.rec.ID) }()
-	}
-	err = applyErr
+	defer applied.record()
+	res, err := applied.res, applied.err
+	rep.PlanID = applied.planID
 	var stale *repair.StaleError
 	if errors.As(err, &stale) {
 		fmt.Fprintf(stdout, "Scheme %d changed since it was planned, so nothing was applied. Current state, as %s sees it:\n\n", as.ID, plan.ProjectKey)
