@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -395,21 +394,8 @@ func (h *harness) click(user string, m slacksim.Message, actionID string) string
 // buttonValue finds the value (a plan ID) of a button in a message.
 func buttonValue(t testing.TB, m slacksim.Message, actionID string) string {
 	t.Helper()
-	var blocks []struct {
-		Elements []struct {
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-		} `json:"elements"`
-	}
-	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
-		t.Fatalf("message blocks: %v", err)
-	}
-	for _, b := range blocks {
-		for _, e := range b.Elements {
-			if e.ActionID == actionID {
-				return e.Value
-			}
-		}
+	if v, ok := m.ButtonValue(actionID); ok {
+		return v
 	}
 	t.Fatalf("message has no %s button:\n%s", actionID, slacksim.RenderBlocks(m.Blocks))
 	return ""

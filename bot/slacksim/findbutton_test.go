@@ -19,3 +19,16 @@ func TestFindButtonBesideContext(t *testing.T) {
 		t.Errorf("findButton = %+v, want %+v", got, want)
 	}
 }
+
+// TestMessageButtonValue: a message's button value is what a click sends;
+// a button that is not there is reported as missing.
+func TestMessageButtonValue(t *testing.T) {
+	t.Parallel()
+	m := Message{Blocks: []byte(`[{"type":"actions","block_id":"b","elements":[{"type":"button","action_id":"approve","value":"plan1","text":{"type":"plain_text","text":"Approve"}}]}]`)}
+	if v, ok := m.ButtonValue("approve"); !ok || v != "plan1" {
+		t.Errorf("ButtonValue(approve) = %q, %v; want plan1, true", v, ok)
+	}
+	if v, ok := m.ButtonValue("dismiss"); ok {
+		t.Errorf("ButtonValue(dismiss) = %q, true; want no button", v)
+	}
+}

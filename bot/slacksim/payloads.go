@@ -167,6 +167,14 @@ func (s *Server) Click(ctx context.Context, c Click) (string, error) {
 
 type button struct{ blockID, value, text string }
 
+// ButtonValue returns the value of the message's button with the action
+// ID (in an actions block or a section's accessory), and whether there is
+// one: what a click on it would send.
+func (m Message) ButtonValue(actionID string) (string, bool) {
+	b := findButton(m.Blocks, actionID, "")
+	return b.value, b.value != "" || b.blockID != ""
+}
+
 // findButton looks for an element with the action_id in actions blocks and
 // section accessories.
 func findButton(blocks json.RawMessage, actionID, blockID string) button {

@@ -3,7 +3,6 @@ package faulttest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 
 	"fmt"
 	"maps"
@@ -349,21 +348,8 @@ func (s *site) waitAudit(planID string, n int, d time.Duration) []store.AuditRec
 // buttonValue is the value of a message's button: a plan's ID.
 func buttonValue(t *testing.T, m slacksim.Message, actionID string) string {
 	t.Helper()
-	var blocks []struct {
-		Elements []struct {
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-		} `json:"elements"`
-	}
-	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
-		t.Fatalf("message blocks: %v", err)
-	}
-	for _, b := range blocks {
-		for _, e := range b.Elements {
-			if e.ActionID == actionID {
-				return e.Value
-			}
-		}
+	if v, ok := m.ButtonValue(actionID); ok {
+		return v
 	}
 	t.Fatalf("message has no %s button:\n%s", actionID, slacksim.RenderBlocks(m.Blocks))
 	return ""
