@@ -262,19 +262,7 @@ func schemeDiagnosis(as *repair.AuditScheme, roles map[string]string) *repair.Di
 // printSchemeChanges reports each write of a scheme repair.
 func printSchemeChanges(w io.Writer, r *repair.Result) {
 	fmt.Fprintf(w, "Applying plan %s to scheme %q:\n", r.Plan.ID, oneLine(r.Plan.SchemeName))
-	for _, c := range r.Changes {
-		words := c.Words(rolesOf(r.After), terminalMarks)
-		switch {
-		case c.Err != nil:
-			fmt.Fprintf(w, "  ✗ could not %s: %s\n", intended(c, words), describe(c.Err))
-		case !c.Done:
-			fmt.Fprintf(w, "  · skipped: %s (an earlier write failed)\n", intended(c, words))
-		case c.AlreadyDone:
-			fmt.Fprintf(w, "  ✓ %s (already there)\n", words)
-		default:
-			fmt.Fprintf(w, "  ✓ %s\n", words)
-		}
-	}
+	printChanges(w, r)
 }
 
 // verifyScheme diagnoses every service project on the scheme after the

@@ -83,10 +83,9 @@ func printPlan(w io.Writer, d *repair.Diagnosis, p diagnosis.Plan) {
 	}
 }
 
-// printResult reports exactly what changed, what did not, and the verified
-// state.
-func printResult(w io.Writer, r *repair.Result) {
-	fmt.Fprintf(w, "Applying plan %s to %s:\n", r.Plan.ID, r.Plan.ProjectKey)
+// printChanges reports each write of a repair: made, already there, failed
+// with why, or skipped.
+func printChanges(w io.Writer, r *repair.Result) {
 	for _, c := range r.Changes {
 		words := c.Words(rolesOf(r.After), terminalMarks)
 		switch {
@@ -100,6 +99,13 @@ func printResult(w io.Writer, r *repair.Result) {
 			fmt.Fprintf(w, "  ✓ %s\n", words)
 		}
 	}
+}
+
+// printResult reports exactly what changed, what did not, and the verified
+// state.
+func printResult(w io.Writer, r *repair.Result) {
+	fmt.Fprintf(w, "Applying plan %s to %s:\n", r.Plan.ID, r.Plan.ProjectKey)
+	printChanges(w, r)
 	if r.After == nil {
 		return
 	}
