@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jsmbot/jsmbot/internal/testmain"
 )
 
 // built is the jsmbot binary TestMain builds for this run: the build runs
@@ -45,7 +47,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	<-built // the build writes into dir
 	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	testmain.Exit(code)
 }
 
 // build builds ./cmd/jsmbot of this module into dir. It passes no flags,

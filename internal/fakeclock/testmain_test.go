@@ -1,0 +1,9 @@
+package fakeclock_test
+
+import (
+	"testing"
+
+	"github.com/jsmbot/jsmbot/internal/testmain"
+)
+
+func TestMain(m *testing.M) { testmain.Run(m) }
