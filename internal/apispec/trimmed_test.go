@@ -61,13 +61,17 @@ func TestTrimmedDocuments(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					wantRoute, _, wantErr := fulls[api].FindRoute(req)
 					gotRoute, _, gotErr := all[api].find(api, req)
+					if errors.Is(gotErr, errOmitted) {
+						// omitted routed req on fulls[api] and says
+						// "left out" only when that answers with a route:
+						// routing it again here (most operations, each a
+						// scan of some 400 path patterns) would prove
+						// nothing more.
+						continue
+					}
+					wantRoute, _, wantErr := fulls[api].FindRoute(req)
 					switch {
-					case errors.Is(gotErr, errOmitted):
-						if wantErr != nil {
-							t.Errorf("%s %s: the trimmed document says it leaves out an operation the full one answers with %v", req.Method, req.URL.Path, wantErr)
-						}
 					case (gotErr == nil) != (wantErr == nil):
 						t.Errorf("%s %s: the trimmed document answers %v, the full one %v", req.Method, req.URL.Path, gotErr, wantErr)
 					case gotErr == nil && gotRoute.Path != wantRoute.Path:

@@ -90,8 +90,16 @@ type doctorWorld struct {
 
 func newDoctorWorld(t *testing.T) *doctorWorld {
 	t.Helper()
+	return newWorld(t, jirasim.WithCredentials(jirasim.DefaultEmail, doctorJiraToken))
+}
+
+// newWorld is a doctorWorld whose Jira has the options jiraOpts. Its site
+// is one healthy project: doctor reads the caller and its permissions,
+// never the projects.
+func newWorld(t *testing.T, jiraOpts ...jirasim.Option) *doctorWorld {
+	t.Helper()
 	w := &doctorWorld{
-		jira:  jirasim.NewServer(t, jirasim.WithCredentials(jirasim.DefaultEmail, doctorJiraToken)),
+		jira:  jirasim.NewServer(t, append([]jirasim.Option{jirasim.WithSeed(jirasim.ScenarioHealthy)}, jiraOpts...)...),
 		slack: slacksim.NewServer(t, slacksim.WithTokens(doctorBotToken, doctorAppToken)),
 		redis: miniredis.RunT(t),
 	}

@@ -15,9 +15,7 @@ const doctorClientSecret = "doctor-client-secret-71aa"
 // newOAuthWorld is newDoctorWorld signing in with client credentials.
 func newOAuthWorld(t *testing.T, simOpts ...jirasim.Option) *doctorWorld {
 	t.Helper()
-	w := newDoctorWorld(t)
-	w.jira = jirasim.NewServer(t, append([]jirasim.Option{jirasim.WithClientCredentials(jirasim.DefaultClientID, doctorClientSecret)}, simOpts...)...)
-	w.env["JIRA_BASE_URL"] = w.jira.URL
+	w := newWorld(t, append([]jirasim.Option{jirasim.WithClientCredentials(jirasim.DefaultClientID, doctorClientSecret)}, simOpts...)...)
 	w.env["JIRA_EMAIL"], w.env["JIRA_API_TOKEN"] = "", ""
 	w.env["JIRA_CLIENT_ID"] = jirasim.DefaultClientID
 	w.env["JIRA_CLIENT_SECRET"] = doctorClientSecret

@@ -37,7 +37,7 @@ const (
 // the defaults' 15 s.
 const (
 	testLease    = "1s"
-	testInterval = "200ms"
+	testInterval = "100ms"
 )
 
 // settleWithin is issue 9's bound: a restarted bot settles a dead owner's
@@ -68,10 +68,13 @@ type site struct {
 
 // newSite starts the simulators and picks the Redis: db is this test's
 // database on a real server (flushed before and after), so that tests
-// sharing the server do not see each other's plans.
-func newSite(t *testing.T, db int, wrap func(http.Handler) http.Handler) *site {
+// sharing the server do not see each other's plans. Jira holds only the
+// scenarios the test repairs: every diagnosis and index refresh of a
+// child reads the whole site.
+func newSite(t *testing.T, db int, wrap func(http.Handler) http.Handler, seed ...jirasim.Scenario) *site {
 	t.Helper()
-	s := &site{t: t, jira: jirasim.NewServer(t), slack: slacksim.NewServer(t), wrap: wrap}
+	startBuild()
+	s := &site{t: t, jira: jirasim.NewServer(t, jirasim.WithSeed(seed...)), slack: slacksim.NewServer(t), wrap: wrap}
 	s.redisURL = redisURL(t, db)
 	opts, err := redis.ParseURL(s.redisURL)
 	if err != nil {

@@ -33,7 +33,7 @@ func waitFor(t *testing.T, ch <-chan struct{}, d time.Duration, what string) {
 func TestKillBetweenTwoGrantWrites(t *testing.T) {
 	t.Parallel()
 	g := newGate(isGrantPost, 2)
-	s := newSite(t, 8, g.wrap)
+	s := newSite(t, 8, g.wrap, jirasim.ScenarioPortalAccessMissing)
 	t.Cleanup(g.open)
 	first := s.start()
 
@@ -99,7 +99,7 @@ func TestKillBetweenTwoGrantWrites(t *testing.T) {
 func TestKillCopyBeforeAssignment(t *testing.T) {
 	t.Parallel()
 	g := newGate(isAssignment, 1)
-	s := newSite(t, 9, g.wrap)
+	s := newSite(t, 9, g.wrap, jirasim.ScenarioShared)
 	t.Cleanup(g.open)
 	first := s.start()
 

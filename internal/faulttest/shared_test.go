@@ -8,6 +8,7 @@ import (
 
 	"github.com/jsmbot/jsmbot/bot"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/store"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestTwoCopiesOfOneSharedScheme(t *testing.T) {
 	t.Parallel()
 	b := newBarrier(isSchemeCreate, 2)
-	s := newSite(t, 11, b.wrap)
+	s := newSite(t, 11, b.wrap, jirasim.ScenarioShared)
 	s.start()
 
 	shared, _ := s.jira.ProjectSchemeID("SHRA")

@@ -7,19 +7,20 @@ import (
 	"time"
 
 	"github.com/jsmbot/jsmbot/bot"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/store"
 )
 
 // TestSIGTERMDuringFiveWrites' timing: the production stop (writes of
 // about 2 s against an 8 s drain, 3 s a write not yet tried, 25 s at most)
-// scaled by 0.15, so that the four writes left at SIGTERM outlast the
+// scaled by 0.1, so that the four writes left at SIGTERM outlast the
 // plain drain timeout, and only the per-write budget lets them finish, as
 // at full scale.
 const (
-	writeLatency = 300 * time.Millisecond
-	drainTimeout = "1200ms"
-	writeBudget  = "450ms"
-	maxDrain     = "3750ms"
+	writeLatency = 200 * time.Millisecond
+	drainTimeout = "800ms"
+	writeBudget  = "300ms"
+	maxDrain     = "2500ms"
 )
 
 // TestSIGTERMDuringFiveWrites: CUST's plan has five writes (two grants to
@@ -32,7 +33,7 @@ const (
 func TestSIGTERMDuringFiveWrites(t *testing.T) {
 	t.Parallel()
 	g := newGate(isAnyWrite, 0)
-	s := newSite(t, 10, g.wrap)
+	s := newSite(t, 10, g.wrap, jirasim.ScenarioCustomersRole)
 	s.extraEnv = map[string]string{"JSMBOT_DRAIN_TIMEOUT": drainTimeout, "JSMBOT_WRITE_BUDGET": writeBudget, "JSMBOT_MAX_DRAIN": maxDrain}
 	t.Cleanup(g.open)
 	c := s.start()

@@ -3,8 +3,10 @@ package slackrun
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,9 +22,11 @@ import (
 	"github.com/jsmbot/jsmbot/watch"
 )
 
+// engine is an engine on a Jira of one healthy project: the bot Serve
+// runs refreshes its index of the whole site at start.
 func engine(t *testing.T) *repair.Engine {
 	t.Helper()
-	jsim := jirasim.NewServer(t)
+	jsim := jirasim.NewServer(t, jirasim.WithSeed(jirasim.ScenarioHealthy))
 	client, err := jira.NewClient(jsim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
 	if err != nil {
 		t.Fatal(err)
@@ -82,15 +86,26 @@ func TestServeBadAppToken(t *testing.T) {
 }
 
 // TestClientRetriesRateLimits: a Slack client with ClientOptions retries a
-// call Slack rate-limited, after its Retry-After, and the call succeeds.
+// call Slack rate-limited, after exactly its Retry-After (no jitter), and
+// the call succeeds. The call runs in a synctest bubble, so that the wait
+// passes on the bubble's clock, not the wall's: its HTTP client keeps no
+// idle connection, whose read would keep the bubble's clock still.
 func TestClientRetriesRateLimits(t *testing.T) {
 	t.Parallel()
 	ssim := slacksim.NewServer(t, slacksim.WithChannel("C0OPS", "ops"))
-	api := slack.New(slacksim.DefaultBotToken, append([]slack.Option{slack.OptionAPIURL(ssim.APIURL())}, ClientOptions()...)...)
-	ssim.RateLimitNext("chat.postMessage", time.Second)
-	if _, _, err := api.PostMessageContext(t.Context(), "C0OPS", slack.MsgOptionText("hello", false)); err != nil {
-		t.Fatalf("post after one 429: %v", err)
-	}
+	const retryAfter = 2 * time.Second // above slack-go's 1 s floor, so the header is what counts
+	ssim.RateLimitNext("chat.postMessage", retryAfter)
+	synctest.Test(t, func(t *testing.T) {
+		hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		api := slack.New(slacksim.DefaultBotToken, append([]slack.Option{slack.OptionHTTPClient(hc), slack.OptionAPIURL(ssim.APIURL())}, ClientOptions()...)...)
+		start := time.Now()
+		if _, _, err := api.PostMessageContext(t.Context(), "C0OPS", slack.MsgOptionText("hello", false)); err != nil {
+			t.Fatalf("post after one 429: %v", err)
+		}
+		if waited := time.Since(start); waited != retryAfter {
+			t.Errorf("the retry came %v after the 429, want its Retry-After %v", waited, retryAfter)
+		}
+	})
 	var statuses []int
 	for _, c := range ssim.Calls("chat.postMessage") {
 		statuses = append(statuses, c.Status)
@@ -119,7 +134,7 @@ func TestPingIntervalNoticesHalfOpenSockets(t *testing.T) {
 func TestServeWatch(t *testing.T) {
 	t.Parallel()
 	ssim := slacksim.NewServer(t, slacksim.WithChannel("C0WATCH", "alerts"))
-	jsim := jirasim.NewServer(t)
+	jsim := jirasim.NewServer(t, jirasim.WithSeed(jirasim.ScenarioHealthy))
 	client, err := jira.NewClient(jsim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
 	if err != nil {
 		t.Fatal(err)
