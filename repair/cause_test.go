@@ -182,7 +182,8 @@ func TestCauses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clock := fakeclock.New()
-			sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now))
+			// HELP, and NOPA on its broken scheme of its own.
+			sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now), jirasim.WithSeed(jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing))
 			sim.AddUser(rita)
 			clock.Set(at)
 			if tt.change != nil {
@@ -249,7 +250,7 @@ func TestCauses(t *testing.T) {
 func TestCausesMostRecentWins(t *testing.T) {
 	t.Parallel()
 	clock := fakeclock.New()
-	sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now))
+	sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now), jirasim.WithSeed(jirasim.ScenarioHealthy))
 	help, _ := sim.ProjectSchemeID("HELP")
 	copyID := sim.AddScheme("Copy of HELP", "", sim.SchemeGrants(help)...)
 	clock.Advance(time.Hour)
