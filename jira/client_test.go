@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -529,10 +530,13 @@ func TestContextEndsRetryWait(t *testing.T) {
 
 func TestTransportErrorIsRetriedThenReported(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := jirasim.NewServer(t, jirasim.WithSeed())
 	url := sim.URL
 	sim.Close() // nothing listens any more
-	c, err := jira.NewClient(url, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithMaxRetries(1))
+	var retries atomic.Int32
+	obs := jira.Observer{Retry: func(jira.Retry) { retries.Add(1) }}
+	// A short backoff: the retry is what is checked, not its wait.
+	c, err := jira.NewClient(url, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithMaxRetries(1), jira.WithRetryWait(time.Millisecond), jira.WithObserver(obs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,6 +544,9 @@ func TestTransportErrorIsRetriedThenReported(t *testing.T) {
 	var ae *jira.APIError
 	if err == nil || errors.As(err, &ae) {
 		t.Fatalf("err = %v, want a transport error", err)
+	}
+	if n := retries.Load(); n != 1 {
+		t.Errorf("%d retries, want 1 (a transport error is retried)", n)
 	}
 	if !contains(err.Error(), "/rest/api/3/project/HELP") {
 		t.Errorf("err = %q, want it to name the request", err)

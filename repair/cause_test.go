@@ -73,6 +73,8 @@ func TestCauses(t *testing.T) {
 		wantLog   repair.AuditLog
 		// wantUserCalls is how many GET /user the search may make.
 		wantUserCalls int
+		// withNOPA seeds NOPA, on a broken scheme of its own, beside HELP.
+		withNOPA bool
 	}{
 		{
 			name: "grant removed by a named author",
@@ -104,8 +106,9 @@ func TestCauses(t *testing.T) {
 			wantUserCalls: 1,
 		},
 		{
-			name: "project moved to a broken scheme",
-			key:  "HELP",
+			name:     "project moved to a broken scheme",
+			key:      "HELP",
+			withNOPA: true,
 			change: func(t *testing.T, sim *jirasim.Server) {
 				nopa, _ := sim.ProjectSchemeID("NOPA")
 				sim.AssignScheme("HELP", nopa)
@@ -168,9 +171,10 @@ func TestCauses(t *testing.T) {
 			wantLog: repair.AuditUnreadable,
 		},
 		{
-			name:    "nothing in the log",
-			key:     "NOPA", // broken since before the log's records
-			wantLog: repair.AuditRead,
+			name:     "nothing in the log",
+			key:      "NOPA", // broken since before the log's records
+			wantLog:  repair.AuditRead,
+			withNOPA: true,
 		},
 		{
 			name:    "healthy: no search",
@@ -182,7 +186,11 @@ func TestCauses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clock := fakeclock.New()
-			sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now))
+			seed := []jirasim.Scenario{jirasim.ScenarioHealthy}
+			if tt.withNOPA {
+				seed = append(seed, jirasim.ScenarioPortalAccessMissing)
+			}
+			sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now), jirasim.WithSeed(seed...))
 			sim.AddUser(rita)
 			clock.Set(at)
 			if tt.change != nil {
@@ -249,7 +257,7 @@ func TestCauses(t *testing.T) {
 func TestCausesMostRecentWins(t *testing.T) {
 	t.Parallel()
 	clock := fakeclock.New()
-	sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now))
+	sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now), jirasim.WithSeed(jirasim.ScenarioHealthy))
 	help, _ := sim.ProjectSchemeID("HELP")
 	copyID := sim.AddScheme("Copy of HELP", "", sim.SchemeGrants(help)...)
 	clock.Advance(time.Hour)

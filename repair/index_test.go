@@ -45,10 +45,10 @@ func (s *jsonStore) SaveIndex(_ context.Context, idx *repair.Index) error {
 	return err
 }
 
-// engineWith returns an engine on sim, over loopback, with opts.
+// engineWith returns an engine on sim, in-process, with opts.
 func engineWith(t *testing.T, sim *jirasim.Server, opts ...repair.Option) *repair.Engine {
 	t.Helper()
-	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(sim.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func engineWith(t *testing.T, sim *jirasim.Server, opts ...repair.Option) *repai
 // project, four calls at once.
 func TestIndexFreshness(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := newSim(t, jirasim.ScenarioShared, jirasim.ScenarioHealthy)
 	clock := fakeclock.New()
 	e := engineWith(t, sim, repair.WithClock(clock.Now), repair.WithIndexMaxAge(5*time.Minute))
 	steps := []struct {
@@ -162,7 +162,7 @@ func TestIndexAfterApply(t *testing.T) {
 	for _, mode := range []diagnosis.Mode{diagnosis.ModeInPlace, diagnosis.ModeCopy} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := newSim(t, jirasim.ScenarioShared)
 			e := engineWith(t, sim)
 			plan := mustPlan(t, e, "SHRA", mode)
 			sim.ResetRequests()

@@ -26,7 +26,7 @@ func emailOf(t *testing.T, sim *jirasim.Server, id string) string {
 
 func TestInviteAfterRepair(t *testing.T) {
 	t.Parallel()
-	e, sim := newEngine(t)
+	e, sim := newEngine(t, jirasim.ScenarioPortalAccessMissing)
 	ctx := t.Context()
 	erin := emailOf(t, sim, jirasim.ProspectErinID)
 	emails := []string{erin, "brand.new@example.com"}
@@ -74,7 +74,7 @@ func TestInviteAfterRepair(t *testing.T) {
 
 func TestLookupCustomers(t *testing.T) {
 	t.Parallel()
-	e, sim := newEngine(t)
+	e, sim := newEngine(t, jirasim.ScenarioHealthy)
 	carol := emailOf(t, sim, jirasim.CustomerCarolID) // inactive, on HELP's desk
 	erin := emailOf(t, sim, jirasim.ProspectErinID)   // on no desk
 	got, err := e.LookupCustomers(t.Context(), "HELP", []string{carol, erin, "nobody@example.com"})

@@ -113,7 +113,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "unknown project",
 			err: func(t *testing.T) error {
-				e, _ := newEngine(t)
+				e, _ := newEngine(t, jirasim.ScenarioHealthy)
 				_, err := e.Diagnose(t.Context(), "NOPE")
 				return fmt.Errorf("diagnose: %w", err)
 			},
@@ -123,7 +123,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "unknown project, checked alone",
 			err: func(t *testing.T) error {
-				e, _ := newEngine(t)
+				e, _ := newEngine(t, jirasim.ScenarioHealthy)
 				_, err := e.Project(t.Context(), "NOPE")
 				return err
 			},
@@ -133,7 +133,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "desk not found is not the project not found",
 			err: func(t *testing.T) error {
-				e, sim := newEngine(t)
+				e, sim := newEngine(t, jirasim.ScenarioHealthy)
 				sim.FailNext(http.MethodGet, "/rest/servicedeskapi/servicedesk/", 1, http.StatusNotFound, nil)
 				_, err := e.LookupCustomers(t.Context(), "HELP", []string{emailOf(t, sim, jirasim.ProspectErinID)})
 				return err
@@ -144,7 +144,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "not applicable",
 			err: func(t *testing.T) error {
-				e, _ := newEngine(t)
+				e, _ := newEngine(t, jirasim.ScenarioSoftware)
 				d, err := e.Diagnose(t.Context(), "SOFT")
 				if err != nil {
 					t.Fatal(err)
@@ -157,7 +157,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "missing permission",
 			err: func(t *testing.T) error {
-				e, sim := newEngine(t)
+				e, sim := newEngine(t, jirasim.ScenarioPortalAccessMissing)
 				sim.SetProjectPermission("ADMINISTER_PROJECTS", false)
 				sim.SetGlobalPermission("ADMINISTER", false)
 				_, err := e.Diagnose(t.Context(), "NOPA")
@@ -172,7 +172,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "forbidden without a known permission",
 			err: func(t *testing.T) error {
-				e, sim := newEngine(t)
+				e, sim := newEngine(t, jirasim.ScenarioPortalAccessMissing)
 				sim.FailNext(http.MethodGet, "/rest/api/3/project/NOPA", 1, http.StatusForbidden, nil)
 				_, err := e.Project(t.Context(), "NOPA")
 				return err
@@ -183,8 +183,8 @@ func TestClassify(t *testing.T) {
 		{
 			name: "wrong credentials",
 			err: func(t *testing.T) error {
-				sim := jirasim.NewServer(t)
-				c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, "wrong-token")
+				sim := newSim(t, jirasim.ScenarioHealthy)
+				c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, "wrong-token", jira.WithHTTPClient(sim.Client()))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -197,7 +197,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "Jira rate limit",
 			err: func(t *testing.T) error {
-				sim := jirasim.NewServer(t)
+				sim := newSim(t, jirasim.ScenarioHealthy)
 				sim.RateLimit(1000, 2*time.Minute)
 				_, err := engineOn(t, sim, noRetries).Diagnose(t.Context(), "HELP")
 				return err
@@ -211,7 +211,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "Jira unavailable",
 			err: func(t *testing.T) error {
-				sim := jirasim.NewServer(t)
+				sim := newSim(t, jirasim.ScenarioHealthy)
 				sim.FailNext("", "/rest/api/3/", 1000, http.StatusServiceUnavailable, http.Header{"Retry-After": {"0"}})
 				_, err := engineOn(t, sim, noRetries).Diagnose(t.Context(), "HELP")
 				return err
@@ -222,7 +222,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "Jira times out",
 			err: func(t *testing.T) error {
-				sim := jirasim.NewServer(t)
+				sim := newSim(t, jirasim.ScenarioHealthy)
 				timeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
 				_, err := engineOn(t, sim, noRetries, through(failingTransport{timeout})).Diagnose(t.Context(), "HELP")
 				return err
@@ -232,7 +232,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "deadline passes while Jira is asked",
 			err: func(t *testing.T) error {
-				sim := jirasim.NewServer(t)
+				sim := newSim(t, jirasim.ScenarioHealthy)
 				ctx, cancel := context.WithDeadline(t.Context(), time.Unix(0, 0))
 				defer cancel()
 				_, err := engineOn(t, sim, noRetries).Project(ctx, "HELP")
@@ -303,7 +303,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "cancelled",
 			err: func(t *testing.T) error {
-				e, _ := newEngine(t)
+				e, _ := newEngine(t, jirasim.ScenarioHealthy)
 				ctx, cancel := context.WithCancel(t.Context())
 				cancel()
 				_, err := e.Diagnose(ctx, "HELP")

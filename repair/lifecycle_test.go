@@ -21,14 +21,16 @@ import (
 const portal = "sd.customer.portal.only"
 
 // newLifecycle returns an engine on sim with engine options, and a plain
-// client on sim for playing "someone else" in Jira.
+// client on sim for playing "someone else" in Jira. Both reach sim
+// in-process, as engineOn's do; a jira.WithHTTPClient in jopts wins.
 func newLifecycle(t *testing.T, sim *jirasim.Server, jopts []jira.Option, opts ...repair.Option) (*repair.Engine, *jira.Client) {
 	t.Helper()
+	jopts = append([]jira.Option{jira.WithHTTPClient(sim.Client())}, jopts...)
 	c, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jopts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	other, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(sim.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,9 +125,9 @@ func (l *lostThenBlind) RoundTrip(r *http.Request) (*http.Response, error) {
 // there, and Settle later finds the grant Jira holds, with its id.
 func TestUnknownIsNotFailed(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := newSim(t, jirasim.ScenarioPortalAccessMissing)
 	id, _ := sim.ProjectSchemeID("NOPA")
-	tr := &lostThenBlind{next: http.DefaultTransport, sim: sim, blindPath: fmt.Sprintf("/rest/api/3/permissionscheme/%d", id),
+	tr := &lostThenBlind{next: sim.Client().Transport, sim: sim, blindPath: fmt.Sprintf("/rest/api/3/permissionscheme/%d", id),
 		lose: func(r *http.Request) bool { return r.Method == http.MethodPost }}
 	e, _ := newLifecycle(t, sim, []jira.Option{through(tr), jira.WithMaxRetries(0)})
 	plan := mustPlan(t, e, "NOPA", diagnosis.ModeInPlace)
@@ -191,10 +193,10 @@ func roundTrip(t *testing.T, rec repair.Record) repair.Record {
 // Settle of the planned record finds exactly that write, and makes none.
 func TestSettleCutApply(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := newSim(t, jirasim.ScenarioCustomersRole)
 	// The second POST is refused: the apply stops after one grant.
 	var posts atomic.Int32
-	e, _ := newLifecycle(t, sim, []jira.Option{through(hookTransport{next: http.DefaultTransport, before: func(r *http.Request) (*http.Response, bool) {
+	e, _ := newLifecycle(t, sim, []jira.Option{through(hookTransport{next: sim.Client().Transport, before: func(r *http.Request) (*http.Response, bool) {
 		if r.Method == http.MethodPost && posts.Add(1) == 2 {
 			return &http.Response{StatusCode: 403, Header: http.Header{}, Body: http.NoBody, Request: r}, true
 		}
@@ -235,9 +237,9 @@ func TestCopyNamedWhenApplying(t *testing.T) {
 	for _, race := range []bool{false, true} {
 		t.Run(fmt.Sprintf("race=%v", race), func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := newSim(t, jirasim.ScenarioShared)
 			_, other := newLifecycle(t, sim, nil)
-			tn := &takeNameFirst{next: http.DefaultTransport, other: other, name: "Shared Support Scheme 3"}
+			tn := &takeNameFirst{next: sim.Client().Transport, other: other, name: "Shared Support Scheme 3"}
 			e, _ := newLifecycle(t, sim, []jira.Option{through(tn)})
 			a := mustPlan(t, e, "SHRA", diagnosis.ModeCopy)
 			b := mustPlan(t, e, "SHRB", diagnosis.ModeCopy)
@@ -300,7 +302,7 @@ func TestFailedAssignmentDeletesCopy(t *testing.T) {
 	for _, deleteFails := range []bool{false, true} {
 		t.Run(fmt.Sprintf("deleteFails=%v", deleteFails), func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := newSim(t, jirasim.ScenarioShared)
 			e, other := newLifecycle(t, sim, nil)
 			plan := mustPlan(t, e, "SHRA", diagnosis.ModeCopy)
 			before, _ := sim.ProjectSchemeID("SHRA")
@@ -349,7 +351,7 @@ func TestFailedAssignmentDeletesCopy(t *testing.T) {
 // alone a scheme that is not the plan's copy, and a copy a project uses.
 func TestDeleteOrphanCopyRefuses(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := newSim(t, jirasim.ScenarioShared)
 	e, _ := newLifecycle(t, sim, nil)
 	plan := mustPlan(t, e, "SHRA", diagnosis.ModeCopy)
 	res, err := e.Apply(t.Context(), plan, repair.WithPlanID("plan-y"))
@@ -387,7 +389,7 @@ func TestDeleteOrphanCopyRefuses(t *testing.T) {
 // added to the same scheme; a second undo finds nothing left to do.
 func TestUndoInPlace(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := newSim(t, jirasim.ScenarioCustomersRole)
 	e, _ := newLifecycle(t, sim, nil)
 	id, _ := sim.ProjectSchemeID("CUST")
 	original := grantSet(sim, id)
@@ -461,7 +463,7 @@ func TestUndoInPlace(t *testing.T) {
 // replaced with an identical one, and a grant that was already there.
 func TestUndoSkips(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := newSim(t, jirasim.ScenarioPortalAccessMissing)
 	e, other := newLifecycle(t, sim, nil)
 	id, _ := sim.ProjectSchemeID("NOPA")
 	plan := mustPlan(t, e, "NOPA", diagnosis.ModeInPlace)
@@ -503,7 +505,7 @@ func TestUndoCopy(t *testing.T) {
 	for _, sharedLater := range []bool{false, true} {
 		t.Run(fmt.Sprintf("sharedLater=%v", sharedLater), func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := newSim(t, jirasim.ScenarioShared)
 			e, other := newLifecycle(t, sim, nil)
 			original, _ := sim.ProjectSchemeID("SHRA")
 			plan := mustPlan(t, e, "SHRA", diagnosis.ModeCopy)
@@ -570,7 +572,7 @@ func TestVerifiedForCustomer(t *testing.T) {
 	}
 	t.Run("verified, then denied after the undo", func(t *testing.T) {
 		t.Parallel()
-		sim := jirasim.NewServer(t)
+		sim := newSim(t, jirasim.ScenarioPortalAccessMissing)
 		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck())
 		res, err := e.Apply(t.Context(), mustPlan(t, e, "NOPA", diagnosis.ModeInPlace))
 		if err != nil {
@@ -592,7 +594,7 @@ func TestVerifiedForCustomer(t *testing.T) {
 	})
 	t.Run("grants present, customer still denied", func(t *testing.T) {
 		t.Parallel()
-		sim := jirasim.NewServer(t)
+		sim := newSim(t, jirasim.ScenarioPortalAccessMissing)
 		sim.SetAccountBlocked(jirasim.CustomerAliceID, true)
 		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck())
 		res, err := e.Apply(t.Context(), mustPlan(t, e, "NOPA", diagnosis.ModeInPlace))
@@ -606,7 +608,7 @@ func TestVerifiedForCustomer(t *testing.T) {
 	})
 	t.Run("no customer", func(t *testing.T) {
 		t.Parallel()
-		sim := jirasim.NewServer(t)
+		sim := newSim(t, jirasim.ScenarioPortalAccessMissing)
 		id, _ := sim.ProjectSchemeID("NOPA")
 		sim.AddProject(jirasim.Project{Key: "LONE", Name: "Lonely Desk", SchemeID: id, Desk: true})
 		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck())
@@ -624,7 +626,7 @@ func TestVerifiedForCustomer(t *testing.T) {
 	})
 	t.Run("not asked for", func(t *testing.T) {
 		t.Parallel()
-		sim := jirasim.NewServer(t)
+		sim := newSim(t, jirasim.ScenarioHealthy)
 		e, _ := newLifecycle(t, sim, nil)
 		d, err := e.Diagnose(t.Context(), "HELP")
 		if err != nil {

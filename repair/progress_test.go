@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jsmbot/jsmbot/diagnosis"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
 )
 
@@ -18,7 +19,7 @@ func TestApplyProgress(t *testing.T) {
 	for _, mode := range []diagnosis.Mode{diagnosis.ModeInPlace, diagnosis.ModeCopy} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
-			e, sim := newEngine(t)
+			e, sim := newEngine(t, jirasim.ScenarioPortalAccessMissing)
 			d, err := e.Diagnose(t.Context(), "NOPA")
 			if err != nil {
 				t.Fatal(err)

@@ -17,11 +17,20 @@ import (
 	"github.com/jsmbot/jsmbot/repair"
 )
 
-// newEngine returns an engine on a fresh, fully seeded simulator.
-func newEngine(t *testing.T, opts ...jira.Option) (*repair.Engine, *jirasim.Server) {
+// newSim returns a simulator seeded with only the scenarios a test uses
+// (none: an empty site). A cold diagnosis scans the whole site, every
+// scheme with its grants, so a small site means far fewer requests and
+// bytes than the default seed of every scenario.
+func newSim(t *testing.T, seed ...jirasim.Scenario) *jirasim.Server {
 	t.Helper()
-	sim := jirasim.NewServer(t)
-	return engineOn(t, sim, opts...), sim
+	return jirasim.NewServer(t, jirasim.WithSeed(seed...))
+}
+
+// newEngine returns an engine on a fresh simulator seeded with seed.
+func newEngine(t *testing.T, seed ...jirasim.Scenario) (*repair.Engine, *jirasim.Server) {
+	t.Helper()
+	sim := newSim(t, seed...)
+	return engineOn(t, sim), sim
 }
 
 // engineOn returns an engine that reaches sim in-process through a client
@@ -69,6 +78,7 @@ func TestScenarios(t *testing.T) {
 	const portal = "sd.customer.portal.only"
 	tests := []struct {
 		key          string
+		scenario     jirasim.Scenario
 		wantFindings []string
 		wantHealthy  bool
 		wantShared   []string
@@ -76,19 +86,19 @@ func TestScenarios(t *testing.T) {
 		wantAdds     int
 		wantRemoves  int
 	}{
-		{key: "HELP", wantFindings: []string{}, wantHealthy: true, wantShared: []string{}},
+		{key: "HELP", scenario: jirasim.ScenarioHealthy, wantFindings: []string{}, wantHealthy: true, wantShared: []string{}},
 		{
-			key:          "NOPA",
+			key: "NOPA", scenario: jirasim.ScenarioPortalAccessMissing,
 			wantFindings: []string{"portal-access critical " + portal + " BROWSE_PROJECTS", "portal-access critical " + portal + " CREATE_ISSUES"},
 			wantShared:   []string{}, wantMode: diagnosis.ModeInPlace, wantAdds: 2,
 		},
 		{
-			key:          "NOCR",
+			key: "NOCR", scenario: jirasim.ScenarioCreateMissing,
 			wantFindings: []string{"portal-access critical " + portal + " CREATE_ISSUES"},
 			wantShared:   []string{}, wantMode: diagnosis.ModeInPlace, wantAdds: 1,
 		},
 		{
-			key: "CUST",
+			key: "CUST", scenario: jirasim.ScenarioCustomersRole,
 			wantFindings: []string{
 				"portal-access critical " + portal + " BROWSE_PROJECTS", "portal-access critical " + portal + " CREATE_ISSUES",
 				"customers-role critical projectRole ADD_COMMENTS", "customers-role critical projectRole BROWSE_PROJECTS", "customers-role critical projectRole CREATE_ISSUES",
@@ -96,12 +106,12 @@ func TestScenarios(t *testing.T) {
 			wantShared: []string{}, wantMode: diagnosis.ModeInPlace, wantAdds: 2, wantRemoves: 3,
 		},
 		{
-			key:          "ADMN",
+			key: "ADMN", scenario: jirasim.ScenarioAdminMissing,
 			wantFindings: []string{"admin-mandatory critical projectRole ADMINISTER_PROJECTS"},
 			wantShared:   []string{}, wantMode: diagnosis.ModeInPlace, wantAdds: 1,
 		},
 		{
-			key: "DRFT",
+			key: "DRFT", scenario: jirasim.ScenarioDrift,
 			wantFindings: []string{
 				"default-drift warning projectRole ADD_COMMENTS", "default-drift warning projectRole SERVICEDESK_AGENT",
 				"default-drift warning " + portal + " MANAGE_WATCHERS",
@@ -109,7 +119,7 @@ func TestScenarios(t *testing.T) {
 			wantHealthy: true, wantShared: []string{},
 		},
 		{
-			key:          "SHRA",
+			key: "SHRA", scenario: jirasim.ScenarioShared,
 			wantFindings: []string{"portal-access critical " + portal + " BROWSE_PROJECTS", "portal-access critical " + portal + " CREATE_ISSUES"},
 			wantShared:   []string{"SHRB", "SHRC"}, wantMode: diagnosis.ModeCopy, wantAdds: 2,
 		},
@@ -117,7 +127,13 @@ func TestScenarios(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
-			e, sim := newEngine(t)
+			// The project's scenario beside another on a scheme of its
+			// own: SharedWith must tell the two apart.
+			neighbour := jirasim.ScenarioShared
+			if tt.scenario == jirasim.ScenarioShared {
+				neighbour = jirasim.ScenarioHealthy
+			}
+			e, sim := newEngine(t, tt.scenario, neighbour)
 			ctx := t.Context()
 			d, err := e.Diagnose(ctx, tt.key)
 			if err != nil {
@@ -199,7 +215,7 @@ func TestScenarios(t *testing.T) {
 
 func TestInPlaceOnSharedScheme(t *testing.T) {
 	t.Parallel()
-	e, sim := newEngine(t)
+	e, _ := newEngine(t, jirasim.ScenarioShared)
 	d, err := e.Diagnose(t.Context(), "SHRA")
 	if err != nil {
 		t.Fatal(err)
@@ -223,16 +239,18 @@ func TestInPlaceOnSharedScheme(t *testing.T) {
 			t.Errorf("%s is not healthy after the in-place repair of its shared scheme", k)
 		}
 	}
-	_ = sim
 }
 
 func TestNotApplicable(t *testing.T) {
 	t.Parallel()
-	for _, key := range []string{"SOFT", "TEAM"} {
-		t.Run(key, func(t *testing.T) {
+	for _, tt := range []struct {
+		key  string
+		seed jirasim.Scenario
+	}{{"SOFT", jirasim.ScenarioSoftware}, {"TEAM", jirasim.ScenarioTeamManaged}} {
+		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
-			e, sim := newEngine(t)
-			d, err := e.Diagnose(t.Context(), key)
+			e, sim := newEngine(t, tt.seed, jirasim.ScenarioHealthy)
+			d, err := e.Diagnose(t.Context(), tt.key)
 			if err != nil {
 				t.Fatalf("Diagnose: %v", err)
 			}
@@ -264,7 +282,7 @@ func TestDiagnoseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, sim := newEngine(t)
+			e, sim := newEngine(t, jirasim.ScenarioPortalAccessMissing)
 			if tt.setup != nil {
 				tt.setup(sim)
 			}
@@ -282,7 +300,7 @@ func TestDiagnoseErrors(t *testing.T) {
 
 func TestApplyRefusesStalePlan(t *testing.T) {
 	t.Parallel()
-	e, sim := newEngine(t)
+	e, sim := newEngine(t, jirasim.ScenarioPortalAccessMissing)
 	d, err := e.Diagnose(t.Context(), "NOPA")
 	if err != nil {
 		t.Fatal(err)
@@ -320,12 +338,12 @@ func (h hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestApplyTreatsExistingGrantAsDone(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := newSim(t, jirasim.ScenarioPortalAccessMissing)
 	id, _ := sim.ProjectSchemeID("NOPA")
 	var raced atomic.Bool
 	// Between the digest check and the first POST, another admin adds the
 	// same grant: Jira answers the POST with 400.
-	e := engineOn(t, sim, through(hookTransport{next: http.DefaultTransport, before: func(r *http.Request) (*http.Response, bool) {
+	e := engineOn(t, sim, through(hookTransport{next: sim.Client().Transport, before: func(r *http.Request) (*http.Response, bool) {
 		if r.Method == http.MethodPost && !raced.Swap(true) {
 			sim.AddGrants(id, jirasim.Grant{HolderType: "sd.customer.portal.only", Permission: "BROWSE_PROJECTS"})
 		}
@@ -346,11 +364,11 @@ func TestApplyTreatsExistingGrantAsDone(t *testing.T) {
 
 func TestApplyReportsPartialFailure(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := newSim(t, jirasim.ScenarioCustomersRole)
 	var posts atomic.Int32
 	// The second grant POST fails with a 500: not retried (it is a POST),
 	// and the third change is not attempted.
-	e := engineOn(t, sim, through(hookTransport{next: http.DefaultTransport, before: func(r *http.Request) (*http.Response, bool) {
+	e := engineOn(t, sim, through(hookTransport{next: sim.Client().Transport, before: func(r *http.Request) (*http.Response, bool) {
 		if r.Method == http.MethodPost && posts.Add(1) == 2 {
 			return &http.Response{StatusCode: 500, Header: http.Header{}, Body: http.NoBody, Request: r}, true
 		}
@@ -396,7 +414,7 @@ func TestApplyReportsPartialFailure(t *testing.T) {
 
 func TestApplyWithoutAdministerJira(t *testing.T) {
 	t.Parallel()
-	e, sim := newEngine(t)
+	e, sim := newEngine(t, jirasim.ScenarioPortalAccessMissing)
 	d, err := e.Diagnose(t.Context(), "NOPA")
 	if err != nil {
 		t.Fatal(err)
@@ -441,8 +459,8 @@ func TestApplyResolvesLostAnswers(t *testing.T) {
 	for _, method := range []string{http.MethodPost, http.MethodDelete} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
-			tr := &lostAnswerTransport{next: http.DefaultTransport, lose: func(r *http.Request) bool { return r.Method == method }}
+			sim := newSim(t, jirasim.ScenarioCustomersRole)
+			tr := &lostAnswerTransport{next: sim.Client().Transport, lose: func(r *http.Request) bool { return r.Method == method }}
 			e := engineOn(t, sim, through(tr), jira.WithMaxRetries(0))
 			d, err := e.Diagnose(t.Context(), "CUST")
 			if err != nil {
@@ -474,8 +492,8 @@ func TestApplyResolvesLostAnswers(t *testing.T) {
 // assigns it, and reports it, instead of failing and leaving it orphaned.
 func TestApplyCopyResolvesLostCreate(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
-	tr := &lostAnswerTransport{next: http.DefaultTransport, lose: func(r *http.Request) bool {
+	sim := newSim(t, jirasim.ScenarioShared)
+	tr := &lostAnswerTransport{next: sim.Client().Transport, lose: func(r *http.Request) bool {
 		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/rest/api/3/permissionscheme")
 	}}
 	e := engineOn(t, sim, through(tr))
@@ -513,7 +531,7 @@ func TestApplyCopyResolvesLostCreate(t *testing.T) {
 // field of their holder (a group's id as well as its name).
 func TestApplyCopyBody(t *testing.T) {
 	t.Parallel()
-	e, sim := newEngine(t)
+	e, sim := newEngine(t, jirasim.ScenarioShared)
 	shared, _ := sim.ProjectSchemeID("SHRA")
 	sim.AddGrants(shared,
 		jirasim.Grant{HolderType: "projectRole", HolderParameter: fmt.Sprint(jirasim.RoleServiceDeskCustomers), Permission: "BROWSE_PROJECTS"},

@@ -69,11 +69,13 @@ func (s *recordingSink) of(project string) ([]string, []event) {
 	return lines, evs
 }
 
-// newSite is a seeded Jira site whose audit records take the bubble's
-// time; make it outside the bubble.
-func newSite(t *testing.T, opts ...jirasim.Option) *jirasim.Server {
+// newSite is a Jira site seeded with the scenarios a test uses, whose
+// audit records take the bubble's time; make it outside the bubble. Every
+// full audit reads every scheme with its grants, so a small site keeps the
+// watch's polls cheap.
+func newSite(t *testing.T, seed ...jirasim.Scenario) *jirasim.Server {
 	t.Helper()
-	return jirasim.NewServer(t, append([]jirasim.Option{jirasim.WithClock(func() time.Time { return time.Now() })}, opts...)...)
+	return jirasim.NewServer(t, jirasim.WithClock(func() time.Time { return time.Now() }), jirasim.WithSeed(seed...))
 }
 
 // replica is one watching process, inside a synctest bubble.
@@ -162,7 +164,7 @@ func removePortalCreate(t *testing.T, sim *jirasim.Server, key string) (restore 
 // Projects already broken when the watch starts are not alerted.
 func TestAlertOnceNamingWho(t *testing.T) {
 	t.Parallel()
-	sim := newSite(t)
+	sim := newSite(t, jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing, jirasim.ScenarioShared)
 	synctest.Test(t, func(t *testing.T) {
 		sink := &recordingSink{}
 		startReplica(t, sim, store.NewMemory(), sink, "a", nil, watch.Observer{})
@@ -229,7 +231,7 @@ func onlyCause(t *testing.T, d *repair.Diagnosis) repair.AuditCause {
 // grants is alerted, naming the move, who made it and when.
 func TestMoveToBrokenScheme(t *testing.T) {
 	t.Parallel()
-	sim := newSite(t)
+	sim := newSite(t, jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing)
 	broken, ok := sim.ProjectSchemeID("NOPA")
 	if !ok {
 		t.Fatal("NOPA has no scheme")
@@ -267,7 +269,7 @@ func TestMoveToBrokenScheme(t *testing.T) {
 // to full audits, says so once, and still alerts.
 func TestAuditLogForbidden(t *testing.T) {
 	t.Parallel()
-	sim := newSite(t)
+	sim := newSite(t, jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing)
 	sim.SetAuditLogAvailable(false)
 	synctest.Test(t, func(t *testing.T) {
 		sink := &recordingSink{}
@@ -303,7 +305,7 @@ func TestAuditLogForbidden(t *testing.T) {
 // nothing else.
 func TestQuietPollCost(t *testing.T) {
 	t.Parallel()
-	sim := newSite(t)
+	sim := newSite(t, jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing)
 	synctest.Test(t, func(t *testing.T) {
 		w := newWatcher(t, sim, store.NewMemory(), &recordingSink{}, "a", nil, watch.Observer{})
 		if _, err := w.Poll(t.Context()); err != nil {
@@ -335,7 +337,7 @@ func (diesWithLease) ReleaseLease(context.Context, string, string) error { retur
 // change made in between is alerted.
 func TestReplicas(t *testing.T) {
 	t.Parallel()
-	sim := newSite(t)
+	sim := newSite(t, jirasim.ScenarioHealthy, jirasim.ScenarioDrift, jirasim.ScenarioPortalAccessMissing)
 	synctest.Test(t, func(t *testing.T) {
 		shared := store.NewMemory()
 		sink := &recordingSink{}
