@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jsmbot/jsmbot/bot/slacksim"
-	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
 // gatedTransport holds every Jira request until open is closed, and says on
@@ -44,10 +44,10 @@ func TestBurstLargerThanTheQueueEndToEnd(t *testing.T) {
 	t.Parallel()
 	open := make(chan struct{})
 	entered := make(chan struct{}, 1)
-	h := newHarness(t, withConfig(func(c *Config) { c.Workers = 1 }), func(h *harness) {
-		h.jiraOpts = append(h.jiraOpts, jira.WithHTTPClient(&http.Client{
-			Transport: gatedTransport{base: h.jira.Client().Transport, open: open, entered: entered},
-		}))
+	h := newHarness(t, withSeed(jirasim.ScenarioHealthy), withConfig(func(c *Config) { c.Workers = 1 }), func(h *harness) {
+		h.wrapJira = func(base http.RoundTripper) http.RoundTripper {
+			return gatedTransport{base: base, open: open, entered: entered}
+		}
 	})
 	capacity := cap(h.bots[0].bot.jobs)
 	send := func() string {

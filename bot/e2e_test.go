@@ -101,7 +101,7 @@ func TestApprovalFlow(t *testing.T) {
 // the other projects keep theirs, and the in-place offer is retired.
 func TestSharedSchemeOffersBothModes(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withSeed(jirasim.ScenarioShared))
 	shared, _ := h.jira.ProjectSchemeID("SHRB")
 	before := h.jira.SchemeGrants(shared)
 
@@ -155,7 +155,7 @@ func TestSharedSchemeOffersBothModes(t *testing.T) {
 // a redelivered envelope, apply one plan once.
 func TestExactlyOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withSeed(jirasim.ScenarioShared))
 	report := h.diagnose(userRequester, "SHRA")
 
 	var wg sync.WaitGroup
@@ -257,7 +257,7 @@ func TestStalePlanIsNotApplied(t *testing.T) {
 // TestCommands covers help, unknown input and errors users see.
 func TestCommands(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withSeed(jirasim.ScenarioHealthy, jirasim.ScenarioSoftware))
 	tests := []struct {
 		name, user, text string
 		ackWant          string // in the ack payload

@@ -118,6 +118,12 @@ type harness struct {
 	// indexInStore keeps the bots' site index in the store (NewIndexStore),
 	// as jsmbot run does.
 	indexInStore bool
+	// seed is what the Jira site holds (withSeed), when no option made
+	// the simulator itself (withFleet).
+	seed []jirasim.Scenario
+	// wrapJira, when set, wraps the transport of the bots' Jira clients
+	// (withJiraGate).
+	wrapJira func(http.RoundTripper) http.RoundTripper
 }
 
 type runningBot struct {
@@ -141,10 +147,19 @@ func withJiraOptions(opts ...jira.Option) harnessOption {
 // them.
 func withJiraGate(g *jiraGate) harnessOption {
 	return func(h *harness) {
-		g.next = h.jira.Client().Transport
 		h.gate = g
-		h.jiraOpts = append(h.jiraOpts, jira.WithHTTPClient(&http.Client{Transport: g}))
+		h.wrapJira = func(next http.RoundTripper) http.RoundTripper {
+			g.next = next
+			return g
+		}
 	}
+}
+
+// withSeed seeds the harness's Jira with only the scenarios a test uses,
+// instead of the default: every diagnosis scans the whole site, so each
+// project and scheme more costs requests.
+func withSeed(scenarios ...jirasim.Scenario) harnessOption {
+	return func(h *harness) { h.seed = scenarios }
 }
 
 // withFormBudgets shortens the report form's Jira budgets.
@@ -159,15 +174,24 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{
 		t:     t,
-		jira:  jirasim.NewServer(t),
 		clock: fakeclock.New(),
 		track: newTracker(),
+		// Without withSeed: a broken project (NOPA) and a healthy one
+		// (HELP), so that a report's "no other project uses this scheme"
+		// is decided among more than one project.
+		seed: []jirasim.Scenario{jirasim.ScenarioPortalAccessMissing, jirasim.ScenarioHealthy},
 		cfg: Config{
 			Approvers: []string{userRequester, userApprover, approverGroup},
 		},
 	}
 	for _, o := range opts {
 		o(h)
+	}
+	if h.jira == nil {
+		h.jira = jirasim.NewServer(t, jirasim.WithSeed(h.seed...))
+	}
+	if h.wrapJira != nil {
+		h.jiraOpts = append(h.jiraOpts, jira.WithHTTPClient(&http.Client{Transport: h.wrapJira(h.jira.Client().Transport)}))
 	}
 	h.slack = slacksim.NewServer(t, append([]slacksim.Option{
 		slacksim.WithUsers(

@@ -127,10 +127,11 @@ func startGatedBot(h *harness, gate *writeGate, logs *syncBuffer) *runningBot {
 	return rb
 }
 
-// gatedHarness is a harness whose one bot writes to Jira through a gate.
-func gatedHarness(t *testing.T, cfg func(*Config)) (*harness, *writeGate, *syncBuffer) {
+// gatedHarness is a harness on a site of seed whose one bot writes to Jira
+// through a gate.
+func gatedHarness(t *testing.T, cfg func(*Config), seed ...jirasim.Scenario) (*harness, *writeGate, *syncBuffer) {
 	t.Helper()
-	h := newHarness(t, withConfig(func(c *Config) {
+	h := newHarness(t, withSeed(seed...), withConfig(func(c *Config) {
 		c.ReconcileInterval = time.Hour
 		if cfg != nil {
 			cfg(c)
@@ -174,7 +175,7 @@ func outcomes(r repair.Record) []repair.Outcome {
 // before the next write starts; the lease is renewed with it.
 func TestEachLandedWriteIsRecorded(t *testing.T) {
 	t.Parallel()
-	h, gate, _ := gatedHarness(t, nil)
+	h, gate, _ := gatedHarness(t, nil, jirasim.ScenarioPortalAccessMissing)
 	report := h.diagnose(userRequester, "NOPA")
 	planID := buttonValue(t, report, ActionApproveInPlace)
 	h.send(userApprover, report, ActionApproveInPlace)
@@ -213,7 +214,7 @@ func TestEachLandedWriteIsRecorded(t *testing.T) {
 // writes left, so all five land and are recorded.
 func TestShutdownLetsApplyFinish(t *testing.T) {
 	t.Parallel()
-	h, gate, logs := gatedHarness(t, nil)
+	h, gate, logs := gatedHarness(t, nil, jirasim.ScenarioCustomersRole)
 	report := h.diagnose(userRequester, "CUST")
 	planID := buttonValue(t, report, ActionApproveInPlace)
 	h.send(userApprover, report, ActionApproveInPlace)
@@ -257,7 +258,7 @@ func TestShutdownPastBudgetLeavesPlanToReconciler(t *testing.T) {
 	t.Parallel()
 	h, gate, logs := gatedHarness(t, func(c *Config) {
 		c.DrainTimeout, c.WriteBudget, c.MaxDrain = 20*time.Millisecond, time.Millisecond, 40*time.Millisecond
-	})
+	}, jirasim.ScenarioCustomersRole)
 	report := h.diagnose(userRequester, "CUST")
 	planID := buttonValue(t, report, ActionApproveInPlace)
 	h.send(userApprover, report, ActionApproveInPlace)

@@ -279,7 +279,7 @@ func TestReportCommand(t *testing.T) {
 // (response_action errors) and the form stays open; nothing is posted.
 func TestReportFormErrors(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withSeed(jirasim.ScenarioPortalAccessMissing, jirasim.ScenarioSoftware))
 	h.slash(userRequester, "report")
 	v := h.lastView()
 	tests := []struct {

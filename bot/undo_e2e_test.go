@@ -119,7 +119,7 @@ func TestUndoInPlace(t *testing.T) {
 // the copy; the shared scheme is untouched.
 func TestUndoCopy(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withSeed(jirasim.ScenarioShared))
 	original, _ := h.jira.ProjectSchemeID("SHRA")
 	grants := grantIDs(h, original)
 	msg, planID := h.applied("SHRA", ActionApproveCopy)

@@ -20,7 +20,7 @@ import (
 // message and the news goes in the thread.
 func TestWatchAlertEndToEnd(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withSeed(jirasim.ScenarioHealthy))
 	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
 	if err != nil {
 		t.Fatal(err)
