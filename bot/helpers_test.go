@@ -190,9 +190,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if h.jira == nil {
 		h.jira = jirasim.NewServer(t, jirasim.WithSeed(h.seed...))
 	}
+	// The bots reach Jira in-process (jirasim's Client): the same
+	// requests, client and simulator, without a socket, which the race
+	// detector makes dear. Options of the test apply after it.
+	transport := h.jira.Client().Transport
 	if h.wrapJira != nil {
-		h.jiraOpts = append(h.jiraOpts, jira.WithHTTPClient(&http.Client{Transport: h.wrapJira(h.jira.Client().Transport)}))
+		transport = h.wrapJira(transport)
 	}
+	h.jiraOpts = append([]jira.Option{jira.WithHTTPClient(&http.Client{Transport: transport})}, h.jiraOpts...)
 	h.slack = slacksim.NewServer(t, append([]slacksim.Option{
 		slacksim.WithUsers(
 			slacksim.User{ID: userRequester, Name: "alice"},

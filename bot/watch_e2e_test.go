@@ -21,7 +21,7 @@ import (
 func TestWatchAlertEndToEnd(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withSeed(jirasim.ScenarioHealthy))
-	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(h.jira.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}
