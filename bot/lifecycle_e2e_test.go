@@ -313,33 +313,3 @@ func TestShutdownPastBudgetLeavesPlanToReconciler(t *testing.T) {
 		t.Errorf("audit = %+v, want one settled record of the one change", audits)
 	}
 }
-
-// TestClickAfterDrainChangesNothing: a click a worker reaches once the
-// shutdown's drain has run out of time is told that jsmbot is restarting,
-// and the plan stays pending.
-func TestClickAfterDrainChangesNothing(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	report := h.diagnose(userRequester, "NOPA")
-	planID := buttonValue(t, report, ActionApproveInPlace)
-	b := h.bots[0].bot
-	b.draining.Store(true)
-	ctx, cancel := context.WithCancelCause(h.ctx())
-	cancel(errDrainDeadline)
-	c := click{request: request{userID: userApprover, channelID: channel, log: slog.New(slog.DiscardHandler)},
-		messageTS: report.TS, planID: planID, mode: "in-place"}
-	for _, handle := range []func(context.Context, click) error{b.approve, b.undo} {
-		if err := handle(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-		if got := h.lastEphemeral(userApprover); got != restartingText {
-			t.Errorf("clicker was told %q, want %q", got, restartingText)
-		}
-	}
-	if got := h.plan(planID).State; got != store.StatePending {
-		t.Errorf("plan is %s, want pending", got)
-	}
-	if n := len(h.writes()); n != 0 {
-		t.Errorf("%d writes to Jira, want none", n)
-	}
-}
