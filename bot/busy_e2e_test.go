@@ -39,7 +39,7 @@ func (g gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // when released; the refused ones are what the test is about). Every envelope is acked once; the
 // queue's worth are acked "Diagnosing…", the rest "busy"; a click that
 // finds the queue full is told in an ephemeral message. Released, the
-// worker diagnoses the queued ones, each posting its report, and nothing
+// worker diagnoses the queued ones, each answering its requester, and nothing
 // refused is ever handled.
 func TestBurstLargerThanTheQueueEndToEnd(t *testing.T) {
 	t.Parallel()
@@ -52,7 +52,7 @@ func TestBurstLargerThanTheQueueEndToEnd(t *testing.T) {
 	})
 	capacity := cap(h.bots[0].bot.jobs)
 	send := func() string {
-		id, err := h.slack.SlashCommand(h.ctx(), slacksim.SlashCommand{UserID: userRequester, ChannelID: channel, Text: "diagnose HELP"})
+		id, err := h.slack.SlashCommand(h.ctx(), slacksim.SlashCommand{UserID: userRequester, ChannelID: channel, Text: "diagnose NOPE"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,9 +70,9 @@ func TestBurstLargerThanTheQueueEndToEnd(t *testing.T) {
 		burst = append(burst, send())
 	}
 	type answer struct{ ResponseType, Text string }
-	want := map[string]answer{first: {"ephemeral", "Diagnosing HELP…"}}
+	want := map[string]answer{first: {"ephemeral", "Diagnosing NOPE…"}}
 	for i, id := range burst {
-		want[id] = answer{"ephemeral", "Diagnosing HELP…"}
+		want[id] = answer{"ephemeral", "Diagnosing NOPE…"}
 		if i >= capacity {
 			want[id] = answer{"ephemeral", busySlash}
 		}
@@ -134,13 +134,13 @@ func TestBurstLargerThanTheQueueEndToEnd(t *testing.T) {
 			t.Errorf("envelope %s acked %d times, want once", id, acks[id])
 		}
 	}
-	reports := 0
-	for _, m := range h.slack.Messages(channel) {
-		if m.ThreadTS == "" && !m.Ephemeral && strings.HasPrefix(m.Text, "HELP:") {
-			reports++
+	answers := 0
+	for _, e := range h.ephemeral(userRequester) {
+		if strings.Contains(e, "I can't find project NOPE") {
+			answers++
 		}
 	}
-	if reports != len(taken) {
-		t.Errorf("%d reports posted, want one per queued diagnosis (%d)", reports, len(taken))
+	if answers != len(taken) {
+		t.Errorf("%d answers, want one per queued diagnosis (%d)", answers, len(taken))
 	}
 }

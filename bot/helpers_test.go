@@ -505,11 +505,44 @@ func (h *harness) healthy(key string) bool {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		h.checker = repair.New(client)
+		var opts []repair.Option
+		if h.indexInStore {
+			// The bots keep an index of the (large) site in the store: the
+			// checker borrows it instead of scanning the site again.
+			opts = append(opts, repair.WithIndexStore(&borrowedIndex{from: NewIndexStore(h.store)}))
+		}
+		h.checker = repair.New(client, opts...)
 	}
 	d, err := h.checker.Diagnose(h.t.Context(), key)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return d.Report.Healthy
+}
+
+// borrowedIndex lends an engine the site index another one keeps (the
+// bots', in the store), and keeps any index the engine builds itself to
+// itself, so that the lender's store holds only what the bots wrote.
+type borrowedIndex struct {
+	from repair.IndexStore
+
+	mu  sync.Mutex
+	own *repair.Index
+}
+
+func (b *borrowedIndex) LoadIndex(ctx context.Context) (*repair.Index, error) {
+	b.mu.Lock()
+	own := b.own
+	b.mu.Unlock()
+	if own != nil {
+		return own, nil
+	}
+	return b.from.LoadIndex(ctx)
+}
+
+func (b *borrowedIndex) SaveIndex(_ context.Context, idx *repair.Index) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.own = idx
+	return nil
 }
