@@ -71,8 +71,10 @@ func schemeReadsBut(sim *jirasim.Server, keys ...string) int {
 // scheme either: neither rescans the site.
 func TestIndexInStoreSparesDiagnoseAndApproval(t *testing.T) {
 	t.Parallel()
-	const projects = 20 // every kind of fleet project, on shared schemes
-	h := newHarness(t, withFleet(jirasim.Fleet{Projects: projects, Schemes: 5}))
+	// Eight projects on two JSM schemes: FL0001's broken one is shared
+	// with three others, whose schemes a rescan would read.
+	const projects = 8
+	h := newHarness(t, withFleet(jirasim.Fleet{Projects: projects, Schemes: 3}))
 	h.bots[0].bot.refreshIndex(h.ctx(), time.Minute)
 	raw, err := h.store.Blob(h.ctx(), indexBlob)
 	if err != nil {
@@ -115,8 +117,8 @@ func bubbleEngine(t *testing.T, sim *jirasim.Server, st store.Store) *repair.Eng
 // stops, the other takes over once its lease has run out.
 func TestKeepIndexFreshOneReplicaAtATime(t *testing.T) {
 	t.Parallel()
-	const projects = 10 // who refreshes does not depend on the site's size
-	sim := jirasim.NewServer(t, jirasim.WithFleet(jirasim.Fleet{Projects: projects, Schemes: 3}))
+	const projects = 4 // who refreshes does not depend on the site's size
+	sim := jirasim.NewServer(t, jirasim.WithFleet(jirasim.Fleet{Projects: projects, Schemes: 2}))
 	synctest.Test(t, func(t *testing.T) {
 		st := store.NewMemory()
 		replica := func(owner string) *Bot {
