@@ -63,14 +63,43 @@ func (g *writeGate) next1(t *testing.T) string {
 
 // syncBuffer is a log sink tests read while the bot writes.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed and replaced by each write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitFor waits until the log holds text.
+func (s *syncBuffer) waitFor(t *testing.T, text string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for {
+		s.mu.Lock()
+		found := strings.Contains(s.b.String(), text)
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("the log never said %q:\n%s", text, s)
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -222,6 +251,8 @@ func TestShutdownLetsApplyFinish(t *testing.T) {
 	gate.next1(t)
 	stopped := make(chan error, 1)
 	go func() { stopped <- h.bots[0].stop() }()
+	// The drain has begun, with the first write held and four to go.
+	logs.waitFor(t, "waiting for the applies in flight")
 	for i := range 5 {
 		if i > 0 {
 			gate.next1(t)
@@ -244,9 +275,6 @@ func TestShutdownLetsApplyFinish(t *testing.T) {
 	}
 	if len(audits) != 1 || audits[0].Action != approval.Applied || len(audits[0].Created)+len(audits[0].Removed) != 5 {
 		t.Errorf("audit = %+v, want one applied record of 5 changes", audits)
-	}
-	if !strings.Contains(logs.String(), "waiting for the applies in flight") {
-		t.Errorf("the drain did not wait for the apply:\n%s", logs)
 	}
 }
 
