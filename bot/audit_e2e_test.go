@@ -29,7 +29,11 @@ func hasButton(m slacksim.Message, actionID string) bool {
 // applies nothing. App Home then shows the audit.
 func TestAuditEndToEnd(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withFleet(jirasim.Fleet{Projects: 60, Schemes: 5}, jirasim.WithPageSize(10)))
+	// Twenty projects hold every kind of fleet project (team-managed,
+	// software, unreadable) and both kinds of broken scheme; pages of five
+	// make the scan report progress.
+	const projects = 20
+	h := newHarness(t, withFleet(jirasim.Fleet{Projects: projects, Schemes: 5}, jirasim.WithPageSize(5)))
 
 	id := h.slash(userRequester, "audit")
 	ack, err := h.slack.WaitAck(h.ctx(), id)
@@ -77,7 +81,7 @@ func TestAuditEndToEnd(t *testing.T) {
 		t.Fatalf("no offer names %s", jirasim.FleetSchemeName(0))
 	}
 	var onScheme []string // readable projects on the scheme (every 20th from the 18th is not)
-	for i := range 60 {
+	for i := range projects {
 		if id, ok := h.jira.ProjectSchemeID(jirasim.FleetKey(i)); ok && id == brokenID && i%20 != 17 {
 			onScheme = append(onScheme, jirasim.FleetKey(i))
 		}

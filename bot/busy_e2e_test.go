@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jsmbot/jsmbot/bot/slacksim"
-	"github.com/jsmbot/jsmbot/jira"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
 // gatedTransport holds every Jira request until open is closed, and says on
@@ -35,23 +35,24 @@ func (g gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // TestBurstLargerThanTheQueueEndToEnd drives the real slack-go client
 // through slacksim: one worker, held in Jira, and a burst of /jsm diagnose
-// three times the queue's size. Every envelope is acked once; the
+// larger than the queue by a quarter (each queued one is a diagnosis run
+// when released; the refused ones are what the test is about). Every envelope is acked once; the
 // queue's worth are acked "Diagnosing…", the rest "busy"; a click that
 // finds the queue full is told in an ephemeral message. Released, the
-// worker diagnoses the queued ones, each posting its report, and nothing
+// worker diagnoses the queued ones, each answering its requester, and nothing
 // refused is ever handled.
 func TestBurstLargerThanTheQueueEndToEnd(t *testing.T) {
 	t.Parallel()
 	open := make(chan struct{})
 	entered := make(chan struct{}, 1)
-	h := newHarness(t, withConfig(func(c *Config) { c.Workers = 1 }), func(h *harness) {
-		h.jiraOpts = append(h.jiraOpts, jira.WithHTTPClient(&http.Client{
-			Transport: gatedTransport{base: h.jira.Client().Transport, open: open, entered: entered},
-		}))
+	h := newHarness(t, withSeed(jirasim.ScenarioHealthy), withConfig(func(c *Config) { c.Workers = 1 }), func(h *harness) {
+		h.wrapJira = func(base http.RoundTripper) http.RoundTripper {
+			return gatedTransport{base: base, open: open, entered: entered}
+		}
 	})
 	capacity := cap(h.bots[0].bot.jobs)
 	send := func() string {
-		id, err := h.slack.SlashCommand(h.ctx(), slacksim.SlashCommand{UserID: userRequester, ChannelID: channel, Text: "diagnose HELP"})
+		id, err := h.slack.SlashCommand(h.ctx(), slacksim.SlashCommand{UserID: userRequester, ChannelID: channel, Text: "diagnose NOPE"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,13 +66,13 @@ func TestBurstLargerThanTheQueueEndToEnd(t *testing.T) {
 		t.Fatal("the first diagnosis never reached Jira")
 	}
 	var burst []string
-	for range 3 * capacity {
+	for range capacity + capacity/4 {
 		burst = append(burst, send())
 	}
 	type answer struct{ ResponseType, Text string }
-	want := map[string]answer{first: {"ephemeral", "Diagnosing HELP…"}}
+	want := map[string]answer{first: {"ephemeral", "Diagnosing NOPE…"}}
 	for i, id := range burst {
-		want[id] = answer{"ephemeral", "Diagnosing HELP…"}
+		want[id] = answer{"ephemeral", "Diagnosing NOPE…"}
 		if i >= capacity {
 			want[id] = answer{"ephemeral", busySlash}
 		}
@@ -133,13 +134,13 @@ func TestBurstLargerThanTheQueueEndToEnd(t *testing.T) {
 			t.Errorf("envelope %s acked %d times, want once", id, acks[id])
 		}
 	}
-	reports := 0
-	for _, m := range h.slack.Messages(channel) {
-		if m.ThreadTS == "" && !m.Ephemeral && strings.HasPrefix(m.Text, "HELP:") {
-			reports++
+	answers := 0
+	for _, e := range h.ephemeral(userRequester) {
+		if strings.Contains(e, "I can't find project NOPE") {
+			answers++
 		}
 	}
-	if reports != len(taken) {
-		t.Errorf("%d reports posted, want one per queued diagnosis (%d)", reports, len(taken))
+	if answers != len(taken) {
+		t.Errorf("%d answers, want one per queued diagnosis (%d)", answers, len(taken))
 	}
 }

@@ -3,6 +3,8 @@ package bot
 import (
 	"strings"
 	"testing"
+
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
 // TestDiagnosisSaysWhoBrokeIt: a Portal Access grant removed behind the
@@ -10,7 +12,7 @@ import (
 // audit log.
 func TestDiagnosisSaysWhoBrokeIt(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withSeed(jirasim.ScenarioHealthy))
 	id, ok := h.jira.ProjectSchemeID("HELP")
 	if !ok {
 		t.Fatal("HELP has no scheme")

@@ -118,6 +118,12 @@ type harness struct {
 	// indexInStore keeps the bots' site index in the store (NewIndexStore),
 	// as jsmbot run does.
 	indexInStore bool
+	// seed is what the Jira site holds (withSeed), when no option made
+	// the simulator itself (withFleet).
+	seed []jirasim.Scenario
+	// wrapJira, when set, wraps the transport of the bots' Jira clients
+	// (withJiraGate).
+	wrapJira func(http.RoundTripper) http.RoundTripper
 }
 
 type runningBot struct {
@@ -141,10 +147,19 @@ func withJiraOptions(opts ...jira.Option) harnessOption {
 // them.
 func withJiraGate(g *jiraGate) harnessOption {
 	return func(h *harness) {
-		g.next = h.jira.Client().Transport
 		h.gate = g
-		h.jiraOpts = append(h.jiraOpts, jira.WithHTTPClient(&http.Client{Transport: g}))
+		h.wrapJira = func(next http.RoundTripper) http.RoundTripper {
+			g.next = next
+			return g
+		}
 	}
+}
+
+// withSeed seeds the harness's Jira with only the scenarios a test uses,
+// instead of the default: every diagnosis scans the whole site, so each
+// project and scheme more costs requests.
+func withSeed(scenarios ...jirasim.Scenario) harnessOption {
+	return func(h *harness) { h.seed = scenarios }
 }
 
 // withFormBudgets shortens the report form's Jira budgets.
@@ -159,9 +174,12 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{
 		t:     t,
-		jira:  jirasim.NewServer(t),
 		clock: fakeclock.New(),
 		track: newTracker(),
+		// Without withSeed: a broken project (NOPA) and a healthy one
+		// (HELP), so that a report's "no other project uses this scheme"
+		// is decided among more than one project.
+		seed: []jirasim.Scenario{jirasim.ScenarioPortalAccessMissing, jirasim.ScenarioHealthy},
 		cfg: Config{
 			Approvers: []string{userRequester, userApprover, approverGroup},
 		},
@@ -169,6 +187,17 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(h)
 	}
+	if h.jira == nil {
+		h.jira = jirasim.NewServer(t, jirasim.WithSeed(h.seed...))
+	}
+	// The bots reach Jira in-process (jirasim's Client): the same
+	// requests, client and simulator, without a socket, which the race
+	// detector makes dear. Options of the test apply after it.
+	transport := h.jira.Client().Transport
+	if h.wrapJira != nil {
+		transport = h.wrapJira(transport)
+	}
+	h.jiraOpts = append([]jira.Option{jira.WithHTTPClient(&http.Client{Transport: transport})}, h.jiraOpts...)
 	h.slack = slacksim.NewServer(t, append([]slacksim.Option{
 		slacksim.WithUsers(
 			slacksim.User{ID: userRequester, Name: "alice"},
@@ -476,11 +505,44 @@ func (h *harness) healthy(key string) bool {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		h.checker = repair.New(client)
+		var opts []repair.Option
+		if h.indexInStore {
+			// The bots keep an index of the (large) site in the store: the
+			// checker borrows it instead of scanning the site again.
+			opts = append(opts, repair.WithIndexStore(&borrowedIndex{from: NewIndexStore(h.store)}))
+		}
+		h.checker = repair.New(client, opts...)
 	}
 	d, err := h.checker.Diagnose(h.t.Context(), key)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return d.Report.Healthy
+}
+
+// borrowedIndex lends an engine the site index another one keeps (the
+// bots', in the store), and keeps any index the engine builds itself to
+// itself, so that the lender's store holds only what the bots wrote.
+type borrowedIndex struct {
+	from repair.IndexStore
+
+	mu  sync.Mutex
+	own *repair.Index
+}
+
+func (b *borrowedIndex) LoadIndex(ctx context.Context) (*repair.Index, error) {
+	b.mu.Lock()
+	own := b.own
+	b.mu.Unlock()
+	if own != nil {
+		return own, nil
+	}
+	return b.from.LoadIndex(ctx)
+}
+
+func (b *borrowedIndex) SaveIndex(_ context.Context, idx *repair.Index) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.own = idx
+	return nil
 }

@@ -71,15 +71,18 @@ func schemeReadsBut(sim *jirasim.Server, keys ...string) int {
 // scheme either: neither rescans the site.
 func TestIndexInStoreSparesDiagnoseAndApproval(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withFleet(jirasim.Fleet{Projects: 120, Schemes: 9}))
+	// Eight projects on two JSM schemes: FL0001's broken one is shared
+	// with three others, whose schemes a rescan would read.
+	const projects = 8
+	h := newHarness(t, withFleet(jirasim.Fleet{Projects: projects, Schemes: 3}))
 	h.bots[0].bot.refreshIndex(h.ctx(), time.Minute)
 	raw, err := h.store.Blob(h.ctx(), indexBlob)
 	if err != nil {
 		t.Fatalf("no site index in the store after a refresh: %v", err)
 	}
 	idx, err := NewIndexStore(h.store).LoadIndex(h.ctx())
-	if err != nil || idx == nil || len(idx.Projects) != 120 {
-		t.Fatalf("stored index (%d bytes) = %v, %v; want 120 projects", len(raw), idx, err)
+	if err != nil || idx == nil || len(idx.Projects) != projects {
+		t.Fatalf("stored index (%d bytes) = %v, %v; want %d projects", len(raw), idx, err, projects)
 	}
 
 	key := jirasim.FleetKey(0) // on a broken, shared scheme
@@ -114,7 +117,8 @@ func bubbleEngine(t *testing.T, sim *jirasim.Server, st store.Store) *repair.Eng
 // stops, the other takes over once its lease has run out.
 func TestKeepIndexFreshOneReplicaAtATime(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t, jirasim.WithFleet(jirasim.Fleet{Projects: 40, Schemes: 5}))
+	const projects = 4 // who refreshes does not depend on the site's size
+	sim := jirasim.NewServer(t, jirasim.WithFleet(jirasim.Fleet{Projects: projects, Schemes: 2}))
 	synctest.Test(t, func(t *testing.T) {
 		st := store.NewMemory()
 		replica := func(owner string) *Bot {
@@ -155,8 +159,8 @@ func TestKeepIndexFreshOneReplicaAtATime(t *testing.T) {
 			t.Errorf("scans after 0, 1, 2 and 3 minutes (-want +got):\n%s", diff)
 		}
 		idx, err := NewIndexStore(st).LoadIndex(t.Context())
-		if err != nil || idx == nil || len(idx.Projects) != 40 {
-			t.Errorf("stored index = %v, %v; want 40 projects", idx, err)
+		if err != nil || idx == nil || len(idx.Projects) != projects {
+			t.Errorf("stored index = %v, %v; want %d projects", idx, err, projects)
 		}
 		stopB()
 		<-doneB

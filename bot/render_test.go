@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -79,19 +82,43 @@ func collectTexts(raw json.RawMessage, out, markup *[]string) {
 	walk(v)
 }
 
-// diagnoseSim diagnoses a seeded project of a fresh jirasim.
+// seededDiagnoses are the diagnoses of the seeded projects the render
+// tests show, made once per test binary on one default site (the golden
+// files pin its ids) by one engine, whose site index they share. They are
+// read only: diagnoseSim hands out copies.
+var seededDiagnoses = sync.OnceValues(func() (map[string]*repair.Diagnosis, error) {
+	sim := jirasim.New()
+	defer sim.Close()
+	client, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(sim.Client()))
+	if err != nil {
+		return nil, err
+	}
+	engine := repair.New(client)
+	out := map[string]*repair.Diagnosis{}
+	for _, key := range []string{"HELP", "NOPA", "SHRA", "SOFT"} {
+		d, err := engine.Diagnose(context.Background(), key)
+		if err != nil {
+			return nil, fmt.Errorf("diagnose %s: %w", key, err)
+		}
+		out[key] = d
+	}
+	return out, nil
+})
+
+// diagnoseSim returns a diagnosis of a seeded project of the default
+// jirasim site, a copy the caller may change.
 func diagnoseSim(t *testing.T, key string) *repair.Diagnosis {
 	t.Helper()
-	sim := jirasim.NewServer(t)
-	client, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	all, err := seededDiagnoses()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := repair.New(client).Diagnose(t.Context(), key)
-	if err != nil {
-		t.Fatal(err)
+	d, ok := all[key]
+	if !ok {
+		t.Fatalf("no seeded diagnosis of %s", key)
 	}
-	return d
+	c := *d
+	return &c
 }
 
 func offersOf(t *testing.T, d *repair.Diagnosis) []offer {

@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/jsmbot/jsmbot/internal/fakeclock"
+	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/store"
 )
 
@@ -23,7 +24,7 @@ func TestTwoReplicasShareRedis(t *testing.T) {
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	}
-	h := newHarness(t, withStore(newRedis()), func(h *harness) { h.clock = clk })
+	h := newHarness(t, withSeed(jirasim.ScenarioShared), withStore(newRedis()), func(h *harness) { h.clock = clk })
 	h.store = newRedis()
 	h.startBot()
 

@@ -119,7 +119,7 @@ func TestUndoInPlace(t *testing.T) {
 // the copy; the shared scheme is untouched.
 func TestUndoCopy(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withSeed(jirasim.ScenarioShared))
 	original, _ := h.jira.ProjectSchemeID("SHRA")
 	grants := grantIDs(h, original)
 	msg, planID := h.applied("SHRA", ActionApproveCopy)
@@ -158,9 +158,12 @@ func TestUndoCopy(t *testing.T) {
 }
 
 // TestUndoRefused: a non-approver's Undo and an Undo after the window
-// change nothing and say why.
+// change nothing and say why. Both click the one applied repair, in turn:
+// the first refusal must not spend the button for the second.
 func TestUndoRefused(t *testing.T) {
 	t.Parallel()
+	h := newHarness(t, withConfig(func(c *Config) { c.UndoWindow = time.Hour }))
+	msg, planID := h.applied("NOPA", ActionApproveInPlace)
 	tests := []struct {
 		name    string
 		user    string
@@ -171,25 +174,20 @@ func TestUndoRefused(t *testing.T) {
 		{"after the window", userApprover, time.Hour + time.Minute, "can no longer be undone"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, withConfig(func(c *Config) { c.UndoWindow = time.Hour }))
-			msg, planID := h.applied("NOPA", ActionApproveInPlace)
-			h.clock.Advance(tt.advance)
-			n := len(h.writes())
-			h.click(tt.user, msg, ActionUndo)
-			if got := h.lastEphemeral(tt.user); !strings.Contains(got, tt.want) {
-				t.Errorf("told %q, want %q", got, tt.want)
-			}
-			if got := h.plan(planID).State; got != store.StateApplied {
-				t.Errorf("plan is %s, want applied", got)
-			}
-			if w := writesSince(h, n); len(w) != 0 {
-				t.Errorf("refused undo wrote %v", w)
-			}
-			if !h.healthy("NOPA") {
-				t.Error("NOPA is broken again")
-			}
-		})
+		h.clock.Advance(tt.advance)
+		n := len(h.writes())
+		h.click(tt.user, msg, ActionUndo)
+		if got := h.lastEphemeral(tt.user); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: told %q, want %q", tt.name, got, tt.want)
+		}
+		if got := h.plan(planID).State; got != store.StateApplied {
+			t.Errorf("%s: plan is %s, want applied", tt.name, got)
+		}
+		if w := writesSince(h, n); len(w) != 0 {
+			t.Errorf("%s: refused undo wrote %v", tt.name, w)
+		}
+	}
+	if !h.healthy("NOPA") {
+		t.Error("NOPA is broken again")
 	}
 }

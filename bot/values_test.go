@@ -240,7 +240,9 @@ func TestRefusedClicks(t *testing.T) {
 		want    string
 		audited bool
 	}{
-		{name: "unknown plan ID", value: func(string, string) string { return "zzzzzzzzzzzzzzzzzzzzzzzzzz" }, want: "I don't know that plan"},
+		// A well-formed ID the store does not hold: forged, or forgotten
+		// (past its retention, a Redis that lost its data).
+		{name: "unknown plan ID", value: func(string, string) string { return "zzzzzzzzzzzzzzzzzzzzzzzzzz" }, want: goneText},
 		{name: "extra text", value: func(id, _ string) string { return id + " <!channel>" }, want: "I don't know that plan"},
 		{name: "trailing newline", value: func(id, _ string) string { return id + "\n" }, want: "I don't know that plan"},
 		{name: "upper case", value: func(id, _ string) string { return strings.ToUpper(id) }, want: "I don't know that plan"},
@@ -360,6 +362,34 @@ func TestUnusablePlanClicks(t *testing.T) {
 				t.Errorf("audit actions after a second click (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestClickAfterDrainChangesNothing: a click a worker reaches once the
+// shutdown's drain has run out of time is told that jsmbot is restarting,
+// whether it approves or undoes, and the plan stays pending.
+func TestClickAfterDrainChangesNothing(t *testing.T) {
+	t.Parallel()
+	vb := newValueBot(t, Config{})
+	rec := vb.offeredPlans(t, brokenDiagnosis(t))[0]
+	vb.draining.Store(true)
+	ctx, cancel := context.WithCancelCause(t.Context())
+	cancel(errDrainDeadline)
+	for _, handle := range []func(*Bot, context.Context, click) error{(*Bot).approve, (*Bot).undo} {
+		before := len(vb.slack.sent())
+		if err := handle(vb.Bot, ctx, vb.click(userApprover, rec, rec.ID)); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"tell " + userApprover + " in " + channel + ": " + restartingText}
+		if diff := cmp.Diff(want, vb.slack.sent()[before:]); diff != "" {
+			t.Errorf("sent (-want +got):\n%s", diff)
+		}
+	}
+	if got := vb.state(t, rec.ID); got != store.StatePending {
+		t.Errorf("plan is %s, want pending", got)
+	}
+	if acts := vb.actions(t, rec.ID); len(acts) != 0 {
+		t.Errorf("audit actions %v, want none", acts)
 	}
 }
 

@@ -20,8 +20,8 @@ import (
 // message and the news goes in the thread.
 func TestWatchAlertEndToEnd(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken)
+	h := newHarness(t, withSeed(jirasim.ScenarioHealthy))
+	client, err := jira.NewClient(h.jira.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(h.jira.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}
