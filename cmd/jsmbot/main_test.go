@@ -34,6 +34,48 @@ func cli(t *testing.T, sim *jirasim.Server, env map[string]string, args ...strin
 	return code, out.String(), errOut.String()
 }
 
+// siteOf is a Jira simulator seeded with only the scenarios of the
+// projects named (HELP, NOPA, ... as jirasim's scenarios define them), not
+// the whole default site: every diagnosis scans the site, so each project
+// more is requests and JSON the test pays for. No key leaves an empty site.
+func siteOf(t *testing.T, keys ...string) *jirasim.Server {
+	t.Helper()
+	var seed []jirasim.Scenario
+	for _, k := range keys {
+		if sc := scenarioOf(t, k); !slices.Contains(seed, sc) {
+			seed = append(seed, sc)
+		}
+	}
+	return jirasim.NewServer(t, jirasim.WithSeed(seed...))
+}
+
+// scenarioOf is the jirasim scenario that seeds project key.
+func scenarioOf(t *testing.T, key string) jirasim.Scenario {
+	t.Helper()
+	switch key {
+	case "HELP":
+		return jirasim.ScenarioHealthy
+	case "NOPA":
+		return jirasim.ScenarioPortalAccessMissing
+	case "NOCR":
+		return jirasim.ScenarioCreateMissing
+	case "CUST":
+		return jirasim.ScenarioCustomersRole
+	case "DRFT":
+		return jirasim.ScenarioDrift
+	case "ADMN":
+		return jirasim.ScenarioAdminMissing
+	case "SHRA", "SHRB", "SHRC":
+		return jirasim.ScenarioShared
+	case "SOFT":
+		return jirasim.ScenarioSoftware
+	case "TEAM":
+		return jirasim.ScenarioTeamManaged
+	}
+	t.Fatalf("no jirasim scenario seeds project %s", key)
+	return ""
+}
+
 // assertClean fails if output shows a secret, a stack trace or a panic.
 func assertClean(t *testing.T, outputs ...string) {
 	t.Helper()
@@ -99,10 +141,16 @@ func TestDiagnoseJSON(t *testing.T) {
 		{key: "SOFT", wantCode: 1, wantRules: []string{"not-applicable"}},
 		{key: "TEAM", wantCode: 1, wantRules: []string{"not-applicable"}},
 	}
-	sim := jirasim.NewServer(t) // diagnose only reads, so one site serves all rows
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
+			// The project and a neighbour on a scheme of its own, so that
+			// sharedWith shows it lists the scheme's projects, not the site's.
+			neighbour := "HELP"
+			if tt.key == neighbour {
+				neighbour = "NOPA"
+			}
+			sim := siteOf(t, tt.key, neighbour)
 			code, out, errOut := cli(t, sim, nil, "diagnose", tt.key, "--json")
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, errOut)
@@ -167,7 +215,7 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key+"/"+tt.mode, func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := siteOf(t, tt.key)
 			code, out, errOut := cli(t, sim, nil, "fix", tt.key, "--yes", "--mode", tt.mode)
 			if code != 0 {
 				t.Fatalf("fix exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -195,7 +243,7 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 
 func TestHumanOutput(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := siteOf(t, "SHRA")
 	code, out, _ := cli(t, sim, nil, "diagnose", "shra")
 	if code != 3 {
 		t.Errorf("exit code %d, want 3", code)
@@ -268,7 +316,7 @@ func TestBadInput(t *testing.T) {
 			}
 			var sim *jirasim.Server
 			if !tt.noSim {
-				sim = jirasim.NewServer(t)
+				sim = siteOf(t, "HELP", "NOPA", "SOFT", "TEAM") // the projects the rows name
 				if tt.setup != nil {
 					tt.setup(sim)
 				}

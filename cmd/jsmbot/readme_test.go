@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"regexp"
 	"testing"
-
-	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
 // TestREADMESeverities: the README's rule table gives each rule the
@@ -16,10 +14,9 @@ func TestREADMESeverities(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| ([^|]+) \\|").FindAllStringSubmatch(repoFile(t, "README.md"), -1) {
 		table[m[1]] = m[2]
 	}
-	sim := jirasim.NewServer(t)
 	seen := map[string]bool{}
 	for _, key := range []string{"NOPA", "CUST", "ADMN", "DRFT", "SOFT", "TEAM"} {
-		_, out, _ := cli(t, sim, nil, "diagnose", key, "--json")
+		_, out, _ := cli(t, siteOf(t, key), nil, "diagnose", key, "--json")
 		var got result
 		if err := json.Unmarshal([]byte(out), &got); err != nil {
 			t.Fatalf("diagnose %s --json: %v", key, err)
