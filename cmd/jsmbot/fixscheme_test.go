@@ -83,22 +83,22 @@ func TestFixSchemeRepairsEveryProject(t *testing.T) {
 				t.Errorf("stdout lacks %q:\n%s", want, out)
 			}
 
-			// Every project on it is healthy, the other broken schemes are not.
-			_, auditOut, _ := cli(t, sim, nil, "audit", "--json")
-			var after struct {
-				Schemes []struct {
-					ID       int64
-					Healthy  bool
-					Projects []struct{ Key string }
+			// Every project on it is healthy, the other broken schemes are
+			// not, in jirasim's model (TestAuditJSONMatchesTheSite shows
+			// that audit --json says what the model says).
+			after := modelOf(t, sim)
+			for s, keys := range model.broken {
+				if s == id {
+					if diff := cmp.Diff(keys, after.healthy[s]); diff != "" {
+						t.Errorf("healthy projects on %d after its fix (-want +got):\n%s", s, diff)
+					}
+				} else if diff := cmp.Diff(keys, after.broken[s]); diff != "" {
+					t.Errorf("broken projects on %d after fixing %d (-want +got):\n%s", s, id, diff)
 				}
 			}
-			if err := json.Unmarshal([]byte(auditOut), &after); err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range after.Schemes {
-				_, wasBroken := model.broken[s.ID]
-				if wantHealthy := s.ID == id || !wasBroken; s.Healthy != wantHealthy {
-					t.Errorf("scheme %d healthy %v after fixing %d, want %v", s.ID, s.Healthy, id, wantHealthy)
+			for s, keys := range model.healthy {
+				if diff := cmp.Diff(keys, after.healthy[s]); diff != "" {
+					t.Errorf("healthy projects on %d after fixing %d (-want +got):\n%s", s, id, diff)
 				}
 			}
 
