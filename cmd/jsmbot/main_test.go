@@ -124,6 +124,9 @@ type result struct {
 	} `json:"plan"`
 }
 
+// TestDiagnoseJSON: diagnose --json of each scenario gives its exit code,
+// findings with the severity README's rule table says, the scheme's other
+// projects and the plan.
 func TestDiagnoseJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -143,6 +146,20 @@ func TestDiagnoseJSON(t *testing.T) {
 		{key: "SHRB", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "copy", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{"SHRA", "SHRC"}},
 		{key: "SOFT", wantCode: 1, wantRules: []string{"not-applicable"}},
 		{key: "TEAM", wantCode: 1, wantRules: []string{"not-applicable"}},
+	}
+	// The rows cover README's rule table, and each finding below has the
+	// severity the table gives its rule.
+	severities := readmeSeverities(t)
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		for _, r := range tt.wantRules {
+			covered[r] = true
+		}
+	}
+	for rule := range severities {
+		if !covered[rule] {
+			t.Errorf("README's rule %s is in no row", rule)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -167,6 +184,9 @@ func TestDiagnoseJSON(t *testing.T) {
 				rules = append(rules, f.Rule)
 				if f.Summary == "" || f.Severity == "" {
 					t.Errorf("finding %+v lacks a summary or severity", f)
+				}
+				if want, ok := severities[f.Rule]; !ok || want != f.Severity {
+					t.Errorf("rule %s has severity %q in the JSON, %q in README", f.Rule, f.Severity, want)
 				}
 			}
 			if diff := cmp.Diff(tt.wantRules, rules); diff != "" {
