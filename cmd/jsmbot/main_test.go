@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -393,8 +392,10 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(text, last) {
 		t.Fatalf("demo: %v; its output lacks %q\nstdout:\n%s\nstderr:\n%s", err, last, text, errOut.String())
 	}
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("demo returned %v, want it stopped by the test (context canceled)", err)
+	// Stopped as its Slack part began (how depends on where the bot was),
+	// the demo cannot end well.
+	if err == nil {
+		t.Error("demo returned nil, though the test stopped it before its Slack part")
 	}
 	// The story beats, in order.
 	rest := text
