@@ -22,6 +22,12 @@ import (
 // software scheme. A bigger fleet only makes the tests slower.
 var testFleet = jirasim.Fleet{Projects: 40, Schemes: 6}
 
+// smallFleet is half of it, one project of each kind, for the tests whose
+// checks hold at any size: 17 service projects on the 5 JSM schemes (3 of
+// them broken), one unreadable, one software, one team-managed. Each
+// audit or fix --scheme on it costs half the requests.
+var smallFleet = jirasim.Fleet{Projects: 20, Schemes: 6}
+
 // fleetModel is what jirasim's model says an audit must find.
 type fleetModel struct {
 	broken, healthy map[int64][]string // scheme → its company-managed, readable service projects
@@ -69,9 +75,9 @@ func portalAccessComplete(gs []jirasim.Grant) bool {
 	return has["BROWSE_PROJECTS"] && has["CREATE_ISSUES"]
 }
 
-func newFleetSim(t *testing.T) *jirasim.Server {
+func newFleetSim(t *testing.T, f jirasim.Fleet) *jirasim.Server {
 	t.Helper()
-	return jirasim.NewServer(t, jirasim.WithFleet(testFleet))
+	return jirasim.NewServer(t, jirasim.WithFleet(f))
 }
 
 // TestAuditJSONMatchesTheSite: audit --json lists every broken scheme with
@@ -79,7 +85,7 @@ func newFleetSim(t *testing.T) *jirasim.Server {
 // team-managed projects as such; exit 3 for problems found; no writes.
 func TestAuditJSONMatchesTheSite(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t)
+	sim := newFleetSim(t, smallFleet)
 	want := modelOf(t, sim)
 	code, out, errOut := cli(t, sim, nil, "audit", "--json")
 	if code != exitProblems {
@@ -130,7 +136,7 @@ func TestAuditJSONMatchesTheSite(t *testing.T) {
 // no more, no fewer (README's Fleet audit documents them).
 func TestAuditJSONShape(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t)
+	sim := newFleetSim(t, smallFleet)
 	_, out, _ := cli(t, sim, nil, "audit", "--json")
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(out), &top); err != nil {
@@ -182,7 +188,7 @@ func TestAuditJSONShape(t *testing.T) {
 // with encoding/csv, each row saying its scheme as jirasim's model does.
 func TestAuditCSV(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t)
+	sim := newFleetSim(t, smallFleet)
 	want := modelOf(t, sim)
 	code, out, errOut := cli(t, sim, nil, "audit", "--csv")
 	if code != exitProblems || errOut != "" {
@@ -271,7 +277,7 @@ func TestAuditCSVQuoting(t *testing.T) {
 // summary line.
 func TestAuditTable(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t)
+	sim := newFleetSim(t, testFleet) // plurals: "2 projects could not be checked"
 	want := modelOf(t, sim)
 	code, out, errOut := cli(t, sim, nil, "audit")
 	if code != exitProblems || errOut != "" {
@@ -341,7 +347,7 @@ func TestAuditUsageAndErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := newFleetSim(t)
+			sim := newFleetSim(t, smallFleet)
 			code, out, errOut := cli(t, sim, tt.env, tt.args...)
 			if code != tt.wantCode || !strings.Contains(errOut, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.wantCode, tt.want)

@@ -142,7 +142,7 @@ func TestRunBotNamesTheComponent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			jsim := jirasim.NewServer(t)
+			jsim := siteOf(t, "NOPA")
 			env := map[string]string{
 				"JIRA_BASE_URL": jsim.URL, "JIRA_EMAIL": jirasim.DefaultEmail, "JIRA_API_TOKEN": jirasim.DefaultToken,
 				"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,

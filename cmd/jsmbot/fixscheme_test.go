@@ -54,11 +54,11 @@ func missingPortalGrants(sim *jirasim.Server, id int64) []string {
 // second run applies nothing.
 func TestFixSchemeRepairsEveryProject(t *testing.T) {
 	t.Parallel()
-	model := modelOf(t, newFleetSim(t))
+	model := modelOf(t, newFleetSim(t, smallFleet))
 	for id, keys := range model.broken {
 		t.Run(strconv.FormatInt(id, 10), func(t *testing.T) {
 			t.Parallel()
-			sim := newFleetSim(t)
+			sim := newFleetSim(t, smallFleet)
 			missing := missingPortalGrants(sim, id)
 			code, out, errOut := cli(t, sim, nil, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes")
 			if code != exitOK {
@@ -83,22 +83,22 @@ func TestFixSchemeRepairsEveryProject(t *testing.T) {
 				t.Errorf("stdout lacks %q:\n%s", want, out)
 			}
 
-			// Every project on it is healthy, the other broken schemes are not.
-			_, auditOut, _ := cli(t, sim, nil, "audit", "--json")
-			var after struct {
-				Schemes []struct {
-					ID       int64
-					Healthy  bool
-					Projects []struct{ Key string }
+			// Every project on it is healthy, the other broken schemes are
+			// not, in jirasim's model (TestAuditJSONMatchesTheSite shows
+			// that audit --json says what the model says).
+			after := modelOf(t, sim)
+			for s, keys := range model.broken {
+				if s == id {
+					if diff := cmp.Diff(keys, after.healthy[s]); diff != "" {
+						t.Errorf("healthy projects on %d after its fix (-want +got):\n%s", s, diff)
+					}
+				} else if diff := cmp.Diff(keys, after.broken[s]); diff != "" {
+					t.Errorf("broken projects on %d after fixing %d (-want +got):\n%s", s, id, diff)
 				}
 			}
-			if err := json.Unmarshal([]byte(auditOut), &after); err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range after.Schemes {
-				_, wasBroken := model.broken[s.ID]
-				if wantHealthy := s.ID == id || !wasBroken; s.Healthy != wantHealthy {
-					t.Errorf("scheme %d healthy %v after fixing %d, want %v", s.ID, s.Healthy, id, wantHealthy)
+			for s, keys := range model.healthy {
+				if diff := cmp.Diff(keys, after.healthy[s]); diff != "" {
+					t.Errorf("healthy projects on %d after fixing %d (-want +got):\n%s", s, id, diff)
 				}
 			}
 
@@ -119,7 +119,7 @@ func TestFixSchemeRepairsEveryProject(t *testing.T) {
 // and every project on the scheme verified.
 func TestFixSchemeJSON(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t)
+	sim := newFleetSim(t, smallFleet)
 	model := modelOf(t, sim)
 	id := slices.Min(slices.Collect(maps.Keys(model.broken)))
 	code, out, errOut := cli(t, sim, nil, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes", "--json")
@@ -191,7 +191,7 @@ func TestFixSchemeRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := newFleetSim(t)
+			sim := newFleetSim(t, smallFleet)
 			code, out, errOut := cli(t, sim, nil, tt.args...)
 			if code != tt.wantCode || !strings.Contains(errOut, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.wantCode, tt.want)
@@ -221,7 +221,7 @@ func fixSchemeAt(t *testing.T, sim *jirasim.Server, id int64, stdin io.Reader, s
 // TestFixSchemeDeclined: no at the prompt changes nothing and exits 4.
 func TestFixSchemeDeclined(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t)
+	sim := newFleetSim(t, smallFleet)
 	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // broken
 	var out bytes.Buffer
 	err := fixSchemeAt(t, sim, id, strings.NewReader("n\n"), &out)
@@ -265,7 +265,7 @@ func (w *promptWriter) String() string {
 // digest no longer matches and nothing is written.
 func TestFixSchemeStale(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t)
+	sim := newFleetSim(t, smallFleet)
 	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0))
 	stdin, answer := io.Pipe()
 	out := &promptWriter{asked: make(chan struct{})}
@@ -321,7 +321,7 @@ func TestFixSchemeHelp(t *testing.T) {
 // grants Jira gave), and jsmbot undo reverts exactly those grants.
 func TestFixSchemeRecorded(t *testing.T) {
 	t.Parallel()
-	sim, sr := newFleetSim(t), newSharedRecord(t)
+	sim, sr := newFleetSim(t, smallFleet), newSharedRecord(t)
 	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // lacks both grants
 	before := sim.SchemeGrants(id)
 	code, out, errOut := cli(t, sim, sr.env, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes", "--json")

@@ -42,7 +42,9 @@ type runSetup struct {
 	jira func(http.Handler) http.Handler
 	// opts change run's configuration.
 	opts []option
-	// jiraOpts configure the Jira simulator, e.g. its clock.
+	// jiraOpts configure the Jira simulator, e.g. its clock. Its site is
+	// NOPA alone, the project the tests diagnose, unless a WithSeed here
+	// says otherwise.
 	jiraOpts []jirasim.Option
 	// jiraEnv, when set, adds variables that name the simulator (e.g.
 	// JIRA_TOKEN_URL), after env.
@@ -54,7 +56,7 @@ type runSetup struct {
 func startRun(t *testing.T, env map[string]string, setup runSetup) *liveBot {
 	t.Helper()
 	lb := &liveBot{
-		jira:   jirasim.NewServer(t, setup.jiraOpts...),
+		jira:   jirasim.NewServer(t, append([]jirasim.Option{jirasim.WithSeed(jirasim.ScenarioPortalAccessMissing)}, setup.jiraOpts...)...),
 		slack:  slacksim.NewServer(t),
 		redis:  miniredis.RunT(t),
 		stdout: &syncBuffer{},

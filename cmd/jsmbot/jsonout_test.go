@@ -35,7 +35,7 @@ func TestJSONErrors(t *testing.T) {
 			t.Parallel()
 			var sim *jirasim.Server
 			if !tt.noSim {
-				sim = jirasim.NewServer(t)
+				sim = siteOf(t, "HELP", "NOPA") // the projects the rows name
 			}
 			code, out, errOut := cli(t, sim, tt.env, tt.args...)
 			if code != tt.wantCode {
@@ -90,7 +90,7 @@ func TestFixJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := siteOf(t, tt.key)
 			if tt.setup != nil {
 				tt.setup(sim)
 			}

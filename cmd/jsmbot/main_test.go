@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -32,6 +34,48 @@ func cli(t *testing.T, sim *jirasim.Server, env map[string]string, args ...strin
 	err := run(t.Context(), append([]string{"jsmbot"}, args...), func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
 	code = report(err, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// siteOf is a Jira simulator seeded with only the scenarios of the
+// projects named (HELP, NOPA, ... as jirasim's scenarios define them), not
+// the whole default site: every diagnosis scans the site, so each project
+// more is requests and JSON the test pays for. No key leaves an empty site.
+func siteOf(t *testing.T, keys ...string) *jirasim.Server {
+	t.Helper()
+	var seed []jirasim.Scenario
+	for _, k := range keys {
+		if sc := scenarioOf(t, k); !slices.Contains(seed, sc) {
+			seed = append(seed, sc)
+		}
+	}
+	return jirasim.NewServer(t, jirasim.WithSeed(seed...))
+}
+
+// scenarioOf is the jirasim scenario that seeds project key.
+func scenarioOf(t *testing.T, key string) jirasim.Scenario {
+	t.Helper()
+	switch key {
+	case "HELP":
+		return jirasim.ScenarioHealthy
+	case "NOPA":
+		return jirasim.ScenarioPortalAccessMissing
+	case "NOCR":
+		return jirasim.ScenarioCreateMissing
+	case "CUST":
+		return jirasim.ScenarioCustomersRole
+	case "DRFT":
+		return jirasim.ScenarioDrift
+	case "ADMN":
+		return jirasim.ScenarioAdminMissing
+	case "SHRA", "SHRB", "SHRC":
+		return jirasim.ScenarioShared
+	case "SOFT":
+		return jirasim.ScenarioSoftware
+	case "TEAM":
+		return jirasim.ScenarioTeamManaged
+	}
+	t.Fatalf("no jirasim scenario seeds project %s", key)
+	return ""
 }
 
 // assertClean fails if output shows a secret, a stack trace or a panic.
@@ -79,6 +123,9 @@ type result struct {
 	} `json:"plan"`
 }
 
+// TestDiagnoseJSON: diagnose --json of each scenario gives its exit code,
+// findings with the severity README's rule table says, the scheme's other
+// projects and the plan.
 func TestDiagnoseJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -99,10 +146,30 @@ func TestDiagnoseJSON(t *testing.T) {
 		{key: "SOFT", wantCode: 1, wantRules: []string{"not-applicable"}},
 		{key: "TEAM", wantCode: 1, wantRules: []string{"not-applicable"}},
 	}
-	sim := jirasim.NewServer(t) // diagnose only reads, so one site serves all rows
+	// The rows cover README's rule table, and each finding below has the
+	// severity the table gives its rule.
+	severities := readmeSeverities(t)
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		for _, r := range tt.wantRules {
+			covered[r] = true
+		}
+	}
+	for rule := range severities {
+		if !covered[rule] {
+			t.Errorf("README's rule %s is in no row", rule)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
+			// The project and a neighbour on a scheme of its own, so that
+			// sharedWith shows it lists the scheme's projects, not the site's.
+			neighbour := "HELP"
+			if tt.key == neighbour {
+				neighbour = "NOPA"
+			}
+			sim := siteOf(t, tt.key, neighbour)
 			code, out, errOut := cli(t, sim, nil, "diagnose", tt.key, "--json")
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, errOut)
@@ -116,6 +183,9 @@ func TestDiagnoseJSON(t *testing.T) {
 				rules = append(rules, f.Rule)
 				if f.Summary == "" || f.Severity == "" {
 					t.Errorf("finding %+v lacks a summary or severity", f)
+				}
+				if want, ok := severities[f.Rule]; !ok || want != f.Severity {
+					t.Errorf("rule %s has severity %q in the JSON, %q in README", f.Rule, f.Severity, want)
 				}
 			}
 			if diff := cmp.Diff(tt.wantRules, rules); diff != "" {
@@ -167,7 +237,7 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key+"/"+tt.mode, func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := siteOf(t, tt.key)
 			code, out, errOut := cli(t, sim, nil, "fix", tt.key, "--yes", "--mode", tt.mode)
 			if code != 0 {
 				t.Fatalf("fix exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -195,7 +265,7 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 
 func TestHumanOutput(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := siteOf(t, "SHRA")
 	code, out, _ := cli(t, sim, nil, "diagnose", "shra")
 	if code != 3 {
 		t.Errorf("exit code %d, want 3", code)
@@ -268,7 +338,7 @@ func TestBadInput(t *testing.T) {
 			}
 			var sim *jirasim.Server
 			if !tt.noSim {
-				sim = jirasim.NewServer(t)
+				sim = siteOf(t, "HELP", "NOPA", "SOFT", "TEAM") // the projects the rows name
 				if tt.setup != nil {
 					tt.setup(sim)
 				}
@@ -302,33 +372,71 @@ func checkBadInput(t *testing.T, args []string, env map[string]string, sim *jira
 	assertClean(t, out, errOut)
 }
 
+// TestDemo runs jsmbot demo through run, on the real commands, for its
+// command-line part: who broke HELP, the recorded fix, undo and history,
+// the fleet audit and fix --scheme, each in the words of the command that
+// prints it. It stops the demo, by its context, once the fleet part has
+// printed its last line: the Slack part that follows uses no command of
+// this package, and internal/demo's TestRun tells it, with the rest of the
+// story, to its end and its nil error.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	code, out, errOut := cli(t, nil, nil, "demo")
-	if code != 0 {
-		t.Fatalf("demo exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	// The fleet part ends with the second audit's summary.
+	const last = "9 projects on 1 scheme lack Portal Access grants; 2 projects could not be checked."
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &stopWriter{at: last, stop: cancel}
+	var errOut syncBuffer
+	err := run(ctx, []string{"jsmbot", "demo"}, func(string) string { return "" }, strings.NewReader(""), out, &errOut)
+	text := out.String()
+	if !strings.Contains(text, last) {
+		t.Fatalf("demo: %v; its output lacks %q\nstdout:\n%s\nstderr:\n%s", err, last, text, errOut.String())
 	}
-	// The story beats, in order: who broke it, the recorded fix, undo and
-	// history, the fleet audit and fix --scheme, then Slack.
-	rest := out
+	// Stopped as its Slack part began (how depends on where the bot was),
+	// the demo cannot end well.
+	if err == nil {
+		t.Error("demo returned nil, though the test stopped it before its Slack part")
+	}
+	// The story beats, in order.
+	rest := text
 	for _, want := range []string{"Successfully added 0 customers", "Broken: 2 critical problem(s)", "Removed by Olivia Owner on ",
 		"Verified: HELP is healthy now.", "Customer check: verified for Alice Customer", "Recorded as plan ", "the customer was added to HELP",
 		"WHEN (UTC)", "applied; verified healthy", "Undoing plan ", "✓ deleted the grant of CREATE_ISSUES", "After the undo:",
 		"it deleted the 2 grant(s) the repair created, nothing else.", "undone: 2 change(s) reverted, 0 left alone",
 		"STATUS   SCHEME", "18 projects on 2 schemes lack Portal Access grants; 2 projects could not be checked.",
 		"$ jsmbot fix --scheme 10000 --yes", `Verified: all 9 service projects on scheme "Fleet JSM scheme 001" are healthy now.`,
-		"9 projects on 1 scheme lack Portal Access grants; 2 projects could not be checked.",
-		"Verified for Alice Customer", "Shared Support A — undone", "jsmbot noticed that HELP broke*: Removed by Olivia Owner on ", "HELP is healthy again",
-		"error on NOCR, for 2 customer(s)", "reported that customers could not be added to NOCR",
-		"2 of 2 added", "created a customer account and added it to NOCR",
-		"Site audit — 4 schemes broken", "all 3 projects on the scheme “Shared Support Scheme” are healthy now."} {
+		last} {
 		i := strings.Index(rest, want)
 		if i < 0 {
-			t.Fatalf("demo output lacks %q after the lines before it:\n%s", want, out)
+			t.Fatalf("demo output lacks %q after the lines before it:\n%s", want, text)
 		}
 		rest = rest[i+len(want):]
 	}
-	assertClean(t, out, errOut)
+	assertClean(t, text, errOut.String())
+}
+
+// stopWriter collects output and calls stop once it contains at.
+type stopWriter struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	at   string
+	stop func()
+}
+
+func (w *stopWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if strings.Contains(w.b.String(), w.at) {
+		w.stop()
+	}
+	return len(p), nil
+}
+
+func (w *stopWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 func TestAsk(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
 // webPage returns the URL of a server that answers every request with an
@@ -27,7 +25,7 @@ func webPage(t *testing.T, status int) string {
 // a project or as "project not found".
 func TestAnswersThatAreNotJira(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := siteOf(t, "HELP")
 	tests := []struct {
 		name    string
 		baseURL string

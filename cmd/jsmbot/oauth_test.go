@@ -29,7 +29,7 @@ func oauthEnv(sim *jirasim.Server, secret string) map[string]string {
 // credentials at once are refused; nothing shows a secret or a token.
 func TestCLIOnClientCredentials(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := siteOf(t, "NOPA")
 	var all strings.Builder
 
 	code, out, errOut := cli(t, sim, oauthEnv(sim, jirasim.DefaultClientSecret), "diagnose", "NOPA")

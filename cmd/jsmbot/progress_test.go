@@ -16,19 +16,20 @@ func TestFixShowsProgress(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
+		key   string
 		args  []string
 		setup func(*jirasim.Server)
 		want  []string
 	}{
-		{name: "in place", args: []string{"fix", "NOPA", "--yes"}, want: []string{
+		{name: "in place", key: "NOPA", args: []string{"fix", "NOPA", "--yes"}, want: []string{
 			"  … write 1 of 2: add a grant, done",
 			"  … write 2 of 2: add a grant, done",
 		}},
-		{name: "copy", args: []string{"fix", "SHRA", "--yes"}, want: []string{
+		{name: "copy", key: "SHRA", args: []string{"fix", "SHRA", "--yes"}, want: []string{
 			"  … write 1 of 2: create the scheme copy, done",
 			"  … write 2 of 2: assign the scheme, done",
 		}},
-		{name: "a write fails", args: []string{"fix", "NOPA", "--yes"}, setup: func(s *jirasim.Server) {
+		{name: "a write fails", key: "NOPA", args: []string{"fix", "NOPA", "--yes"}, setup: func(s *jirasim.Server) {
 			s.FailNext(http.MethodPost, "/rest/api/3/permissionscheme/", 1, http.StatusForbidden, nil)
 		}, want: []string{
 			"  … write 1 of 2: add a grant, failed",
@@ -37,7 +38,7 @@ func TestFixShowsProgress(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := siteOf(t, tt.key)
 			if tt.setup != nil {
 				tt.setup(sim)
 			}

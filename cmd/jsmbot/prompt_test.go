@@ -16,7 +16,7 @@ import (
 // refuses before it calls Jira at all.
 func TestFixWithoutTerminalRefusesFirst(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := siteOf(t, "NOPA")
 	code, out, errOut := cli(t, sim, nil, "fix", "NOPA")
 	if code != exitUsage || !strings.Contains(errOut, "fix needs --yes when no terminal can confirm the change") {
 		t.Errorf("exit %d, stderr %q; want %d and the refusal", code, errOut, exitUsage)
@@ -33,7 +33,7 @@ func TestFixWithoutTerminalRefusesFirst(t *testing.T) {
 // code, not 1 ("could not").
 func TestFixDeclined(t *testing.T) {
 	t.Parallel()
-	sim := jirasim.NewServer(t)
+	sim := siteOf(t, "NOPA")
 	env := map[string]string{"JIRA_BASE_URL": sim.URL, "JIRA_EMAIL": jirasim.DefaultEmail, "JIRA_API_TOKEN": jirasim.DefaultToken}
 	engine, err := setup(func(k string) string { return env[k] }, io.Discard)
 	if err != nil {

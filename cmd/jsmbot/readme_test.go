@@ -1,37 +1,22 @@
 package main
 
 import (
-	"encoding/json"
 	"regexp"
 	"testing"
-
-	"github.com/jsmbot/jsmbot/jira/jirasim"
 )
 
-// TestREADMESeverities: the README's rule table gives each rule the
-// severity diagnose --json reports for it.
-func TestREADMESeverities(t *testing.T) {
-	t.Parallel()
+// readmeSeverities is the README's rule table: each rule's severity, as
+// diagnose --json must report it (the rows of README's tables whose second
+// cell is a severity). TestDiagnoseJSON checks every finding of
+// every scenario against it, and that its rows cover every rule.
+func readmeSeverities(t *testing.T) map[string]string {
+	t.Helper()
 	table := map[string]string{}
-	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| ([^|]+) \\|").FindAllStringSubmatch(repoFile(t, "README.md"), -1) {
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| (critical|warning|info) \\|").FindAllStringSubmatch(repoFile(t, "README.md"), -1) {
 		table[m[1]] = m[2]
 	}
-	sim := jirasim.NewServer(t)
-	seen := map[string]bool{}
-	for _, key := range []string{"NOPA", "CUST", "ADMN", "DRFT", "SOFT", "TEAM"} {
-		_, out, _ := cli(t, sim, nil, "diagnose", key, "--json")
-		var got result
-		if err := json.Unmarshal([]byte(out), &got); err != nil {
-			t.Fatalf("diagnose %s --json: %v", key, err)
-		}
-		for _, f := range got.Findings {
-			seen[f.Rule] = true
-			if want, ok := table[f.Rule]; !ok || want != f.Severity {
-				t.Errorf("%s: rule %s has severity %q in the JSON, %q in README", key, f.Rule, f.Severity, want)
-			}
-		}
+	if len(table) == 0 {
+		t.Fatal("README.md has no rule table")
 	}
-	if !seen["not-applicable"] || !seen["portal-access"] {
-		t.Errorf("the scenarios did not cover the rules: %v", seen)
-	}
+	return table
 }

@@ -156,7 +156,7 @@ func TestRedisDownAtStart(t *testing.T) {
 			addr := mr.Addr()
 			mr.Close()
 			ssim := slacksim.NewServer(t)
-			jsim := jirasim.NewServer(t)
+			jsim := siteOf(t) // never called: run stops at Redis
 			synctest.Test(t, func(t *testing.T) {
 				start := time.Now()
 				code, out, errOut := cli(t, jsim, map[string]string{

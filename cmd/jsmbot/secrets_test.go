@@ -78,7 +78,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	ephemeral(bad, "Jira rejected my credentials")
 
 	// 2. A good run whose repair meets a 401, then one that succeeds.
-	good := startRun(t, nil, runSetup{})
+	good := startRun(t, nil, runSetup{jiraOpts: []jirasim.Option{jirasim.WithSeed(jirasim.ScenarioPortalAccessMissing, jirasim.ScenarioShared)}})
 	slash(good, "diagnose NOPA")
 	report, err := good.slack.WaitMessage(ctx, "C0OPS", func(m slacksim.Message) bool {
 		return strings.Contains(string(m.Blocks), bot.ActionApproveInPlace)
@@ -161,7 +161,7 @@ func TestNoSecretLeaks(t *testing.T) {
 func TestNoSecretLeaksWhateverTheInput(t *testing.T) {
 	t.Parallel()
 	const secret = "SECRET-9c1f"
-	sim := jirasim.NewServer(t)
+	sim := siteOf(t, "HELP") // what the commands name
 	envs := []map[string]string{
 		{"JIRA_BASE_URL": "htps://me:" + secret + "@x.atlassian.net"},
 		{"JIRA_BASE_URL": "https://me:" + secret + "@x.atlassian.net"},

@@ -97,7 +97,7 @@ func TestFixRecordsThePlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
-			sim, sr := jirasim.NewServer(t), newSharedRecord(t)
+			sim, sr := siteOf(t, tt.key), newSharedRecord(t)
 			id := fixRecorded(t, sim, sr, tt.key, "--mode", tt.mode)
 			rec, err := sr.st.Plan(t.Context(), id)
 			if err != nil {
@@ -147,7 +147,7 @@ func TestFixRecordsThePlan(t *testing.T) {
 // recorded, and the JSON's planId is null.
 func TestFixSaysWhereItIsRecorded(t *testing.T) {
 	t.Parallel()
-	sim, sr := jirasim.NewServer(t), newSharedRecord(t)
+	sim, sr := siteOf(t, "NOPA"), newSharedRecord(t)
 	code, out, errOut := cli(t, sim, sr.env, "fix", "NOPA", "--yes")
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
@@ -164,12 +164,12 @@ func TestFixSaysWhereItIsRecorded(t *testing.T) {
 		t.Errorf("stdout says there is no shared record:\n%s", out)
 	}
 
-	sim = jirasim.NewServer(t)
+	sim = siteOf(t, "NOPA")
 	code, out, _ = cli(t, sim, nil, "fix", "NOPA", "--yes")
 	if code != exitOK || strings.Count(out, noRecordNote) != 1 || strings.Contains(out, "Recorded as") {
 		t.Errorf("without REDIS_URL: exit %d, want 0 and the note once, no plan ID:\n%s", code, out)
 	}
-	sim = jirasim.NewServer(t)
+	sim = siteOf(t, "NOPA")
 	_, out, _ = cli(t, sim, nil, "fix", "NOPA", "--yes", "--json")
 	if r := decodeReport(t, out); r.PlanID != nil || !strings.Contains(out, `"planId": null`) {
 		t.Errorf("without REDIS_URL fix --json planId = %v, want null", r.PlanID)
@@ -204,7 +204,7 @@ func TestCustomerCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t)
+			sim := siteOf(t, "NOPA")
 			if tt.setup != nil {
 				tt.setup(sim)
 			}
@@ -217,7 +217,7 @@ func TestCustomerCheck(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
 				}
 			}
-			sim = jirasim.NewServer(t)
+			sim = siteOf(t, "NOPA")
 			if tt.setup != nil {
 				tt.setup(sim)
 			}
@@ -239,7 +239,7 @@ func TestUndo(t *testing.T) {
 	for _, key := range []string{"NOPA", "SHRA"} {
 		t.Run(key, func(t *testing.T) {
 			t.Parallel()
-			sim, sr := jirasim.NewServer(t), newSharedRecord(t)
+			sim, sr := siteOf(t, key), newSharedRecord(t)
 			original, _ := sim.ProjectSchemeID(key)
 			before := sim.SchemeGrants(original)
 			id := fixRecorded(t, sim, sr, key)
@@ -297,7 +297,7 @@ func TestUndo(t *testing.T) {
 // own records) is undone from the command line the same way.
 func TestUndoBotPlan(t *testing.T) {
 	t.Parallel()
-	sim, sr := jirasim.NewServer(t), newSharedRecord(t)
+	sim, sr := siteOf(t, "NOPA"), newSharedRecord(t)
 	id := botApplied(t, sim, sr.st, "NOPA")
 	code, out, errOut := cli(t, sim, sr.env, "undo", id, "--yes", "--json")
 	if code != exitOK {
@@ -426,7 +426,7 @@ func TestUndoRefuses(t *testing.T) {
 			if tt.clock != nil {
 				opts = append(opts, store.WithRedisClock(tt.clock.Now))
 			}
-			sim, sr := jirasim.NewServer(t), newSharedRecord(t, opts...)
+			sim, sr := siteOf(t, "NOPA"), newSharedRecord(t, opts...) // every plan is NOPA's
 			id := tt.plan(t, sim, sr.st)
 			var before store.PlanRecord
 			if store.ValidID(id) {
@@ -489,7 +489,7 @@ func mustTransition(t *testing.T, st store.Store, id string, from, to store.Stat
 // applied and exits 4.
 func TestUndoDeclined(t *testing.T) {
 	t.Parallel()
-	sim, sr := jirasim.NewServer(t), newSharedRecord(t)
+	sim, sr := siteOf(t, "NOPA"), newSharedRecord(t)
 	id := botApplied(t, sim, sr.st, "NOPA")
 	sim.ResetRequests()
 	var out, errOut bytes.Buffer
@@ -518,7 +518,7 @@ func TestUndoDeclined(t *testing.T) {
 // it needs only REDIS_URL, and Jira's text is made safe on the way out.
 func TestHistory(t *testing.T) {
 	t.Parallel()
-	sim, sr := jirasim.NewServer(t), newSharedRecord(t)
+	sim, sr := siteOf(t, "NOPA", "NOCR"), newSharedRecord(t)
 	id := fixRecorded(t, sim, sr, "NOPA")
 	if code, out, errOut := cli(t, sim, sr.env, "undo", id, "--yes"); code != exitOK {
 		t.Fatalf("undo: exit %d\n%s\n%s", code, out, errOut)
@@ -594,14 +594,14 @@ func TestNoSharedRecord(t *testing.T) {
 	for _, args := range [][]string{{"history"}, {"history", "NOPA", "--json"}, {"undo", id, "--yes"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
-			checkBadInput(t, args, nil, jirasim.NewServer(t), exitFailed, "there is no shared record: REDIS_URL is not set")
+			checkBadInput(t, args, nil, siteOf(t, "NOPA"), exitFailed, "there is no shared record: REDIS_URL is not set")
 		})
 	}
 	_, out, _ := cli(t, nil, nil, "history", "--json")
 	if !strings.Contains(out, `"kind": "no-shared-record"`) {
 		t.Errorf("history --json without REDIS_URL = %s, want the no-shared-record error", out)
 	}
-	sim := jirasim.NewServer(t)
+	sim := siteOf(t, "NOPA")
 	checkBadInput(t, []string{"fix", "NOPA", "--yes"}, map[string]string{"REDIS_URL": "http://nowhere"}, sim, exitFailed, "REDIS_URL must look like redis://")
 	if n := len(sim.Requests()); n != 0 {
 		t.Errorf("fix with a malformed REDIS_URL called Jira %d times", n)
@@ -618,7 +618,7 @@ func TestDeadRedis(t *testing.T) {
 			t.Parallel()
 			sr := newSharedRecord(t)
 			sr.mr.Close()
-			sim := jirasim.NewServer(t)
+			sim := siteOf(t, "NOPA")
 			// In a synctest bubble, so go-redis's dial retries and backoff
 			// against the dead address take no real time.
 			synctest.Test(t, func(t *testing.T) {
