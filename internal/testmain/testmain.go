@@ -18,8 +18,9 @@
 //
 // A new test package gets the same line in a file named testmain_test.go.
 // A package whose TestMain must do more (internal/faulttest builds the
-// binary) ends it with [Exit] instead of os.Exit. Anything every test
-// binary needs at start or exit goes here.
+// binary) ends it with [Exit] instead of os.Exit; cmd/jsmbot's
+// TestEveryTestBinaryUsesTestmain fails for a package that does neither.
+// Anything every test binary needs at start or exit goes here.
 package testmain
 
 import "testing"
