@@ -73,6 +73,12 @@ func demoSlack(ctx context.Context, stdout, stderr io.Writer) error {
 	case b = <-built:
 	case err := <-served:
 		stopBot()
+		if err == nil { // Serve returns nil when ctx ended first
+			err = context.Cause(ctx)
+		}
+		if err == nil {
+			err = errors.New("it stopped before it was ready")
+		}
 		return fmt.Errorf("demo: the bot did not start: %w", err)
 	}
 	stop := func() error {
