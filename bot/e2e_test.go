@@ -18,10 +18,11 @@ import (
 // TestApprovalFlow is the story of issue 3 end to end, through the real
 // slack-go client: diagnose, refusals that change nothing, the approval,
 // the verified result (a real customer of the desk now gets in) and the
-// audit trail.
+// audit trail. The bot starts cold, as one nothing refreshed the index
+// for: the diagnosis scans the site (the other tests start warm).
 func TestApprovalFlow(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withColdIndex())
 
 	envID := h.slash(userRequester, "diagnose nopa")
 	ack, err := h.slack.WaitAck(h.ctx(), envID)
@@ -33,6 +34,9 @@ func TestApprovalFlow(t *testing.T) {
 	}
 
 	report := h.waitReport("NOPA")
+	if n := scans(h.jira); n != 1 {
+		t.Errorf("the cold diagnosis made %d site scans, want 1", n)
+	}
 	rendered := slacksim.RenderBlocks(report.Blocks)
 	for _, want := range []string{"NOPA", "Broken", "portal-access", "Fix in place", "[ Approve fix ]", "[ Dismiss ]", "No other project uses this scheme"} {
 		if !strings.Contains(rendered, want) {

@@ -123,7 +123,7 @@ func startGatedBot(h *harness, gate *writeGate, logs *syncBuffer) *runningBot {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b, err := New(h.cfg, Deps{
 		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
-		Engine: repair.New(client, repair.WithCustomerCheck()), Store: h.store, Logger: logger,
+		Engine: repair.New(client, h.engineOptions()...), Store: h.store, Logger: logger,
 	})
 	if err != nil {
 		t.Fatal(err)
