@@ -105,60 +105,6 @@ func TestApprovalFlow(t *testing.T) {
 	}
 }
 
-// TestSharedSchemeOffersBothModes approves the copy of a shared scheme:
-// the other projects keep theirs, and the in-place offer is retired.
-func TestSharedSchemeOffersBothModes(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, withSeed(jirasim.ScenarioShared))
-	shared, _ := h.jira.ProjectSchemeID("SHRB")
-	before := h.jira.SchemeGrants(shared)
-
-	report := h.diagnose(userRequester, "SHRA")
-	rendered := slacksim.RenderBlocks(report.Blocks)
-	for _, want := range []string{"Fix in place", "Fix on a copy", "SHRB", "SHRC", "[ Approve: fix in place ]", "[ Approve: fix on a copy ]"} {
-		if !strings.Contains(rendered, want) {
-			t.Errorf("report lacks %q:\n%s", want, rendered)
-		}
-	}
-	var confirms int
-	for _, b := range blocksOf(t, report) {
-		if a, ok := b.(*slack.ActionBlock); ok {
-			for _, e := range a.Elements.ElementSet {
-				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.Confirm != nil {
-					confirms++
-				}
-			}
-		}
-	}
-	if confirms != 2 {
-		t.Errorf("%d Approve buttons have a confirm dialog, want 2", confirms)
-	}
-
-	inPlace := buttonValue(t, report, ActionApproveInPlace)
-	h.click(userApprover, report, ActionApproveCopy)
-	if !h.healthy("SHRA") {
-		t.Error("SHRA is not healthy after the copy repair")
-	}
-	if diff := cmp.Diff(before, h.jira.SchemeGrants(shared)); diff != "" {
-		t.Errorf("the shared scheme changed (-before +after):\n%s", diff)
-	}
-	if id, _ := h.jira.ProjectSchemeID("SHRA"); id == shared {
-		t.Error("SHRA still uses the shared scheme")
-	}
-	if got := h.plan(inPlace).State; got != store.StateDismissed {
-		t.Errorf("the in-place sibling is %s, want dismissed", got)
-	}
-
-	n := len(h.writes())
-	h.click(userGroupMember, report, ActionApproveInPlace)
-	if got := h.lastEphemeral(userGroupMember); !strings.Contains(got, "approved the other one") && !strings.Contains(got, "already") {
-		t.Errorf("click on the retired sibling: ephemeral %q", got)
-	}
-	if got := len(h.writes()); got != n {
-		t.Errorf("the retired sibling wrote %d request(s)", got-n)
-	}
-}
-
 // TestExactlyOnce: concurrent clicks of two approvers on both modes, plus
 // a redelivered envelope, apply one plan once.
 func TestExactlyOnce(t *testing.T) {
