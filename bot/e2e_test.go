@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -166,36 +165,6 @@ func TestApprovalFlow(t *testing.T) {
 	if w := writesSince(h, n); len(w) != 0 {
 		t.Errorf("second click wrote %v", w)
 	}
-}
-
-// TestExactlyOnce: concurrent clicks of two approvers on both modes, plus
-// a redelivered envelope, apply one plan once.
-func TestExactlyOnce(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, withSeed(jirasim.ScenarioShared))
-	report := h.diagnose(userRequester, "SHRA")
-
-	var wg sync.WaitGroup
-	ids := make([]string, 4)
-	clicks := []struct{ user, action string }{
-		{userApprover, ActionApproveCopy}, {userGroupMember, ActionApproveCopy},
-		{userApprover, ActionApproveInPlace}, {userGroupMember, ActionApproveInPlace},
-	}
-	for i, c := range clicks {
-		wg.Go(func() { ids[i] = h.send(c.user, report, c.action) })
-	}
-	wg.Wait()
-	if err := h.slack.Redeliver(h.ctx(), ids[0]); err != nil {
-		t.Fatal(err)
-	}
-	for i, id := range ids {
-		want := 1
-		if i == 0 {
-			want = 2
-		}
-		h.track.wait(t, id, want)
-	}
-	assertAppliedOnce(t, h, report)
 }
 
 // assertAppliedOnce checks that exactly one of the report's plans was
