@@ -101,10 +101,12 @@ var allowLayout = cmp.AllowUnexported(fleetLayout{})
 // one of its projects says.
 func TestAudit(t *testing.T) {
 	t.Parallel()
-	const n = 120 // two pages of projects
+	// Two pages of projects: pages of 20 instead of Jira's 100 make two
+	// pages of 40 projects, two of each kind.
+	const n = 40
 	// Three JSM schemes, one of each kind (lacking both Portal Access
 	// grants, healthy, lacking CREATE_ISSUES), and the software scheme.
-	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 4})
+	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 4}, jirasim.WithPageSize(20))
 	// In a bubble, the client's pacing of the scheme reads takes no real
 	// time.
 	synctest.Test(t, func(t *testing.T) { testAudit(t, sim, n) })

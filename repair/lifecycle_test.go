@@ -610,9 +610,9 @@ func TestVerifiedForCustomer(t *testing.T) {
 	t.Run("no customer", func(t *testing.T) {
 		t.Parallel()
 		sim := newSim(t, jirasim.ScenarioPortalAccessMissing)
+		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck()) // it knew the site before LONE
 		id, _ := sim.ProjectSchemeID("NOPA")
 		sim.AddProject(jirasim.Project{Key: "LONE", Name: "Lonely Desk", SchemeID: id, Desk: true})
-		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck())
 		d, err := e.Diagnose(t.Context(), "LONE")
 		if err != nil {
 			t.Fatal(err)
