@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -121,6 +122,12 @@ type harness struct {
 	// seed is what the Jira site holds (withSeed), when no option made
 	// the simulator itself (withFleet).
 	seed []jirasim.Scenario
+	// seeded is set when the harness seeded the site itself (from seed),
+	// so that warmIndex knows what a scan of it finds.
+	seeded bool
+	// cold starts the bots without a site index (withColdIndex): their
+	// first diagnosis scans the site.
+	cold bool
 	// wrapJira, when set, wraps the transport of the bots' Jira clients
 	// (withJiraGate).
 	wrapJira func(http.RoundTripper) http.RoundTripper
@@ -162,6 +169,12 @@ func withSeed(scenarios ...jirasim.Scenario) harnessOption {
 	return func(h *harness) { h.seed = scenarios }
 }
 
+// withColdIndex starts the bots without a site index, so that their first
+// diagnosis scans the site, as a bot's first diagnosis does when nothing
+// refreshed the index before it. Without it, a bot on a seeded site starts
+// with the index that scan would build (warmIndex).
+func withColdIndex() harnessOption { return func(h *harness) { h.cold = true } }
+
 // withFormBudgets shortens the report form's Jira budgets.
 func withFormBudgets(b formBudgets) harnessOption { return func(h *harness) { h.budgets = b } }
 
@@ -189,6 +202,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	if h.jira == nil {
 		h.jira = jirasim.NewServer(t, jirasim.WithSeed(h.seed...))
+		h.seeded = true
 	}
 	// The bots reach Jira in-process (jirasim's Client): the same
 	// requests, client and simulator, without a socket, which the race
@@ -306,13 +320,9 @@ func (h *harness) startBot() *runningBot {
 	if h.quiet {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	engineOpts := []repair.Option{repair.WithCustomerCheck()}
-	if h.indexInStore {
-		engineOpts = append(engineOpts, repair.WithIndexStore(NewIndexStore(h.store)))
-	}
 	b, err := New(h.cfg, Deps{
 		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
-		Engine: repair.New(client, engineOpts...), Store: h.store, Logger: logger,
+		Engine: repair.New(client, h.engineOptions()...), Store: h.store, Logger: logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -352,6 +362,23 @@ func (h *harness) startBot() *runningBot {
 		t.Fatalf("bot did not connect: %v", err)
 	}
 	return rb
+}
+
+// engineOptions are the options of a bot's engine: it checks a customer
+// after a repair, and keeps its site index in the store (indexInStore) or
+// starts with a warm one (warmIndex).
+func (h *harness) engineOptions() []repair.Option {
+	h.t.Helper()
+	opts := []repair.Option{repair.WithCustomerCheck()}
+	switch {
+	case h.indexInStore:
+		opts = append(opts, repair.WithIndexStore(NewIndexStore(h.store)))
+	case !h.cold && h.seeded:
+		if idx := warmIndex(h.t, h.jira, h.seed); idx != nil {
+			opts = append(opts, repair.WithIndexStore(&keptIndex{idx: idx}))
+		}
+	}
+	return opts
 }
 
 // stopAll stops every bot and waits for their drains.
@@ -497,7 +524,9 @@ func (h *harness) actions(planID string) []string {
 }
 
 // healthy diagnoses a project afresh: its scheme and grants are read again
-// each time, only the site index (who shares the scheme) is reused.
+// each time. Health is judged from the project's own reads alone, never
+// from the site index (who shares the scheme), so the checker starts with
+// an empty index instead of scanning the site.
 func (h *harness) healthy(key string) bool {
 	h.t.Helper()
 	if h.checker == nil {
@@ -505,13 +534,8 @@ func (h *harness) healthy(key string) bool {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		var opts []repair.Option
-		if h.indexInStore {
-			// The bots keep an index of the (large) site in the store: the
-			// checker borrows it instead of scanning the site again.
-			opts = append(opts, repair.WithIndexStore(&borrowedIndex{from: NewIndexStore(h.store)}))
-		}
-		h.checker = repair.New(client, opts...)
+		empty := &repair.Index{BuiltAt: time.Now(), Projects: map[string]repair.IndexProject{}, Schemes: map[int64]repair.IndexScheme{}}
+		h.checker = repair.New(client, repair.WithIndexStore(&keptIndex{idx: empty}))
 	}
 	d, err := h.checker.Diagnose(h.t.Context(), key)
 	if err != nil {
@@ -520,29 +544,89 @@ func (h *harness) healthy(key string) bool {
 	return d.Report.Healthy
 }
 
-// borrowedIndex lends an engine the site index another one keeps (the
-// bots', in the store), and keeps any index the engine builds itself to
-// itself, so that the lender's store holds only what the bots wrote.
-type borrowedIndex struct {
-	from repair.IndexStore
-
+// keptIndex is an engine's site index kept in memory, as the engine's
+// default store keeps it, but starting with one.
+type keptIndex struct {
 	mu  sync.Mutex
-	own *repair.Index
+	idx *repair.Index
 }
 
-func (b *borrowedIndex) LoadIndex(ctx context.Context) (*repair.Index, error) {
-	b.mu.Lock()
-	own := b.own
-	b.mu.Unlock()
-	if own != nil {
-		return own, nil
-	}
-	return b.from.LoadIndex(ctx)
+func (k *keptIndex) LoadIndex(context.Context) (*repair.Index, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.idx, nil
 }
 
-func (b *borrowedIndex) SaveIndex(_ context.Context, idx *repair.Index) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.own = idx
+func (k *keptIndex) SaveIndex(_ context.Context, idx *repair.Index) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.idx = idx
 	return nil
+}
+
+// seedIndexes holds, per seed, the site index a scan of a site seeded
+// with it finds. Seeding is deterministic (the same ids every time), so
+// one scan per seed and test binary stands for the first scan of every
+// bot on such a site.
+var seedIndexes sync.Map // fmt.Sprint(seed) → func() (*repair.Index, error)
+
+// warmIndex returns the index a scan of sim would build now, stamped now,
+// when sim still holds exactly what seed made (the same projects on the
+// same schemes with the same grants); nil when the test changed the site.
+func warmIndex(t testing.TB, sim *jirasim.Server, seed []jirasim.Scenario) *repair.Index {
+	t.Helper()
+	scan, _ := seedIndexes.LoadOrStore(fmt.Sprint(seed), sync.OnceValues(func() (*repair.Index, error) {
+		fresh := jirasim.New(jirasim.WithSeed(seed...))
+		defer fresh.Close()
+		client, err := jira.NewClient(fresh.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(fresh.Client()))
+		if err != nil {
+			return nil, err
+		}
+		return repair.New(client).SiteIndex(context.Background())
+	}))
+	idx, err := scan.(func() (*repair.Index, error))()
+	if err != nil {
+		t.Fatalf("scan a site seeded with %v: %v", seed, err)
+	}
+	if !indexMatches(sim, idx) {
+		return nil
+	}
+	stamped := *idx // the engine never modifies an index it is handed
+	stamped.BuiltAt = time.Now()
+	return &stamped
+}
+
+// indexMatches reports whether idx lists sim's projects on their schemes
+// and sim's schemes with their grants.
+func indexMatches(sim *jirasim.Server, idx *repair.Index) bool {
+	keys := sim.ProjectKeys()
+	if len(keys) != len(idx.Projects) {
+		return false
+	}
+	for _, k := range keys {
+		p, ok := idx.Projects[k]
+		if !ok {
+			return false
+		}
+		if id, ok := sim.ProjectSchemeID(k); p.HasScheme() && (!ok || id != p.SchemeID) {
+			return false
+		}
+	}
+	ids := sim.SchemeIDs()
+	if len(ids) != len(idx.Schemes) {
+		return false
+	}
+	for _, id := range ids {
+		s, ok := idx.Schemes[id]
+		grants := sim.SchemeGrants(id)
+		if !ok || len(s.Grants) != len(grants) {
+			return false
+		}
+		for i, g := range grants {
+			if s.Grants[i].ID != g.ID {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -123,7 +123,7 @@ func startGatedBot(h *harness, gate *writeGate, logs *syncBuffer) *runningBot {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b, err := New(h.cfg, Deps{
 		Events: sm.Events, Ack: sm.AckCtx, Slack: sm,
-		Engine: repair.New(client, repair.WithCustomerCheck()), Store: h.store, Logger: logger,
+		Engine: repair.New(client, h.engineOptions()...), Store: h.store, Logger: logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -200,45 +200,6 @@ func outcomes(r repair.Record) []repair.Outcome {
 	return out
 }
 
-// TestEachLandedWriteIsRecorded: while a plan applies, the plan's record in
-// the store lists each write as it lands, with the grant id Jira gave it,
-// before the next write starts; the lease is renewed with it.
-func TestEachLandedWriteIsRecorded(t *testing.T) {
-	t.Parallel()
-	h, gate, _ := gatedHarness(t, nil, jirasim.ScenarioPortalAccessMissing)
-	report := h.diagnose(userRequester, "NOPA")
-	planID := buttonValue(t, report, ActionApproveInPlace)
-	h.send(userApprover, report, ActionApproveInPlace)
-
-	gate.next1(t)
-	approvedAt := h.plan(planID).LeaseUntil
-	h.clock.Advance(2 * time.Second) // Jira's latency
-	gate.release <- struct{}{}
-	gate.next1(t) // the second write waits: the first is recorded by now
-	rec := h.plan(planID)
-	r := storedRecord(t, rec)
-	if got := outcomes(r); len(got) != 2 || got[0] != repair.Made || got[1] != repair.NotAttempted {
-		t.Fatalf("recorded outcomes %v, want the first made and the second not attempted", got)
-	}
-	schemeID, _ := h.jira.ProjectSchemeID("NOPA")
-	var found bool
-	for _, g := range h.jira.SchemeGrants(schemeID) {
-		found = found || g.ID == r.Changes[0].Grant.ID
-	}
-	if !found {
-		t.Errorf("recorded grant id %d is not in Jira", r.Changes[0].Grant.ID)
-	}
-	if !rec.LeaseUntil.After(approvedAt) {
-		t.Errorf("lease %v was not renewed past %v with the landed write", rec.LeaseUntil, approvedAt)
-	}
-	gate.release <- struct{}{}
-	if _, err := h.slack.WaitMessage(h.ctx(), channel, func(m slacksim.Message) bool {
-		return m.TS == report.TS && strings.Contains(m.Text, "repaired")
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestShutdownLetsApplyFinish: SIGTERM (Run's context ends) while a 5-write
 // plan waits on Jira's 2 s latency. The drain's budget is sized to the
 // writes left, so all five land and are recorded.
@@ -278,11 +239,13 @@ func TestShutdownLetsApplyFinish(t *testing.T) {
 	}
 }
 
-// TestShutdownPastBudgetLeavesPlanToReconciler: the drain's budget runs
-// out while a write is held. The plan stays applying with the writes it
-// recorded, its lease ends, the log says the reconciler will settle it, and
-// a reconciler then records exactly what landed: never a half-repair with
-// no record.
+// TestShutdownPastBudgetLeavesPlanToReconciler: while a plan applies, the
+// plan's record in the store lists each write as it lands, with the grant
+// id Jira gave it, before the next write starts; the lease is renewed with
+// it. Then the drain's budget runs out while the next write is held. The
+// plan stays applying with the writes it recorded, its lease ends, the log
+// says the reconciler will settle it, and a reconciler then records
+// exactly what landed: never a half-repair with no record.
 func TestShutdownPastBudgetLeavesPlanToReconciler(t *testing.T) {
 	t.Parallel()
 	h, gate, logs := gatedHarness(t, func(c *Config) {
@@ -292,8 +255,26 @@ func TestShutdownPastBudgetLeavesPlanToReconciler(t *testing.T) {
 	planID := buttonValue(t, report, ActionApproveInPlace)
 	h.send(userApprover, report, ActionApproveInPlace)
 	gate.next1(t)
+	approvedAt := h.plan(planID).LeaseUntil
+	h.clock.Advance(2 * time.Second) // Jira's latency
 	gate.release <- struct{}{}
-	gate.next1(t) // held until the drain gives up
+	gate.next1(t) // the second write waits, until the drain gives up: the first is recorded by now
+	landed := h.plan(planID)
+	r := storedRecord(t, landed)
+	if got := outcomes(r); len(got) != 5 || got[0] != repair.Made || got[1] != repair.NotAttempted {
+		t.Fatalf("recorded outcomes %v, want the first of 5 made and the second not attempted", got)
+	}
+	schemeID, _ := h.jira.ProjectSchemeID("CUST")
+	var found bool
+	for _, g := range h.jira.SchemeGrants(schemeID) {
+		found = found || g.ID == r.Changes[0].Grant.ID
+	}
+	if !found {
+		t.Errorf("recorded grant id %d is not in Jira", r.Changes[0].Grant.ID)
+	}
+	if !landed.LeaseUntil.After(approvedAt) {
+		t.Errorf("lease %v was not renewed past %v with the landed write", landed.LeaseUntil, approvedAt)
+	}
 	if err := h.bots[0].stop(); err != nil {
 		t.Fatalf("Run returned %v", err)
 	}
@@ -301,7 +282,7 @@ func TestShutdownPastBudgetLeavesPlanToReconciler(t *testing.T) {
 	if rec.State != store.StateApplying {
 		t.Fatalf("plan is %s, want applying for the reconciler", rec.State)
 	}
-	r := storedRecord(t, rec)
+	r = storedRecord(t, rec)
 	if got := outcomes(r); got[0] != repair.Made || got[4] != repair.NotAttempted {
 		t.Errorf("recorded outcomes %v, want the first made and the last not attempted", got)
 	}

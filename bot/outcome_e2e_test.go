@@ -131,30 +131,3 @@ func TestOutcomeSurvivesStallAndRateLimits(t *testing.T) {
 		t.Errorf("the fake clock moved %v, want at least the 7 s stall", waited)
 	}
 }
-
-// TestCustomerVerdictInSlack: after an approved repair, when something
-// besides the scheme blocks the desk's customers, the message says the
-// grants are present but the customer is still denied, with the other
-// causes. (The verified verdict is TestApprovalFlow's.)
-func TestCustomerVerdictInSlack(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	customers := h.jira.DeskCustomers("NOPA")
-	if len(customers) == 0 {
-		t.Fatal("jirasim's NOPA has no customer")
-	}
-	for _, c := range customers {
-		h.jira.SetAccountBlocked(c, true)
-	}
-	report := h.diagnose(userRequester, "NOPA")
-	h.click(userApprover, report, ActionApproveInPlace)
-	final := slacksim.RenderBlocks(h.message(report).Blocks)
-	for _, w := range []string{"Grants present, customer still denied", "customer access settings", "deactivated or suspended"} {
-		if !strings.Contains(final, w) {
-			t.Errorf("final message lacks %q:\n%s", w, final)
-		}
-	}
-	if w := h.writes(); len(w) != 2 {
-		t.Errorf("%d write(s) to Jira, want the plan's 2 grants (the customer check is a read)", len(w))
-	}
-}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/jsmbot/jsmbot/approval"
+	"github.com/jsmbot/jsmbot/bot/slacksim"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/repair"
 	"github.com/jsmbot/jsmbot/store"
@@ -111,6 +113,40 @@ func TestCustomerText(t *testing.T) {
 				t.Errorf("customerText shows the error: %q", got)
 			}
 		})
+	}
+}
+
+// TestCustomerVerdictInResult: when something besides the scheme blocks
+// the desk's customers after a repair (repair's TestVerifiedForCustomer:
+// blocked accounts give this verdict and causes), the result message says
+// the grants are present but the customer is still denied, with the other
+// causes. TestApprovalFlow carries a verdict from Jira to this message end
+// to end.
+func TestCustomerVerdictInResult(t *testing.T) {
+	t.Parallel()
+	nopa := diagnoseSim(t, "NOPA")
+	plan := offersOf(t, nopa)[0].Plan
+	v := planView{
+		Rec:  store.PlanRecord{ID: "p1", ProjectKey: "NOPA", RequesterID: userRequester, ApproverID: userApprover},
+		Data: approval.PlanData{Plan: plan, ProjectName: nopa.Snapshot.Project.Name, Roles: nopa.Snapshot.Roles},
+	}
+	var changes []repair.Change
+	for _, g := range plan.AddGrants {
+		changes = append(changes, repair.Change{Step: repair.StepAddGrant, SchemeID: plan.SchemeID, SchemeName: plan.SchemeName, Grant: g, Outcome: repair.Made, Done: true})
+	}
+	check := &repair.CustomerCheck{Verdict: repair.VerdictStillDenied, Name: "Alice Customer", Missing: repair.CustomerPermissions,
+		Causes: []repair.Cause{repair.CauseCustomerAccess, repair.CauseAccountState}}
+	msg := renderResult(v, &repair.Result{Plan: plan, Changes: changes, After: diagnoseSim(t, "HELP"), Verified: true, Customer: check}, "")
+	checkLimits(t, msg)
+	raw, err := json.Marshal(msg.blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := slacksim.RenderBlocks(raw)
+	for _, w := range []string{"Grants present, customer still denied", "customer access settings", "deactivated or suspended"} {
+		if !strings.Contains(final, w) {
+			t.Errorf("result message lacks %q:\n%s", w, final)
+		}
 	}
 }
 

@@ -83,11 +83,11 @@ func collectTexts(raw json.RawMessage, out, markup *[]string) {
 }
 
 // seededDiagnoses are the diagnoses of the seeded projects the render
-// tests show, made once per test binary on one default site (the golden
-// files pin its ids) by one engine, whose site index they share. They are
-// read only: diagnoseSim hands out copies.
+// tests show, made once per test binary on one site of their scenarios
+// (the golden files pin its ids) by one engine, whose site index they
+// share. They are read only: diagnoseSim hands out copies.
 var seededDiagnoses = sync.OnceValues(func() (map[string]*repair.Diagnosis, error) {
-	sim := jirasim.New()
+	sim := jirasim.New(jirasim.WithSeed(jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing, jirasim.ScenarioShared, jirasim.ScenarioSoftware))
 	defer sim.Close()
 	client, err := jira.NewClient(sim.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(sim.Client()))
 	if err != nil {

@@ -13,8 +13,9 @@ import (
 
 // TestTwoReplicasShareRedis runs two bot processes (each with its own
 // socketmode client, engine and Redis client) against one Redis and one
-// Slack workspace. Clicks and a redelivery reach both; one plan is applied,
-// once.
+// Slack workspace. Clicks of two approvers on both modes, all in flight at
+// once (a send does not wait for the bot), and redeliveries reach both;
+// one plan is applied, once.
 func TestTwoReplicasShareRedis(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)

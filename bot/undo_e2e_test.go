@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
 
 	"github.com/jsmbot/jsmbot/approval"
 	"github.com/jsmbot/jsmbot/bot/slacksim"
@@ -48,86 +49,66 @@ func writesSince(h *harness, n int) []string {
 	return out
 }
 
-// TestUndoInPlace: Undo deletes exactly the grants the repair created, by
-// their ids; a grant someone else added to the scheme meanwhile survives;
-// the message and the audit record say what was restored; a second click
-// does nothing.
-func TestUndoInPlace(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	schemeID, _ := h.jira.ProjectSchemeID("NOPA")
-	before := grantIDs(h, schemeID)
-	msg, planID := h.applied("NOPA", ActionApproveInPlace)
-	if !strings.Contains(string(msg.Blocks), "customers lose access") {
-		t.Fatalf("applied message has no Undo with its warning:\n%s", msg.Blocks)
-	}
-	var created []int64
-	for _, id := range grantIDs(h, schemeID) {
-		if !slices.Contains(before, id) {
-			created = append(created, id)
-		}
-	}
-	other := h.jira.AddGrants(schemeID, jirasim.Grant{HolderType: "group", HolderParameter: "jira-admins", Permission: "ADD_COMMENTS"})[0]
-	n := len(h.writes())
-
-	h.click(userApprover, msg, ActionUndo)
-	var want []string
-	for _, id := range created {
-		want = append(want, fmt.Sprintf("%s /rest/api/3/permissionscheme/%d/permission/%d", http.MethodDelete, schemeID, id))
-	}
-	got := writesSince(h, n)
-	slices.Sort(got)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("undo's writes (-want +got):\n%s", diff)
-	}
-	after := grantIDs(h, schemeID)
-	if !slices.Contains(after, other.ID) {
-		t.Errorf("the grant someone else added (%d) is gone", other.ID)
-	}
-	if diff := cmp.Diff(append(slices.Clone(before), other.ID), after); diff != "" {
-		t.Errorf("scheme's grants after the undo (-want +got):\n%s", diff)
-	}
-	if got := h.plan(planID).State; got != store.StateUndone {
-		t.Errorf("plan is %s, want undone", got)
-	}
-	final := slacksim.RenderBlocks(h.message(msg).Blocks)
-	for _, w := range []string{"undone", "deleted the grant of", "problems again"} {
-		if !strings.Contains(final, w) {
-			t.Errorf("message lacks %q:\n%s", w, final)
-		}
-	}
-	audits, err := h.store.Audit(h.ctx(), planID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := audits[len(audits)-1]
-	if last.Action != approval.Undone || len(last.Removed) != len(created) || !strings.Contains(last.Result, fmt.Sprintf("%d change(s) restored", len(created))) {
-		t.Errorf("last audit = %+v, want undone with %d grants removed", last, len(created))
-	}
-
-	n = len(h.writes())
-	h.click(userApprover, msg, ActionUndo)
-	if got := h.lastEphemeral(userApprover); !strings.Contains(got, "already undone") {
-		t.Errorf("second click told %q", got)
-	}
-	if w := writesSince(h, n); len(w) != 0 {
-		t.Errorf("second click wrote %v", w)
-	}
-}
-
-// TestUndoCopy: Undo of a copy assigns the original scheme back and deletes
-// the copy; the shared scheme is untouched.
-func TestUndoCopy(t *testing.T) {
+// TestCopyApprovedThenUndone approves the copy of a shared scheme: the
+// other projects keep theirs, and the in-place offer is retired. Undo then
+// assigns the original scheme back and deletes the copy; the shared scheme
+// is never touched.
+func TestCopyApprovedThenUndone(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withSeed(jirasim.ScenarioShared))
-	original, _ := h.jira.ProjectSchemeID("SHRA")
-	grants := grantIDs(h, original)
-	msg, planID := h.applied("SHRA", ActionApproveCopy)
-	copyID, _ := h.jira.ProjectSchemeID("SHRA")
-	if copyID == original {
-		t.Fatal("the copy was not assigned")
+	shared, _ := h.jira.ProjectSchemeID("SHRB")
+	before, grants := h.jira.SchemeGrants(shared), grantIDs(h, shared)
+
+	report := h.diagnose(userRequester, "SHRA")
+	rendered := slacksim.RenderBlocks(report.Blocks)
+	for _, want := range []string{"Fix in place", "Fix on a copy", "SHRB", "SHRC", "[ Approve: fix in place ]", "[ Approve: fix on a copy ]"} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("report lacks %q:\n%s", want, rendered)
+		}
 	}
+	var confirms int
+	for _, b := range blocksOf(t, report) {
+		if a, ok := b.(*slack.ActionBlock); ok {
+			for _, e := range a.Elements.ElementSet {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.Confirm != nil {
+					confirms++
+				}
+			}
+		}
+	}
+	if confirms != 2 {
+		t.Errorf("%d Approve buttons have a confirm dialog, want 2", confirms)
+	}
+
+	inPlace, planID := buttonValue(t, report, ActionApproveInPlace), buttonValue(t, report, ActionApproveCopy)
+	h.click(userApprover, report, ActionApproveCopy)
+	if got := h.plan(planID).State; got != store.StateApplied {
+		t.Fatalf("plan is %s, want applied", got)
+	}
+	if !h.healthy("SHRA") {
+		t.Error("SHRA is not healthy after the copy repair")
+	}
+	if diff := cmp.Diff(before, h.jira.SchemeGrants(shared)); diff != "" {
+		t.Errorf("the shared scheme changed (-before +after):\n%s", diff)
+	}
+	copyID, _ := h.jira.ProjectSchemeID("SHRA")
+	if copyID == shared {
+		t.Fatal("SHRA still uses the shared scheme")
+	}
+	if got := h.plan(inPlace).State; got != store.StateDismissed {
+		t.Errorf("the in-place sibling is %s, want dismissed", got)
+	}
+
 	n := len(h.writes())
+	h.click(userGroupMember, report, ActionApproveInPlace)
+	if got := h.lastEphemeral(userGroupMember); !strings.Contains(got, "approved the other one") && !strings.Contains(got, "already") {
+		t.Errorf("click on the retired sibling: ephemeral %q", got)
+	}
+	if got := len(h.writes()); got != n {
+		t.Errorf("the retired sibling wrote %d request(s)", got-n)
+	}
+
+	msg := h.message(report)
 	h.click(userApprover, msg, ActionUndo)
 	want := []string{
 		http.MethodPut + " /rest/api/3/project/SHRA/permissionscheme",
@@ -136,13 +117,13 @@ func TestUndoCopy(t *testing.T) {
 	if diff := cmp.Diff(want, writesSince(h, n)); diff != "" {
 		t.Errorf("undo's writes (-want +got):\n%s", diff)
 	}
-	if got, _ := h.jira.ProjectSchemeID("SHRA"); got != original {
-		t.Errorf("SHRA uses scheme %d, want the original %d", got, original)
+	if got, _ := h.jira.ProjectSchemeID("SHRA"); got != shared {
+		t.Errorf("SHRA uses scheme %d, want the original %d", got, shared)
 	}
 	if slices.Contains(h.jira.SchemeIDs(), copyID) {
 		t.Errorf("the copy %d still exists", copyID)
 	}
-	if diff := cmp.Diff(grants, grantIDs(h, original)); diff != "" {
+	if diff := cmp.Diff(grants, grantIDs(h, shared)); diff != "" {
 		t.Errorf("the shared scheme changed (-want +got):\n%s", diff)
 	}
 	if got := h.plan(planID).State; got != store.StateUndone {

@@ -101,8 +101,12 @@ var allowLayout = cmp.AllowUnexported(fleetLayout{})
 // one of its projects says.
 func TestAudit(t *testing.T) {
 	t.Parallel()
-	const n = 120 // two pages of projects
-	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 8})
+	// Two pages of projects: pages of 20 instead of Jira's 100 make two
+	// pages of 40 projects, two of each kind.
+	const n = 40
+	// Three JSM schemes, one of each kind (lacking both Portal Access
+	// grants, healthy, lacking CREATE_ISSUES), and the software scheme.
+	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 4}, jirasim.WithPageSize(20))
 	// In a bubble, the client's pacing of the scheme reads takes no real
 	// time.
 	synctest.Test(t, func(t *testing.T) { testAudit(t, sim, n) })
@@ -135,7 +139,7 @@ func testAudit(t *testing.T, sim *jirasim.Server, n int) {
 	}) {
 		t.Errorf("schemes are not broken first: %v", names(r))
 	}
-	// 7 JSM schemes, those with j mod 4 = 0 or 2 broken (4 of them);
+	// 3 JSM schemes, those with j mod 4 = 0 or 2 broken (2 of them);
 	// one project in 20 unreadable, one team-managed.
 	l := layoutOf(sim)
 	broken := 0
@@ -144,8 +148,8 @@ func testAudit(t *testing.T, sim *jirasim.Server, n int) {
 			broken += len(keys)
 		}
 	}
-	wantSummary := repair.AuditSummary{Projects: n * 17 / 20, Schemes: 7, BrokenProjects: broken, BrokenSchemes: 4, Unchecked: n / 20, NotApplicable: n / 20,
-		Text: strconv.Itoa(broken) + " projects on 4 schemes lack Portal Access grants; " + strconv.Itoa(n/20) + " projects could not be checked"}
+	wantSummary := repair.AuditSummary{Projects: n * 17 / 20, Schemes: 3, BrokenProjects: broken, BrokenSchemes: 2, Unchecked: n / 20, NotApplicable: n / 20,
+		Text: strconv.Itoa(broken) + " projects on 2 schemes lack Portal Access grants; " + strconv.Itoa(n/20) + " projects could not be checked"}
 	if diff := cmp.Diff(wantSummary, r.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -210,7 +214,7 @@ func names(r *repair.AuditReport) []string {
 // findings and plans in the shapes diagnose --json uses.
 func TestAuditJSON(t *testing.T) {
 	t.Parallel()
-	sim := newFleet(t, jirasim.Fleet{Projects: 40, Schemes: 3})
+	sim := newFleet(t, jirasim.Fleet{Projects: 20, Schemes: 2})
 	r, err := engineOn(t, sim).Audit(t.Context(), repair.AuditOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +263,7 @@ func TestAuditJSON(t *testing.T) {
 // on it is then healthy; planning again finds nothing to repair.
 func TestPlanSchemeRepairsEveryProject(t *testing.T) {
 	t.Parallel()
-	sim := newFleet(t, jirasim.Fleet{Projects: 40, Schemes: 5})
+	sim := newFleet(t, jirasim.Fleet{Projects: 20, Schemes: 5})
 	e := engineOn(t, sim)
 	broken, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // JSM scheme 0 lacks both grants
 	as, err := e.PlanScheme(t.Context(), broken)
@@ -323,19 +327,22 @@ func schemeReads(sim *jirasim.Server) int {
 	return n
 }
 
-// TestConcurrentColdDiagnosesShareOneScan: 20 diagnoses at once on a cold
-// engine and a site with Jira's burst limits make one scan, not 20, and
+// TestConcurrentColdDiagnosesShareOneScan: 8 diagnoses at once on a cold
+// engine and a site with Jira's burst limits make one scan, not 8, and
 // every one succeeds without a 429. 120 projects show the mechanism: two
 // pages of projects, and more reads of the per-project scheme endpoint
-// (114 for the scan, 20 for the diagnoses) than Jira's bucket of 100
-// holds, so they pass only paced. BenchmarkConcurrentColdDiagnoses checks
-// the issue's case, 50 diagnoses on 1,000 projects.
+// (114 for the scan, 8 for the diagnoses) than Jira's bucket of 100
+// holds, so they pass only paced. Two JSM schemes (one broken, one
+// healthy) and the software scheme are enough for the diagnoses to land on
+// different shared schemes; each scheme more is only more JSON in the
+// scan. BenchmarkConcurrentColdDiagnoses checks the issue's case, 50
+// diagnoses on 1,000 projects.
 func TestConcurrentColdDiagnosesShareOneScan(t *testing.T) {
 	t.Parallel()
 	const n = 120
-	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 12}, jirasim.WithBurstLimits(), jirasim.WithLatency(20*time.Millisecond))
+	sim := newFleet(t, jirasim.Fleet{Projects: n, Schemes: 3}, jirasim.WithBurstLimits(), jirasim.WithLatency(20*time.Millisecond))
 	synctest.Test(t, func(t *testing.T) {
-		concurrentColdDiagnoses(t, bubbleEngine(t, sim), sim, n, 20)
+		concurrentColdDiagnoses(t, bubbleEngine(t, sim), sim, n, 8)
 	})
 	checkOneScan(t, sim, n)
 }
@@ -414,7 +421,7 @@ func TestAuditStorm(t *testing.T) {
 	// 60 projects: 57 paced scheme reads, a burst of 42 and then 85 a
 	// second, a scan of about 200ms in fake time, so a storm at 100ms hits
 	// it mid-scan (the reads before and after it are checked below).
-	f := jirasim.Fleet{Projects: 60, Schemes: 6}
+	f := jirasim.Fleet{Projects: 60, Schemes: 3}
 	calmSim := newFleet(t, f)
 	var calm *repair.AuditReport
 	synctest.Test(t, func(t *testing.T) { // paced in fake time

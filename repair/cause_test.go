@@ -190,18 +190,20 @@ func TestCauses(t *testing.T) {
 			if tt.withNOPA {
 				seed = append(seed, jirasim.ScenarioPortalAccessMissing)
 			}
-			sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now), jirasim.WithSeed(seed...))
+			sim := seeded(t, jirasim.NewServer(t, jirasim.WithClock(clock.Now), jirasim.WithSeed(seed...)), seed)
+			var opts []jira.Option
+			if tt.transport != nil {
+				opts = append(opts, jira.WithHTTPClient(&http.Client{Transport: tt.transport(sim.Client().Transport)}))
+			}
+			// The engine knew the site before the change, as a running bot
+			// does.
+			e := engineOn(t, sim, opts...)
 			sim.AddUser(rita)
 			clock.Set(at)
 			if tt.change != nil {
 				tt.change(t, sim)
 			}
 			clock.Advance(time.Minute)
-			var opts []jira.Option
-			if tt.transport != nil {
-				opts = append(opts, jira.WithHTTPClient(&http.Client{Transport: tt.transport(sim.Client().Transport)}))
-			}
-			e := engineOn(t, sim, opts...)
 			d, err := e.Diagnose(t.Context(), tt.key)
 			if err != nil {
 				t.Fatal(err)
@@ -257,7 +259,11 @@ func TestCauses(t *testing.T) {
 func TestCausesMostRecentWins(t *testing.T) {
 	t.Parallel()
 	clock := fakeclock.New()
-	sim := jirasim.NewServer(t, jirasim.WithClock(clock.Now), jirasim.WithSeed(jirasim.ScenarioHealthy))
+	// Pages of 50: the copy's creation writes an audit record per grant,
+	// which the search pages through (2 a page would take 60 calls).
+	seed := []jirasim.Scenario{jirasim.ScenarioHealthy}
+	sim := seeded(t, jirasim.NewServer(t, jirasim.WithClock(clock.Now), jirasim.WithSeed(seed...), jirasim.WithPageSize(50)), seed)
+	e := engineOn(t, sim) // it knew the site before the changes
 	help, _ := sim.ProjectSchemeID("HELP")
 	copyID := sim.AddScheme("Copy of HELP", "", sim.SchemeGrants(help)...)
 	clock.Advance(time.Hour)
@@ -266,7 +272,6 @@ func TestCausesMostRecentWins(t *testing.T) {
 	sim.RemoveGrants(copyID, grantID(t, sim, copyID, "sd.customer.portal.only", "", "BROWSE_PROJECTS"))
 	clock.Advance(time.Minute)
 
-	e := engineOn(t, sim)
 	d, err := e.Diagnose(t.Context(), "HELP")
 	if err != nil {
 		t.Fatal(err)

@@ -20,9 +20,10 @@ import (
 
 const portal = "sd.customer.portal.only"
 
-// newLifecycle returns an engine on sim with engine options, and a plain
-// client on sim for playing "someone else" in Jira. Both reach sim
-// in-process, as engineOn's do; a jira.WithHTTPClient in jopts wins.
+// newLifecycle returns an engine on sim with engine options, warm when it
+// can be (see warm), and a plain client on sim for playing "someone else"
+// in Jira. Both reach sim in-process, as engineOn's do; a
+// jira.WithHTTPClient in jopts wins.
 func newLifecycle(t *testing.T, sim *jirasim.Server, jopts []jira.Option, opts ...repair.Option) (*repair.Engine, *jira.Client) {
 	t.Helper()
 	jopts = append([]jira.Option{jira.WithHTTPClient(sim.Client())}, jopts...)
@@ -34,7 +35,7 @@ func newLifecycle(t *testing.T, sim *jirasim.Server, jopts []jira.Option, opts .
 	if err != nil {
 		t.Fatal(err)
 	}
-	return repair.New(c, opts...), other
+	return repair.New(c, append(warm(t, sim), opts...)...), other
 }
 
 // mustPlan diagnoses key and returns its plan in mode.
@@ -609,9 +610,9 @@ func TestVerifiedForCustomer(t *testing.T) {
 	t.Run("no customer", func(t *testing.T) {
 		t.Parallel()
 		sim := newSim(t, jirasim.ScenarioPortalAccessMissing)
+		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck()) // it knew the site before LONE
 		id, _ := sim.ProjectSchemeID("NOPA")
 		sim.AddProject(jirasim.Project{Key: "LONE", Name: "Lonely Desk", SchemeID: id, Desk: true})
-		e, _ := newLifecycle(t, sim, nil, repair.WithCustomerCheck())
 		d, err := e.Diagnose(t.Context(), "LONE")
 		if err != nil {
 			t.Fatal(err)

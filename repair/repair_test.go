@@ -1,14 +1,17 @@
 package repair_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jsmbot/jsmbot/diagnosis"
@@ -23,7 +26,114 @@ import (
 // bytes than the default seed of every scenario.
 func newSim(t *testing.T, seed ...jirasim.Scenario) *jirasim.Server {
 	t.Helper()
-	return jirasim.NewServer(t, jirasim.WithSeed(seed...))
+	return seeded(t, jirasim.NewServer(t, jirasim.WithSeed(seed...)), seed)
+}
+
+// seeds remembers the seed of each simulator seeded made, so that the
+// engines made on it (engineOn, newLifecycle) start with the index a scan
+// of it would build (warm).
+var seeds sync.Map // *jirasim.Server → []jirasim.Scenario
+
+// seeded notes that sim was made with seed and no other option that
+// changes what the site holds, and returns it.
+func seeded(t *testing.T, sim *jirasim.Server, seed []jirasim.Scenario) *jirasim.Server {
+	seeds.Store(sim, seed)
+	t.Cleanup(func() { seeds.Delete(sim) })
+	return sim
+}
+
+// seedIndexes holds, per seed, the site index a scan of a site seeded
+// with it finds. Seeding is deterministic (the same ids every time), so
+// one scan per seed and test binary stands for the first scan of every
+// engine on such a site, in the tests that are not about scanning.
+var seedIndexes sync.Map // fmt.Sprint(seed) → func() (*repair.Index, error)
+
+// warm returns the option that starts an engine on sim with the index a
+// scan of sim would build now, stamped now: when seeded made sim and its
+// site still holds exactly what the seed made (the same projects on the
+// same schemes with the same grants). Otherwise it returns no option, and
+// the engine's first diagnosis scans.
+func warm(t testing.TB, sim *jirasim.Server) []repair.Option {
+	t.Helper()
+	v, ok := seeds.Load(sim)
+	if !ok {
+		return nil
+	}
+	seed := v.([]jirasim.Scenario)
+	scan, _ := seedIndexes.LoadOrStore(fmt.Sprint(seed), sync.OnceValues(func() (*repair.Index, error) {
+		fresh := jirasim.New(jirasim.WithSeed(seed...))
+		defer fresh.Close()
+		c, err := jira.NewClient(fresh.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(fresh.Client()))
+		if err != nil {
+			return nil, err
+		}
+		return repair.New(c).SiteIndex(context.Background())
+	}))
+	idx, err := scan.(func() (*repair.Index, error))()
+	if err != nil {
+		t.Fatalf("scan a site seeded with %v: %v", seed, err)
+	}
+	if !indexMatches(sim, idx) {
+		return nil
+	}
+	stamped := *idx // an engine never modifies an index it is handed
+	stamped.BuiltAt = time.Now()
+	return []repair.Option{repair.WithIndexStore(&keptIndex{idx: &stamped})}
+}
+
+// indexMatches reports whether idx lists sim's projects on their schemes
+// and sim's schemes with their grants.
+func indexMatches(sim *jirasim.Server, idx *repair.Index) bool {
+	keys := sim.ProjectKeys()
+	if len(keys) != len(idx.Projects) {
+		return false
+	}
+	for _, k := range keys {
+		p, ok := idx.Projects[k]
+		if !ok {
+			return false
+		}
+		if id, ok := sim.ProjectSchemeID(k); p.HasScheme() && (!ok || id != p.SchemeID) {
+			return false
+		}
+	}
+	ids := sim.SchemeIDs()
+	if len(ids) != len(idx.Schemes) {
+		return false
+	}
+	for _, id := range ids {
+		s, ok := idx.Schemes[id]
+		grants := sim.SchemeGrants(id)
+		if !ok || len(s.Grants) != len(grants) {
+			return false
+		}
+		for i, g := range grants {
+			if s.Grants[i].ID != g.ID {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// keptIndex is an engine's site index kept in memory, as the engine's
+// default store keeps it, but starting with one.
+type keptIndex struct {
+	mu  sync.Mutex
+	idx *repair.Index
+}
+
+func (k *keptIndex) LoadIndex(context.Context) (*repair.Index, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.idx, nil
+}
+
+func (k *keptIndex) SaveIndex(_ context.Context, idx *repair.Index) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.idx = idx
+	return nil
 }
 
 // newEngine returns an engine on a fresh simulator seeded with seed.
@@ -34,7 +144,7 @@ func newEngine(t *testing.T, seed ...jirasim.Scenario) (*repair.Engine, *jirasim
 }
 
 // engineOn returns an engine that reaches sim in-process through a client
-// with opts.
+// with opts, warm when it can be (see warm).
 func engineOn(t *testing.T, sim *jirasim.Server, opts ...jira.Option) *repair.Engine {
 	t.Helper()
 	// In-process by default: no sockets, so much less CPU under -race; a
@@ -44,7 +154,7 @@ func engineOn(t *testing.T, sim *jirasim.Server, opts ...jira.Option) *repair.En
 	if err != nil {
 		t.Fatal(err)
 	}
-	return repair.New(c)
+	return repair.New(c, warm(t, sim)...)
 }
 
 // through sends a client's requests through rt.
@@ -124,17 +234,19 @@ func TestScenarios(t *testing.T) {
 			wantShared:   []string{"SHRB", "SHRC"}, wantMode: diagnosis.ModeCopy, wantAdds: 2,
 		},
 	}
+	// Every scenario on one site, each project beside the others on
+	// schemes of their own: SharedWith must tell them apart. One engine
+	// diagnoses and repairs them in turn (each repair touches only its
+	// project's scheme, or a copy of it), so the site is scanned once.
+	var seed []jirasim.Scenario
+	for _, tt := range tests {
+		seed = append(seed, tt.scenario)
+	}
+	e, sim := newEngine(t, seed...)
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
-			t.Parallel()
-			// The project's scenario beside another on a scheme of its
-			// own: SharedWith must tell the two apart.
-			neighbour := jirasim.ScenarioShared
-			if tt.scenario == jirasim.ScenarioShared {
-				neighbour = jirasim.ScenarioHealthy
-			}
-			e, sim := newEngine(t, tt.scenario, neighbour)
 			ctx := t.Context()
+			sim.ResetRequests()
 			d, err := e.Diagnose(ctx, tt.key)
 			if err != nil {
 				t.Fatalf("Diagnose: %v", err)
