@@ -217,22 +217,41 @@ func TestDiagnoseJSON(t *testing.T) {
 	}
 }
 
+// TestFixLeavesScenariosHealthy: fix --yes repairs each scenario with
+// exactly its writes, each said as it ends before the result, and exits 0
+// only once its own fresh diagnosis after the writes says the project is
+// healthy ("Verified"); a healthy project gets no write and "Nothing to
+// fix."; without REDIS_URL it says once that nothing is recorded; the
+// customer check names the customer it verified.
+//
+// The words of one run are checked in its row, not by running the same
+// fix again elsewhere: each fix is a site's worth of Jira calls.
 func TestFixLeavesScenariosHealthy(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		key        string
 		mode       string
 		wantWrites int
+		want       []string // in stdout, besides the verified line
+		progress   []string // the progress lines, in order, before the result
 	}{
-		{"HELP", "auto", 0},
-		{"DRFT", "auto", 0},
-		{"NOPA", "auto", 2},
-		{"NOCR", "auto", 1},
-		{"CUST", "auto", 5},
-		{"ADMN", "auto", 1},
-		{"SHRA", "auto", 2},     // copy: create + assign
-		{"SHRA", "in-place", 2}, // two grants on the shared scheme
-		{"NOPA", "copy", 2},
+		{key: "HELP", mode: "auto", want: []string{"Nothing to fix."}},
+		{key: "DRFT", mode: "auto", want: []string{"Nothing to fix."}},
+		{key: "NOPA", mode: "auto", wantWrites: 2, want: []string{
+			"Customer check: verified for Alice Customer",
+		}, progress: []string{
+			"  … write 1 of 2: add a grant, done",
+			"  … write 2 of 2: add a grant, done",
+		}},
+		{key: "NOCR", mode: "auto", wantWrites: 1},
+		{key: "CUST", mode: "auto", wantWrites: 5},
+		{key: "ADMN", mode: "auto", wantWrites: 1},
+		{key: "SHRA", mode: "auto", wantWrites: 2, progress: []string{ // copy: create + assign
+			"  … write 1 of 2: create the scheme copy, done",
+			"  … write 2 of 2: assign the scheme, done",
+		}},
+		{key: "SHRA", mode: "in-place", wantWrites: 2}, // two grants on the shared scheme
+		{key: "NOPA", mode: "copy", wantWrites: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"/"+tt.mode, func(t *testing.T) {
@@ -251,12 +270,22 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 			if n != tt.wantWrites {
 				t.Errorf("%d writes, want %d", n, tt.wantWrites)
 			}
-			if tt.wantWrites > 0 && !strings.Contains(out, "Verified: "+tt.key+" is healthy now.") {
-				t.Errorf("stdout does not report the verified state:\n%s", out)
+			want := tt.want
+			if tt.wantWrites > 0 {
+				want = append(want, "Verified: "+tt.key+" is healthy now.")
+				if c := strings.Count(out, noRecordNote); c != 1 || strings.Contains(out, "Recorded as") {
+					t.Errorf("without REDIS_URL: the note %d times and a plan ID %v, want the note once and no plan ID", c, strings.Contains(out, "Recorded as"))
+				}
 			}
-			code, _, _ = cli(t, sim, nil, "diagnose", tt.key)
-			if code != 0 {
-				t.Errorf("diagnose after fix: exit code %d, want 0", code)
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if tt.progress != nil {
+				if diff := cmp.Diff(tt.progress, progressLines(t, out)); diff != "" {
+					t.Errorf("progress lines (-want +got):\n%s\nstdout:\n%s", diff, out)
+				}
 			}
 			assertClean(t, out, errOut)
 		})
