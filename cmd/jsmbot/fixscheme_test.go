@@ -48,14 +48,28 @@ func missingPortalGrants(sim *jirasim.Server, id int64) []string {
 	return out
 }
 
-// TestFixSchemeRepairsEveryProject: for each broken scheme, fix --scheme
-// writes exactly the scheme's missing grants, to that scheme only, and
-// every project on it is then healthy; the other schemes are untouched; a
-// second run applies nothing.
+// TestFixSchemeRepairsEveryProject: for a broken scheme of each kind (both
+// Portal Access grants missing, CREATE_ISSUES alone), fix --scheme writes
+// exactly the scheme's missing grants, to that scheme only, and every
+// project on it is then healthy; the other schemes are untouched; a second
+// run applies nothing. smallFleet's third broken scheme is of the first
+// kind and would take the same path.
 func TestFixSchemeRepairsEveryProject(t *testing.T) {
 	t.Parallel()
-	model := modelOf(t, newFleetSim(t, smallFleet))
-	for id, keys := range model.broken {
+	fleet := newFleetSim(t, smallFleet)
+	model := modelOf(t, fleet)
+	ofKind := map[string]int64{} // the missing grants → the first scheme lacking them
+	for _, id := range slices.Sorted(maps.Keys(model.broken)) {
+		kind := strings.Join(missingPortalGrants(fleet, id), " ")
+		if _, seen := ofKind[kind]; !seen {
+			ofKind[kind] = id
+		}
+	}
+	if len(ofKind) != 2 {
+		t.Fatalf("broken schemes of %d kinds, want 2: %v", len(ofKind), ofKind)
+	}
+	for _, id := range ofKind {
+		keys := model.broken[id]
 		t.Run(strconv.FormatInt(id, 10), func(t *testing.T) {
 			t.Parallel()
 			sim := newFleetSim(t, smallFleet)
@@ -112,58 +126,6 @@ func TestFixSchemeRepairsEveryProject(t *testing.T) {
 			}
 			assertClean(t, out, errOut)
 		})
-	}
-}
-
-// TestFixSchemeJSON: the object lists the scheme as planned, each write,
-// and every project on the scheme verified.
-func TestFixSchemeJSON(t *testing.T) {
-	t.Parallel()
-	sim := newFleetSim(t, smallFleet)
-	model := modelOf(t, sim)
-	id := slices.Min(slices.Collect(maps.Keys(model.broken)))
-	code, out, errOut := cli(t, sim, nil, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes", "--json")
-	if code != exitOK {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
-	}
-	var got struct {
-		Scheme struct {
-			ID   int64
-			Plan *diagnosis.Plan
-		}
-		Changes []struct {
-			Step, Status string
-			SchemeID     int64
-		}
-		Verified bool
-		Projects []struct {
-			Key      string
-			Healthy  bool
-			SchemeID int64
-		}
-		Error *errorJSON
-	}
-	dec := json.NewDecoder(strings.NewReader(out))
-	if err := dec.Decode(&got); err != nil || dec.More() {
-		t.Fatalf("stdout is not one JSON object (%v):\n%s", err, out)
-	}
-	if got.Scheme.ID != id || got.Scheme.Plan == nil || !got.Verified || got.Error != nil {
-		t.Errorf("scheme %d, plan %v, verified %v, error %v; want %d planned, verified, no error", got.Scheme.ID, got.Scheme.Plan, got.Verified, got.Error, id)
-	}
-	for _, c := range got.Changes {
-		if c.Step != "add-grant" || c.Status != "done" || c.SchemeID != id {
-			t.Errorf("change %+v, want a grant added to %d", c, id)
-		}
-	}
-	var keys []string
-	for _, p := range got.Projects {
-		keys = append(keys, p.Key)
-		if !p.Healthy || p.SchemeID != id {
-			t.Errorf("project %+v, want healthy on %d", p, id)
-		}
-	}
-	if diff := cmp.Diff(model.broken[id], keys); diff != "" {
-		t.Errorf("verified projects (-want +got):\n%s", diff)
 	}
 }
 
@@ -316,18 +278,64 @@ func TestFixSchemeHelp(t *testing.T) {
 	}
 }
 
-// TestFixSchemeRecorded: with REDIS_URL, fix --scheme records its plan and
-// audit record as fix KEY does (applied, verified for the whole scheme, the
-// grants Jira gave), and jsmbot undo reverts exactly those grants.
+// TestFixSchemeRecorded: fix --scheme --json is one object listing the
+// scheme as planned, each write and every project on the scheme
+// verified. With REDIS_URL it records its plan and audit record as fix KEY
+// does (applied, verified for the whole scheme, the grants Jira gave) and
+// its planId is that plan; jsmbot undo reverts exactly those grants.
 func TestFixSchemeRecorded(t *testing.T) {
 	t.Parallel()
 	sim, sr := newFleetSim(t, smallFleet), newSharedRecord(t)
+	model := modelOf(t, sim)
 	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // lacks both grants
 	before := sim.SchemeGrants(id)
 	code, out, errOut := cli(t, sim, sr.env, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes", "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	var got struct {
+		Scheme struct {
+			ID   int64
+			Plan *diagnosis.Plan
+		}
+		Changes []struct {
+			Step, Status string
+			SchemeID     int64
+		}
+		Verified bool
+		Projects []struct {
+			Key      string
+			Healthy  bool
+			SchemeID int64
+		}
+		Error *errorJSON
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&got); err != nil || dec.More() {
+		t.Fatalf("stdout is not one JSON object (%v):\n%s", err, out)
+	}
+	if got.Scheme.ID != id || got.Scheme.Plan == nil || !got.Verified || got.Error != nil {
+		t.Errorf("scheme %d, plan %v, verified %v, error %v; want %d planned, verified, no error", got.Scheme.ID, got.Scheme.Plan, got.Verified, got.Error, id)
+	}
+	if len(got.Changes) != 2 {
+		t.Errorf("%d changes, want the 2 missing grants", len(got.Changes))
+	}
+	for _, c := range got.Changes {
+		if c.Step != "add-grant" || c.Status != "done" || c.SchemeID != id {
+			t.Errorf("change %+v, want a grant added to %d", c, id)
+		}
+	}
+	var keys []string
+	for _, p := range got.Projects {
+		keys = append(keys, p.Key)
+		if !p.Healthy || p.SchemeID != id {
+			t.Errorf("project %+v, want healthy on %d", p, id)
+		}
+	}
+	if diff := cmp.Diff(model.broken[id], keys); diff != "" {
+		t.Errorf("verified projects (-want +got):\n%s", diff)
+	}
+
 	r := decodeReport(t, out)
 	if r.PlanID == nil || !r.Verified {
 		t.Fatalf("planId %v, verified %v; want a recorded, verified plan", r.PlanID, r.Verified)

@@ -35,7 +35,7 @@ func TestJSONErrors(t *testing.T) {
 			t.Parallel()
 			var sim *jirasim.Server
 			if !tt.noSim {
-				sim = siteOf(t, "HELP", "NOPA") // the projects the rows name
+				sim = siteOf(t, "HELP") // NOPA's row stops before Jira
 			}
 			code, out, errOut := cli(t, sim, tt.env, tt.args...)
 			if code != tt.wantCode {

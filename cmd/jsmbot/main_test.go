@@ -130,6 +130,7 @@ func TestDiagnoseJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		key        string
+		neighbour  string // a project on a scheme of its own, when set
 		wantCode   int
 		wantRules  []string
 		wantMode   string
@@ -137,12 +138,12 @@ func TestDiagnoseJSON(t *testing.T) {
 		wantShared []string
 	}{
 		{key: "HELP", wantCode: 0, wantRules: []string{}, wantShared: []string{}},
-		{key: "NOPA", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "in-place", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{}},
+		{key: "NOPA", neighbour: "HELP", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "in-place", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{}},
 		{key: "NOCR", wantCode: 3, wantRules: []string{"portal-access"}, wantMode: "in-place", wantAdds: []string{"CREATE_ISSUES"}, wantShared: []string{}},
 		{key: "CUST", wantCode: 3, wantRules: []string{"portal-access", "portal-access", "customers-role", "customers-role", "customers-role"}, wantMode: "in-place", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{}},
 		{key: "ADMN", wantCode: 3, wantRules: []string{"admin-mandatory"}, wantMode: "in-place", wantAdds: []string{"ADMINISTER_PROJECTS"}, wantShared: []string{}},
 		{key: "DRFT", wantCode: 0, wantRules: []string{"default-drift", "default-drift", "default-drift"}, wantShared: []string{}},
-		{key: "SHRB", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "copy", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{"SHRA", "SHRC"}},
+		{key: "SHRB", neighbour: "HELP", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "copy", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{"SHRA", "SHRC"}},
 		{key: "SOFT", wantCode: 1, wantRules: []string{"not-applicable"}},
 		{key: "TEAM", wantCode: 1, wantRules: []string{"not-applicable"}},
 	}
@@ -163,13 +164,14 @@ func TestDiagnoseJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
-			// The project and a neighbour on a scheme of its own, so that
-			// sharedWith shows it lists the scheme's projects, not the site's.
-			neighbour := "HELP"
-			if tt.key == neighbour {
-				neighbour = "NOPA"
+			// A neighbour shows that sharedWith lists the scheme's projects,
+			// not the site's, for a scheme of its own (NOPA) and a shared one
+			// (SHRB); each project more is requests for every row.
+			keys := []string{tt.key}
+			if tt.neighbour != "" {
+				keys = append(keys, tt.neighbour)
 			}
-			sim := siteOf(t, tt.key, neighbour)
+			sim := siteOf(t, keys...)
 			code, out, errOut := cli(t, sim, nil, "diagnose", tt.key, "--json")
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, errOut)
@@ -322,6 +324,7 @@ func TestBadInput(t *testing.T) {
 		args     []string
 		env      map[string]string
 		setup    func(*jirasim.Server)
+		site     []string // the simulator's projects: none for a row that stops before Jira
 		noSim    bool
 		fakeTime bool // in a synctest bubble: waits take no time
 		wantCode int
@@ -338,19 +341,19 @@ func TestBadInput(t *testing.T) {
 		{name: "no key", args: []string{"diagnose"}, wantCode: 2, want: "needs exactly one project key"},
 		{name: "unknown flag", args: []string{"diagnose", "HELP", "--jsn"}, wantCode: 2, want: "flag provided but not defined"},
 		{name: "unknown mode", args: []string{"fix", "NOPA", "--yes", "--mode", "sideways"}, wantCode: 2, want: "sideways"},
-		{name: "unknown project", args: []string{"diagnose", "NOPE"}, wantCode: 1, want: "project not found"},
-		{name: "software project", args: []string{"diagnose", "SOFT"}, wantCode: 1, want: "SOFT is a software project; jsmbot only repairs company-managed service projects"},
-		{name: "team-managed project", args: []string{"fix", "TEAM", "--yes"}, wantCode: 1, want: "TEAM is team-managed: it has no permission scheme"},
-		{name: "bad credentials", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_API_TOKEN": "wrong-token"}, wantCode: 1,
+		{name: "unknown project", args: []string{"diagnose", "NOPE"}, site: []string{"HELP"}, wantCode: 1, want: "project not found"},
+		{name: "software project", args: []string{"diagnose", "SOFT"}, site: []string{"SOFT"}, wantCode: 1, want: "SOFT is a software project; jsmbot only repairs company-managed service projects"},
+		{name: "team-managed project", args: []string{"fix", "TEAM", "--yes"}, site: []string{"TEAM"}, wantCode: 1, want: "TEAM is team-managed: it has no permission scheme"},
+		{name: "bad credentials", args: []string{"diagnose", "HELP"}, site: []string{"HELP"}, env: map[string]string{"JIRA_API_TOKEN": "wrong-token"}, wantCode: 1,
 			want: "Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN"},
-		{name: "no project admin", args: []string{"diagnose", "NOPA"}, setup: func(s *jirasim.Server) {
+		{name: "no project admin", args: []string{"diagnose", "NOPA"}, site: []string{"NOPA"}, setup: func(s *jirasim.Server) {
 			s.SetProjectPermission("ADMINISTER_PROJECTS", false)
 			s.SetGlobalPermission("ADMINISTER", false)
 		}, wantCode: 1,
 			want: `the account needs the "Administer Projects (or Administer Jira)" permission`},
-		{name: "no Jira admin", args: []string{"fix", "NOPA", "--yes"}, setup: func(s *jirasim.Server) { s.SetGlobalPermission("ADMINISTER", false) }, wantCode: 1,
+		{name: "no Jira admin", args: []string{"fix", "NOPA", "--yes"}, site: []string{"NOPA"}, setup: func(s *jirasim.Server) { s.SetGlobalPermission("ADMINISTER", false) }, wantCode: 1,
 			want: `the account needs the "Administer Jira" permission`},
-		{name: "rate limited beyond the budget", args: []string{"diagnose", "HELP"}, setup: func(s *jirasim.Server) { s.RateLimit(1000, 90*time.Second) }, wantCode: 1,
+		{name: "rate limited beyond the budget", args: []string{"diagnose", "HELP"}, site: []string{"HELP"}, setup: func(s *jirasim.Server) { s.RateLimit(1000, 90*time.Second) }, wantCode: 1,
 			want: "Jira is rate limiting this account (jira-burst-based) and the retries ran out; try again in 1m30s"},
 		// Every retry of the default policy runs, on the bubble's fake clock.
 		{name: "Jira unreachable", args: []string{"diagnose", "HELP"}, noSim: true, fakeTime: true, env: map[string]string{
@@ -367,7 +370,7 @@ func TestBadInput(t *testing.T) {
 			}
 			var sim *jirasim.Server
 			if !tt.noSim {
-				sim = siteOf(t, "HELP", "NOPA", "SOFT", "TEAM") // the projects the rows name
+				sim = siteOf(t, tt.site...)
 				if tt.setup != nil {
 					tt.setup(sim)
 				}
@@ -404,14 +407,15 @@ func checkBadInput(t *testing.T, args []string, env map[string]string, sim *jira
 // TestDemo runs jsmbot demo through run, on the real commands, for its
 // command-line part: who broke HELP, the recorded fix, undo and history,
 // the fleet audit and fix --scheme, each in the words of the command that
-// prints it. It stops the demo, by its context, once the fleet part has
-// printed its last line: the Slack part that follows uses no command of
-// this package, and internal/demo's TestRun tells it, with the rest of the
-// story, to its end and its nil error.
+// prints it. It stops the demo, by its context, once fix --scheme has
+// said it verified the scheme: what follows is the audit again, printed
+// by the same printAudit as the first, then the Slack part, which uses no
+// command of this package; internal/demo's TestRun tells them, with the
+// rest of the story, to its end and its nil error.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	// The fleet part ends with the second audit's summary.
-	const last = "9 projects on 1 scheme lack Portal Access grants; 2 projects could not be checked."
+	// fix --scheme's last word on the fleet's worst scheme.
+	const last = `Verified: all 9 service projects on scheme "Fleet JSM scheme 001" are healthy now.`
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	out := &stopWriter{at: last, stop: cancel}
@@ -421,10 +425,10 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(text, last) {
 		t.Fatalf("demo: %v; its output lacks %q\nstdout:\n%s\nstderr:\n%s", err, last, text, errOut.String())
 	}
-	// Stopped as its Slack part began (how depends on where the bot was),
-	// the demo cannot end well.
+	// Stopped before its end (how depends on where it was), the demo
+	// cannot end well.
 	if err == nil {
-		t.Error("demo returned nil, though the test stopped it before its Slack part")
+		t.Error("demo returned nil, though the test stopped it before its end")
 	}
 	// The story beats, in order.
 	rest := text
@@ -433,8 +437,7 @@ func TestDemo(t *testing.T) {
 		"WHEN (UTC)", "applied; verified healthy", "Undoing plan ", "✓ deleted the grant of CREATE_ISSUES", "After the undo:",
 		"it deleted the 2 grant(s) the repair created, nothing else.", "undone: 2 change(s) reverted, 0 left alone",
 		"STATUS   SCHEME", "18 projects on 2 schemes lack Portal Access grants; 2 projects could not be checked.",
-		"$ jsmbot fix --scheme 10000 --yes", `Verified: all 9 service projects on scheme "Fleet JSM scheme 001" are healthy now.`,
-		last} {
+		"$ jsmbot fix --scheme 10000 --yes", last} {
 		i := strings.Index(rest, want)
 		if i < 0 {
 			t.Fatalf("demo output lacks %q after the lines before it:\n%s", want, text)

@@ -558,14 +558,27 @@ func TestUndoDeclined(t *testing.T) {
 // TestHistory: history lists the audit records newest first, of one
 // project when given, as a table or as the JSON array README documents;
 // it needs only REDIS_URL, and Jira's text is made safe on the way out.
+//
+// NOPA's records are a real fix and undo; the newest, NOCR's, is NOPA's
+// applied record again under another project and plan, as a second fix
+// would write it, so that a filter on NOPA has a newer record to skip.
 func TestHistory(t *testing.T) {
 	t.Parallel()
-	sim, sr := siteOf(t, "NOPA", "NOCR"), newSharedRecord(t)
+	sim, sr := siteOf(t, "NOPA"), newSharedRecord(t)
 	id := fixRecorded(t, sim, sr, "NOPA")
 	if code, out, errOut := cli(t, sim, sr.env, "undo", id, "--yes"); code != exitOK {
 		t.Fatalf("undo: exit %d\n%s\n%s", code, out, errOut)
 	}
-	other := fixRecorded(t, sim, sr, "NOCR")
+	nopa, err := sr.st.Audit(t.Context(), id)
+	if err != nil || len(nopa) != 2 {
+		t.Fatalf("NOPA's audit = %+v, %v; want applied and undone", nopa, err)
+	}
+	other, _ := store.NewID()
+	nocr := nopa[0]
+	nocr.ID, nocr.PlanID, nocr.ProjectKey, nocr.Time = "", other, "NOCR", nopa[1].Time.Add(time.Minute)
+	if err := sr.st.AppendAudit(t.Context(), nocr); err != nil {
+		t.Fatal(err)
+	}
 	if err := sr.st.AppendAudit(t.Context(), store.AuditRecord{PlanID: "p-evil", ProjectKey: "EVIL", Action: "denied", ApproverID: "U0X", Result: "bad \x1b]0;title\x07news\x1b[31m", Time: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
