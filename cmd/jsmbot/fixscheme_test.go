@@ -48,6 +48,21 @@ func missingPortalGrants(sim *jirasim.Server, id int64) []string {
 	return out
 }
 
+// sharedScheme is a site of SHRA, SHRB and SHRC on one scheme that lacks
+// both Portal Access grants, and that scheme's id: fix --scheme changes
+// three projects at once on it, and its scan reads three projects, not a
+// fleet. The tests of what a scheme's fix says, asks and records use it;
+// TestFixSchemeRepairsEveryProject repairs a fleet's schemes.
+func sharedScheme(t *testing.T) (*jirasim.Server, int64) {
+	t.Helper()
+	sim := siteOf(t, "SHRA")
+	id, ok := sim.ProjectSchemeID("SHRA")
+	if !ok {
+		t.Fatal("SHRA has no scheme")
+	}
+	return sim, id
+}
+
 // TestFixSchemeRepairsEveryProject: for a broken scheme of each kind (both
 // Portal Access grants missing, CREATE_ISSUES alone), fix --scheme writes
 // exactly the scheme's missing grants, to that scheme only, and every
@@ -153,7 +168,7 @@ func TestFixSchemeRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := newFleetSim(t, smallFleet)
+			sim, _ := sharedScheme(t) // no row needs more: none finds a project to change
 			code, out, errOut := cli(t, sim, nil, tt.args...)
 			if code != tt.wantCode || !strings.Contains(errOut, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.wantCode, tt.want)
@@ -183,15 +198,13 @@ func fixSchemeAt(t *testing.T, sim *jirasim.Server, id int64, stdin io.Reader, s
 // TestFixSchemeDeclined: no at the prompt changes nothing and exits 4.
 func TestFixSchemeDeclined(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t, smallFleet)
-	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // broken
+	sim, id := sharedScheme(t)
 	var out bytes.Buffer
 	err := fixSchemeAt(t, sim, id, strings.NewReader("n\n"), &out)
 	if code := report(err, io.Discard); code != exitDeclined {
 		t.Errorf("exit code %d, want 4", code)
 	}
-	question := "changing " + strconv.Itoa(len(modelOf(t, sim).broken[id])) + " projects? [y/N]"
-	if !strings.Contains(out.String(), question) || !strings.Contains(out.String(), "Nothing changed.") {
+	if !strings.Contains(out.String(), "changing 3 projects? [y/N]") || !strings.Contains(out.String(), "Nothing changed.") {
 		t.Errorf("stdout lacks the question or the answer:\n%s", out.String())
 	}
 	if w := writesOf(sim); len(w) != 0 {
@@ -227,8 +240,7 @@ func (w *promptWriter) String() string {
 // digest no longer matches and nothing is written.
 func TestFixSchemeStale(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t, smallFleet)
-	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0))
+	sim, id := sharedScheme(t)
 	stdin, answer := io.Pipe()
 	out := &promptWriter{asked: make(chan struct{})}
 	done := make(chan error, 1)
@@ -285,9 +297,8 @@ func TestFixSchemeHelp(t *testing.T) {
 // its planId is that plan; jsmbot undo reverts exactly those grants.
 func TestFixSchemeRecorded(t *testing.T) {
 	t.Parallel()
-	sim, sr := newFleetSim(t, smallFleet), newSharedRecord(t)
-	model := modelOf(t, sim)
-	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // lacks both grants
+	sim, id := sharedScheme(t)
+	sr := newSharedRecord(t)
 	before := sim.SchemeGrants(id)
 	code, out, errOut := cli(t, sim, sr.env, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes", "--json")
 	if code != exitOK {
@@ -332,7 +343,7 @@ func TestFixSchemeRecorded(t *testing.T) {
 			t.Errorf("project %+v, want healthy on %d", p, id)
 		}
 	}
-	if diff := cmp.Diff(model.broken[id], keys); diff != "" {
+	if diff := cmp.Diff([]string{"SHRA", "SHRB", "SHRC"}, keys); diff != "" {
 		t.Errorf("verified projects (-want +got):\n%s", diff)
 	}
 
@@ -344,8 +355,8 @@ func TestFixSchemeRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.State != store.StateApplied || rec.ProjectKey != jirasim.FleetKey(0) || rec.Mode != "in-place" || rec.Result != "applied; verified healthy" {
-		t.Errorf("plan = %s %s %s %q, want applied in-place on %s, verified", rec.State, rec.ProjectKey, rec.Mode, rec.Result, jirasim.FleetKey(0))
+	if rec.State != store.StateApplied || rec.ProjectKey != "SHRA" || rec.Mode != "in-place" || rec.Result != "applied; verified healthy" {
+		t.Errorf("plan = %s %s %s %q, want applied in-place on SHRA, verified", rec.State, rec.ProjectKey, rec.Mode, rec.Result)
 	}
 	data, err := approval.Decode(rec)
 	if err != nil || data.Plan.SchemeID != id || len(data.SharedWith) != len(data.Plan.Affects) || len(data.Plan.Affects) == 0 {
