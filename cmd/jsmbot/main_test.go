@@ -223,8 +223,9 @@ func TestDiagnoseJSON(t *testing.T) {
 // exactly its writes, each said as it ends before the result, and exits 0
 // only once its own fresh diagnosis after the writes says the project is
 // healthy ("Verified"); a healthy project gets no write and "Nothing to
-// fix."; without REDIS_URL it says once that nothing is recorded; the
-// customer check names the customer it verified.
+// fix."; the customer check names the customer it verified. It says where
+// the repair is recorded: with REDIS_URL the plan ID and the undo command,
+// without it once that nothing is recorded.
 //
 // The words of one run are checked in its row, not by running the same
 // fix again elsewhere: each fix is a site's worth of Jira calls.
@@ -234,12 +235,13 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 		key        string
 		mode       string
 		wantWrites int
+		recorded   bool     // with REDIS_URL
 		want       []string // in stdout, besides the verified line
 		progress   []string // the progress lines, in order, before the result
 	}{
 		{key: "HELP", mode: "auto", want: []string{"Nothing to fix."}},
 		{key: "DRFT", mode: "auto", want: []string{"Nothing to fix."}},
-		{key: "NOPA", mode: "auto", wantWrites: 2, want: []string{
+		{key: "NOPA", mode: "auto", wantWrites: 2, recorded: true, want: []string{
 			"Customer check: verified for Alice Customer",
 		}, progress: []string{
 			"  … write 1 of 2: add a grant, done",
@@ -259,7 +261,13 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 		t.Run(tt.key+"/"+tt.mode, func(t *testing.T) {
 			t.Parallel()
 			sim := siteOf(t, tt.key)
-			code, out, errOut := cli(t, sim, nil, "fix", tt.key, "--yes", "--mode", tt.mode)
+			var sr *sharedRecord
+			var env map[string]string
+			if tt.recorded {
+				sr = newSharedRecord(t)
+				env = sr.env
+			}
+			code, out, errOut := cli(t, sim, env, "fix", tt.key, "--yes", "--mode", tt.mode)
 			if code != 0 {
 				t.Fatalf("fix exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
@@ -275,13 +283,18 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 			want := tt.want
 			if tt.wantWrites > 0 {
 				want = append(want, "Verified: "+tt.key+" is healthy now.")
-				if c := strings.Count(out, noRecordNote); c != 1 || strings.Contains(out, "Recorded as") {
-					t.Errorf("without REDIS_URL: the note %d times and a plan ID %v, want the note once and no plan ID", c, strings.Contains(out, "Recorded as"))
-				}
 			}
 			for _, w := range want {
 				if !strings.Contains(out, w) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			switch {
+			case tt.recorded:
+				checkRecordedAs(t, sr, out)
+			case tt.wantWrites > 0:
+				if c := strings.Count(out, noRecordNote); c != 1 || strings.Contains(out, "Recorded as") {
+					t.Errorf("without REDIS_URL: the note %d times and a plan ID %v, want the note once and no plan ID", c, strings.Contains(out, "Recorded as"))
 				}
 			}
 			if tt.progress != nil {

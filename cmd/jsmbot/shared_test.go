@@ -128,17 +128,11 @@ func checkRecordedPlan(t *testing.T, sr *sharedRecord, id, key, wantMode string,
 	}
 }
 
-// TestFixSaysWhereItIsRecorded: with REDIS_URL the terminal gets the plan
-// ID and the undo command, and no note that nothing is recorded. Without
-// REDIS_URL, TestFixLeavesScenariosHealthy sees the note once and no plan
-// ID, and TestFixJSON a null planId, in the runs they make anyway.
-func TestFixSaysWhereItIsRecorded(t *testing.T) {
-	t.Parallel()
-	sim, sr := siteOf(t, "NOPA"), newSharedRecord(t)
-	code, out, errOut := cli(t, sim, sr.env, "fix", "NOPA", "--yes")
-	if code != exitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+// checkRecordedAs checks that fix's words out end with the plan ID the
+// shared record sr holds, the one plan there, and the undo command, and
+// do not say that nothing is recorded.
+func checkRecordedAs(t *testing.T, sr *sharedRecord, out string) {
+	t.Helper()
 	plans, err := sr.st.Plans(t.Context(), store.PlanFilter{})
 	if err != nil || len(plans) != 1 {
 		t.Fatalf("plans = %v, %v; want one", plans, err)
