@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +14,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/jsmbot/jsmbot/approval"
+	"github.com/jsmbot/jsmbot/internal/demo"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/store"
 )
 
 // cli runs the command with args against sim and returns its exit code and
@@ -417,18 +424,19 @@ func checkBadInput(t *testing.T, args []string, env map[string]string, sim *jira
 	assertClean(t, out, errOut)
 }
 
-// TestDemo runs jsmbot demo through run, on the real commands, for its
-// command-line part: who broke HELP, the recorded fix, undo and history,
-// the fleet audit and fix --scheme, each in the words of the command that
-// prints it. It stops the demo, by its context, once fix --scheme has
-// said it verified the scheme: what follows is the audit again, printed
-// by the same printAudit as the first, then the Slack part, which uses no
-// command of this package; internal/demo's TestRun tells them, with the
-// rest of the story, to its end and its nil error.
+// TestDemo runs jsmbot demo through run, on the real commands, for the
+// part of its command line that tells HELP's story: who broke it, the
+// recorded fix, undo and history, each in the words of the command that
+// prints it. It stops the demo, by its context, once history has listed
+// the undo: the fleet audit and fix --scheme that follow run the
+// commands' code through demoTerminal, as TestDemoTerminal shows on a small
+// site, and the Slack part uses no command of this package; internal/demo's
+// TestRun tells them, with the rest of the story, to its end and its nil
+// error.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	// fix --scheme's last word on the fleet's worst scheme.
-	const last = `Verified: all 9 service projects on scheme "Fleet JSM scheme 001" are healthy now.`
+	// The second history's record of the undo.
+	const last = "undone: 2 change(s) reverted, 0 left alone"
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	out := &stopWriter{at: last, stop: cancel}
@@ -448,9 +456,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"Successfully added 0 customers", "Broken: 2 critical problem(s)", "Removed by Olivia Owner on ",
 		"Verified: HELP is healthy now.", "Customer check: verified for Alice Customer", "Recorded as plan ", "the customer was added to HELP",
 		"WHEN (UTC)", "applied; verified healthy", "Undoing plan ", "✓ deleted the grant of CREATE_ISSUES", "After the undo:",
-		"it deleted the 2 grant(s) the repair created, nothing else.", "undone: 2 change(s) reverted, 0 left alone",
-		"STATUS   SCHEME", "18 projects on 2 schemes lack Portal Access grants; 2 projects could not be checked.",
-		"$ jsmbot fix --scheme 10000 --yes", last} {
+		"it deleted the 2 grant(s) the repair created, nothing else.", last} {
 		i := strings.Index(rest, want)
 		if i < 0 {
 			t.Fatalf("demo output lacks %q after the lines before it:\n%s", want, text)
@@ -482,6 +488,46 @@ func (w *stopWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestDemoTerminal: the fleet part of jsmbot demo prints audit's table
+// and runs fix --scheme --yes through the commands' own code, recorded in
+// the demo's shared record (demoTerminal), here on a scheme three projects
+// share instead of the demo's fleet.
+func TestDemoTerminal(t *testing.T) {
+	t.Parallel()
+	sim, id := sharedScheme(t)
+	eng := newEngine(t, sim)
+	st := store.NewMemory()
+	defer st.Close()
+	term := demoTerminal()
+
+	r, err := eng.Audit(t.Context(), repair.AuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audit strings.Builder
+	term.PrintAudit(&audit, r)
+	for _, w := range []string{"STATUS ", "broken ", "SHRA, SHRB, SHRC", "jsmbot fix --scheme ID (" + strconv.FormatInt(id, 10) + ")", "3 projects on 1 scheme lack Portal Access grants."} {
+		if !strings.Contains(audit.String(), w) {
+			t.Errorf("audit table lacks %q:\n%s", w, audit.String())
+		}
+	}
+
+	var out strings.Builder
+	if err := term.FixScheme(t.Context(), demo.Site{Engine: eng.Engine, Client: eng.client, Store: st}, id, &out, io.Discard); err != nil {
+		t.Fatalf("fix --scheme: %v\n%s", err, out.String())
+	}
+	if w := `Verified: all 3 service projects on scheme "Shared Support Scheme" are healthy now.`; !strings.Contains(out.String(), w) {
+		t.Errorf("fix --scheme's words lack %q:\n%s", w, out.String())
+	}
+	if w := writesOf(sim); len(w) != 2 {
+		t.Errorf("writes %v, want the 2 missing grants", w)
+	}
+	recs, err := st.AuditLog(t.Context(), store.AuditFilter{})
+	if err != nil || len(recs) != 1 || recs[0].Action != approval.Applied {
+		t.Errorf("demo's shared record = %+v, %v; want the applied fix", recs, err)
+	}
 }
 
 func TestAsk(t *testing.T) {
