@@ -79,7 +79,7 @@ func TestDoctor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			jsim, ssim := jirasim.NewServer(t), slacksim.NewServer(t)
+			jsim, ssim := siteOf(t), slacksim.NewServer(t) // doctor reads no project
 			env := doctorEnv(t, jsim, ssim)
 			if tt.setup != nil {
 				tt.setup(t, jsim, ssim, env)

@@ -48,14 +48,45 @@ func missingPortalGrants(sim *jirasim.Server, id int64) []string {
 	return out
 }
 
-// TestFixSchemeRepairsEveryProject: for each broken scheme, fix --scheme
-// writes exactly the scheme's missing grants, to that scheme only, and
-// every project on it is then healthy; the other schemes are untouched; a
-// second run applies nothing.
+// sharedScheme is a site of SHRA, SHRB and SHRC on one scheme that lacks
+// both Portal Access grants, and that scheme's id: fix --scheme changes
+// three projects at once on it, and its scan reads three projects, not a
+// fleet. The tests of what a scheme's fix says, asks and records use it;
+// TestFixSchemeRepairsEveryProject repairs a fleet's schemes.
+func sharedScheme(t *testing.T) (*jirasim.Server, int64) {
+	t.Helper()
+	sim := siteOf(t, "SHRA")
+	id, ok := sim.ProjectSchemeID("SHRA")
+	if !ok {
+		t.Fatal("SHRA has no scheme")
+	}
+	return sim, id
+}
+
+// TestFixSchemeRepairsEveryProject: for a broken scheme of each kind (both
+// Portal Access grants missing, CREATE_ISSUES alone), fix --scheme writes
+// exactly the scheme's missing grants, to that scheme only, and every
+// project on it is then healthy; the other schemes are untouched; a second
+// run (on the first, whatever the kind: the scheme is healthy) applies
+// nothing. smallFleet's third broken scheme is of the first kind and would
+// take the same path.
 func TestFixSchemeRepairsEveryProject(t *testing.T) {
 	t.Parallel()
-	model := modelOf(t, newFleetSim(t, smallFleet))
-	for id, keys := range model.broken {
+	fleet := newFleetSim(t, smallFleet)
+	model := modelOf(t, fleet)
+	ofKind := map[string]int64{} // the missing grants → the first scheme lacking them
+	for _, id := range slices.Sorted(maps.Keys(model.broken)) {
+		kind := strings.Join(missingPortalGrants(fleet, id), " ")
+		if _, seen := ofKind[kind]; !seen {
+			ofKind[kind] = id
+		}
+	}
+	again, ok := ofKind["BROWSE_PROJECTS CREATE_ISSUES"]
+	if _, ok2 := ofKind["CREATE_ISSUES"]; len(ofKind) != 2 || !ok || !ok2 {
+		t.Fatalf("broken schemes by missing grants: %v; want both missing, and CREATE_ISSUES alone", ofKind)
+	}
+	for _, id := range ofKind {
+		keys := model.broken[id]
 		t.Run(strconv.FormatInt(id, 10), func(t *testing.T) {
 			t.Parallel()
 			sim := newFleetSim(t, smallFleet)
@@ -102,8 +133,12 @@ func TestFixSchemeRepairsEveryProject(t *testing.T) {
 				}
 			}
 
+			assertClean(t, out, errOut)
+			if id != again {
+				return
+			}
 			sim.ResetRequests()
-			code, out, _ = cli(t, sim, nil, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes")
+			code, out, errOut = cli(t, sim, nil, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes")
 			if code != exitOK || !strings.Contains(out, "Nothing to fix.") {
 				t.Errorf("second run: exit %d, want 0 and nothing to fix:\n%s", code, out)
 			}
@@ -112,58 +147,6 @@ func TestFixSchemeRepairsEveryProject(t *testing.T) {
 			}
 			assertClean(t, out, errOut)
 		})
-	}
-}
-
-// TestFixSchemeJSON: the object lists the scheme as planned, each write,
-// and every project on the scheme verified.
-func TestFixSchemeJSON(t *testing.T) {
-	t.Parallel()
-	sim := newFleetSim(t, smallFleet)
-	model := modelOf(t, sim)
-	id := slices.Min(slices.Collect(maps.Keys(model.broken)))
-	code, out, errOut := cli(t, sim, nil, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes", "--json")
-	if code != exitOK {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
-	}
-	var got struct {
-		Scheme struct {
-			ID   int64
-			Plan *diagnosis.Plan
-		}
-		Changes []struct {
-			Step, Status string
-			SchemeID     int64
-		}
-		Verified bool
-		Projects []struct {
-			Key      string
-			Healthy  bool
-			SchemeID int64
-		}
-		Error *errorJSON
-	}
-	dec := json.NewDecoder(strings.NewReader(out))
-	if err := dec.Decode(&got); err != nil || dec.More() {
-		t.Fatalf("stdout is not one JSON object (%v):\n%s", err, out)
-	}
-	if got.Scheme.ID != id || got.Scheme.Plan == nil || !got.Verified || got.Error != nil {
-		t.Errorf("scheme %d, plan %v, verified %v, error %v; want %d planned, verified, no error", got.Scheme.ID, got.Scheme.Plan, got.Verified, got.Error, id)
-	}
-	for _, c := range got.Changes {
-		if c.Step != "add-grant" || c.Status != "done" || c.SchemeID != id {
-			t.Errorf("change %+v, want a grant added to %d", c, id)
-		}
-	}
-	var keys []string
-	for _, p := range got.Projects {
-		keys = append(keys, p.Key)
-		if !p.Healthy || p.SchemeID != id {
-			t.Errorf("project %+v, want healthy on %d", p, id)
-		}
-	}
-	if diff := cmp.Diff(model.broken[id], keys); diff != "" {
-		t.Errorf("verified projects (-want +got):\n%s", diff)
 	}
 }
 
@@ -191,7 +174,7 @@ func TestFixSchemeRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := newFleetSim(t, smallFleet)
+			sim, _ := sharedScheme(t) // no row needs more: none finds a project to change
 			code, out, errOut := cli(t, sim, nil, tt.args...)
 			if code != tt.wantCode || !strings.Contains(errOut, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.wantCode, tt.want)
@@ -221,15 +204,13 @@ func fixSchemeAt(t *testing.T, sim *jirasim.Server, id int64, stdin io.Reader, s
 // TestFixSchemeDeclined: no at the prompt changes nothing and exits 4.
 func TestFixSchemeDeclined(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t, smallFleet)
-	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // broken
+	sim, id := sharedScheme(t)
 	var out bytes.Buffer
 	err := fixSchemeAt(t, sim, id, strings.NewReader("n\n"), &out)
 	if code := report(err, io.Discard); code != exitDeclined {
 		t.Errorf("exit code %d, want 4", code)
 	}
-	question := "changing " + strconv.Itoa(len(modelOf(t, sim).broken[id])) + " projects? [y/N]"
-	if !strings.Contains(out.String(), question) || !strings.Contains(out.String(), "Nothing changed.") {
+	if !strings.Contains(out.String(), "changing 3 projects? [y/N]") || !strings.Contains(out.String(), "Nothing changed.") {
 		t.Errorf("stdout lacks the question or the answer:\n%s", out.String())
 	}
 	if w := writesOf(sim); len(w) != 0 {
@@ -265,8 +246,7 @@ func (w *promptWriter) String() string {
 // digest no longer matches and nothing is written.
 func TestFixSchemeStale(t *testing.T) {
 	t.Parallel()
-	sim := newFleetSim(t, smallFleet)
-	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0))
+	sim, id := sharedScheme(t)
 	stdin, answer := io.Pipe()
 	out := &promptWriter{asked: make(chan struct{})}
 	done := make(chan error, 1)
@@ -316,18 +296,63 @@ func TestFixSchemeHelp(t *testing.T) {
 	}
 }
 
-// TestFixSchemeRecorded: with REDIS_URL, fix --scheme records its plan and
-// audit record as fix KEY does (applied, verified for the whole scheme, the
-// grants Jira gave), and jsmbot undo reverts exactly those grants.
+// TestFixSchemeRecorded: fix --scheme --json is one object listing the
+// scheme as planned, each write and every project on the scheme
+// verified. With REDIS_URL it records its plan and audit record as fix KEY
+// does (applied, verified for the whole scheme, the grants Jira gave) and
+// its planId is that plan; jsmbot undo reverts exactly those grants.
 func TestFixSchemeRecorded(t *testing.T) {
 	t.Parallel()
-	sim, sr := newFleetSim(t, smallFleet), newSharedRecord(t)
-	id, _ := sim.ProjectSchemeID(jirasim.FleetKey(0)) // lacks both grants
+	sim, id := sharedScheme(t)
+	sr := newSharedRecord(t)
 	before := sim.SchemeGrants(id)
 	code, out, errOut := cli(t, sim, sr.env, "fix", "--scheme", strconv.FormatInt(id, 10), "--yes", "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	var got struct {
+		Scheme struct {
+			ID   int64
+			Plan *diagnosis.Plan
+		}
+		Changes []struct {
+			Step, Status string
+			SchemeID     int64
+		}
+		Verified bool
+		Projects []struct {
+			Key      string
+			Healthy  bool
+			SchemeID int64
+		}
+		Error *errorJSON
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&got); err != nil || dec.More() {
+		t.Fatalf("stdout is not one JSON object (%v):\n%s", err, out)
+	}
+	if got.Scheme.ID != id || got.Scheme.Plan == nil || !got.Verified || got.Error != nil {
+		t.Errorf("scheme %d, plan %v, verified %v, error %v; want %d planned, verified, no error", got.Scheme.ID, got.Scheme.Plan, got.Verified, got.Error, id)
+	}
+	if len(got.Changes) != 2 {
+		t.Errorf("%d changes, want the 2 missing grants", len(got.Changes))
+	}
+	for _, c := range got.Changes {
+		if c.Step != "add-grant" || c.Status != "done" || c.SchemeID != id {
+			t.Errorf("change %+v, want a grant added to %d", c, id)
+		}
+	}
+	var keys []string
+	for _, p := range got.Projects {
+		keys = append(keys, p.Key)
+		if !p.Healthy || p.SchemeID != id {
+			t.Errorf("project %+v, want healthy on %d", p, id)
+		}
+	}
+	if diff := cmp.Diff([]string{"SHRA", "SHRB", "SHRC"}, keys); diff != "" {
+		t.Errorf("verified projects (-want +got):\n%s", diff)
+	}
+
 	r := decodeReport(t, out)
 	if r.PlanID == nil || !r.Verified {
 		t.Fatalf("planId %v, verified %v; want a recorded, verified plan", r.PlanID, r.Verified)
@@ -336,8 +361,8 @@ func TestFixSchemeRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.State != store.StateApplied || rec.ProjectKey != jirasim.FleetKey(0) || rec.Mode != "in-place" || rec.Result != "applied; verified healthy" {
-		t.Errorf("plan = %s %s %s %q, want applied in-place on %s, verified", rec.State, rec.ProjectKey, rec.Mode, rec.Result, jirasim.FleetKey(0))
+	if rec.State != store.StateApplied || rec.ProjectKey != "SHRA" || rec.Mode != "in-place" || rec.Result != "applied; verified healthy" {
+		t.Errorf("plan = %s %s %s %q, want applied in-place on SHRA, verified", rec.State, rec.ProjectKey, rec.Mode, rec.Result)
 	}
 	data, err := approval.Decode(rec)
 	if err != nil || data.Plan.SchemeID != id || len(data.SharedWith) != len(data.Plan.Affects) || len(data.Plan.Affects) == 0 {

@@ -53,6 +53,9 @@ type runSetup struct {
 
 // startRun starts jsmbot run with a working environment, changed by env
 // (an empty value unsets), and waits until it is connected to Slack.
+// run's Jira client hands its requests to the simulator in-process
+// (jiraInProcess), unless setup.jira fronts it: TestRunBot is the run
+// that reaches Jira over the wire at JIRA_BASE_URL.
 func startRun(t *testing.T, env map[string]string, setup runSetup) *liveBot {
 	t.Helper()
 	lb := &liveBot{
@@ -87,10 +90,14 @@ func startRun(t *testing.T, env map[string]string, setup runSetup) *liveBot {
 			vars[k] = v
 		}
 	}
+	opts := setup.opts
+	if setup.jira == nil {
+		opts = append([]option{jiraInProcess(lb.jira)}, opts...)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	lb.cancel = cancel
 	go func() {
-		lb.done <- run(ctx, []string{"jsmbot", "run"}, func(k string) string { return vars[k] }, strings.NewReader(""), lb.stdout, lb.stderr, setup.opts...)
+		lb.done <- run(ctx, []string{"jsmbot", "run"}, func(k string) string { return vars[k] }, strings.NewReader(""), lb.stdout, lb.stderr, opts...)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -312,10 +319,22 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
+// jiraInProcess makes run's Jira client hand each request straight to
+// sim, without a socket (the request's host is ignored, the token
+// endpoint's too): the same answers for a fraction of the work.
+func jiraInProcess(sim *jirasim.Server) option {
+	return func(c *config.Config) {
+		c.Jira.Options = append(c.Jira.Options, jira.WithHTTPClient(sim.Client()))
+	}
+}
+
 // jiraQuickRetries makes run's Jira client wait a millisecond before a
-// retry Jira gave no Retry-After for, instead of half a second.
+// retry Jira gave no Retry-After for, instead of half a second, and not
+// pace its requests: a 429 with Retry-After: 0 would pause the endpoint a
+// second (the jira package tests the pacing). Retries and 429s are still
+// counted.
 func jiraQuickRetries(c *config.Config) {
-	c.Jira.Options = append(c.Jira.Options, jira.WithRetryWait(time.Millisecond))
+	c.Jira.Options = append(c.Jira.Options, jira.WithRetryWait(time.Millisecond), jira.WithRate(0))
 }
 
 // redisWithoutRetries makes run's Redis client try every command and dial

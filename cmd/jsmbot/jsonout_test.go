@@ -35,7 +35,7 @@ func TestJSONErrors(t *testing.T) {
 			t.Parallel()
 			var sim *jirasim.Server
 			if !tt.noSim {
-				sim = siteOf(t, "HELP", "NOPA") // the projects the rows name
+				sim = siteOf(t, "HELP") // NOPA's row stops before Jira
 			}
 			code, out, errOut := cli(t, sim, tt.env, tt.args...)
 			if code != tt.wantCode {
@@ -66,9 +66,16 @@ type fixResult struct {
 	} `json:"changes"`
 	Verified bool    `json:"verified"`
 	After    *result `json:"after"`
-	Error    *struct{ Kind, Message string }
+	Customer *struct {
+		Verdict string `json:"verdict"`
+	} `json:"customer"`
+	Error *struct{ Kind, Message string }
 }
 
+// TestFixJSON: fix --json is one object with the diagnosis, each write and
+// its status, whether it verified, the diagnosis after and the error; a
+// repair names the customer check's verdict; without REDIS_URL its
+// planId is null.
 func TestFixJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -79,8 +86,9 @@ func TestFixJSON(t *testing.T) {
 		wantStatuses []string
 		wantVerified bool
 		wantError    string
+		wantCustomer string // the verdict; "" for no customer object
 	}{
-		{name: "repaired", key: "NOPA", wantCode: exitOK, wantStatuses: []string{"done", "done"}, wantVerified: true},
+		{name: "repaired", key: "NOPA", wantCode: exitOK, wantStatuses: []string{"done", "done"}, wantVerified: true, wantCustomer: "verified"},
 		{name: "healthy", key: "HELP", wantCode: exitOK, wantStatuses: []string{}, wantVerified: true},
 		{name: "not applicable", key: "SOFT", wantCode: exitFailed, wantStatuses: []string{}, wantError: "not-applicable"},
 		{name: "a write refused", key: "NOPA", setup: func(s *jirasim.Server) {
@@ -128,6 +136,16 @@ func TestFixJSON(t *testing.T) {
 			}
 			if len(tt.wantStatuses) > 0 && tt.wantVerified && (got.After == nil || !got.After.Healthy) {
 				t.Errorf("after = %+v, want the healthy diagnosis", got.After)
+			}
+			gotCustomer := ""
+			if got.Customer != nil {
+				gotCustomer = got.Customer.Verdict
+			}
+			if gotCustomer != tt.wantCustomer {
+				t.Errorf("customer verdict %q, want %q", gotCustomer, tt.wantCustomer)
+			}
+			if !strings.Contains(out, `"planId": null`) {
+				t.Errorf("without REDIS_URL, planId is not null:\n%s", out)
 			}
 		})
 	}

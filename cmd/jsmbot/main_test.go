@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +14,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/jsmbot/jsmbot/approval"
+	"github.com/jsmbot/jsmbot/internal/demo"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
+	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/store"
 )
 
 // cli runs the command with args against sim and returns its exit code and
@@ -130,6 +137,7 @@ func TestDiagnoseJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		key        string
+		neighbour  string // a project on a scheme of its own, when set
 		wantCode   int
 		wantRules  []string
 		wantMode   string
@@ -137,12 +145,12 @@ func TestDiagnoseJSON(t *testing.T) {
 		wantShared []string
 	}{
 		{key: "HELP", wantCode: 0, wantRules: []string{}, wantShared: []string{}},
-		{key: "NOPA", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "in-place", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{}},
+		{key: "NOPA", neighbour: "HELP", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "in-place", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{}},
 		{key: "NOCR", wantCode: 3, wantRules: []string{"portal-access"}, wantMode: "in-place", wantAdds: []string{"CREATE_ISSUES"}, wantShared: []string{}},
 		{key: "CUST", wantCode: 3, wantRules: []string{"portal-access", "portal-access", "customers-role", "customers-role", "customers-role"}, wantMode: "in-place", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{}},
 		{key: "ADMN", wantCode: 3, wantRules: []string{"admin-mandatory"}, wantMode: "in-place", wantAdds: []string{"ADMINISTER_PROJECTS"}, wantShared: []string{}},
 		{key: "DRFT", wantCode: 0, wantRules: []string{"default-drift", "default-drift", "default-drift"}, wantShared: []string{}},
-		{key: "SHRB", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "copy", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{"SHRA", "SHRC"}},
+		{key: "SHRB", neighbour: "HELP", wantCode: 3, wantRules: []string{"portal-access", "portal-access"}, wantMode: "copy", wantAdds: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, wantShared: []string{"SHRA", "SHRC"}},
 		{key: "SOFT", wantCode: 1, wantRules: []string{"not-applicable"}},
 		{key: "TEAM", wantCode: 1, wantRules: []string{"not-applicable"}},
 	}
@@ -163,13 +171,14 @@ func TestDiagnoseJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
-			// The project and a neighbour on a scheme of its own, so that
-			// sharedWith shows it lists the scheme's projects, not the site's.
-			neighbour := "HELP"
-			if tt.key == neighbour {
-				neighbour = "NOPA"
+			// A neighbour shows that sharedWith lists the scheme's projects,
+			// not the site's, for a scheme of its own (NOPA) and a shared one
+			// (SHRB); each project more is requests for every row.
+			keys := []string{tt.key}
+			if tt.neighbour != "" {
+				keys = append(keys, tt.neighbour)
 			}
-			sim := siteOf(t, tt.key, neighbour)
+			sim := siteOf(t, keys...)
 			code, out, errOut := cli(t, sim, nil, "diagnose", tt.key, "--json")
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, errOut)
@@ -217,28 +226,55 @@ func TestDiagnoseJSON(t *testing.T) {
 	}
 }
 
+// TestFixLeavesScenariosHealthy: fix --yes repairs each scenario with
+// exactly its writes, each said as it ends before the result, and exits 0
+// only once its own fresh diagnosis after the writes says the project is
+// healthy ("Verified"); a healthy project gets no write and "Nothing to
+// fix."; the customer check names the customer it verified. It says where
+// the repair is recorded: with REDIS_URL the plan ID and the undo command,
+// without it once that nothing is recorded.
+//
+// The words of one run are checked in its row, not by running the same
+// fix again elsewhere: each fix is a site's worth of Jira calls.
 func TestFixLeavesScenariosHealthy(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		key        string
 		mode       string
 		wantWrites int
+		recorded   bool     // with REDIS_URL
+		want       []string // in stdout, besides the verified line
+		progress   []string // the progress lines, in order, before the result
 	}{
-		{"HELP", "auto", 0},
-		{"DRFT", "auto", 0},
-		{"NOPA", "auto", 2},
-		{"NOCR", "auto", 1},
-		{"CUST", "auto", 5},
-		{"ADMN", "auto", 1},
-		{"SHRA", "auto", 2},     // copy: create + assign
-		{"SHRA", "in-place", 2}, // two grants on the shared scheme
-		{"NOPA", "copy", 2},
+		{key: "HELP", mode: "auto", want: []string{"Nothing to fix."}},
+		{key: "DRFT", mode: "auto", want: []string{"Nothing to fix."}},
+		{key: "NOPA", mode: "auto", wantWrites: 2, recorded: true, want: []string{
+			"Customer check: verified for Alice Customer",
+		}, progress: []string{
+			"  … write 1 of 2: add a grant, done",
+			"  … write 2 of 2: add a grant, done",
+		}},
+		{key: "NOCR", mode: "auto", wantWrites: 1},
+		{key: "CUST", mode: "auto", wantWrites: 5},
+		{key: "ADMN", mode: "auto", wantWrites: 1},
+		{key: "SHRA", mode: "auto", wantWrites: 2, progress: []string{ // copy: create + assign
+			"  … write 1 of 2: create the scheme copy, done",
+			"  … write 2 of 2: assign the scheme, done",
+		}},
+		{key: "SHRA", mode: "in-place", wantWrites: 2}, // two grants on the shared scheme
+		{key: "NOPA", mode: "copy", wantWrites: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"/"+tt.mode, func(t *testing.T) {
 			t.Parallel()
 			sim := siteOf(t, tt.key)
-			code, out, errOut := cli(t, sim, nil, "fix", tt.key, "--yes", "--mode", tt.mode)
+			var sr *sharedRecord
+			var env map[string]string
+			if tt.recorded {
+				sr = newSharedRecord(t)
+				env = sr.env
+			}
+			code, out, errOut := cli(t, sim, env, "fix", tt.key, "--yes", "--mode", tt.mode)
 			if code != 0 {
 				t.Fatalf("fix exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
@@ -251,12 +287,27 @@ func TestFixLeavesScenariosHealthy(t *testing.T) {
 			if n != tt.wantWrites {
 				t.Errorf("%d writes, want %d", n, tt.wantWrites)
 			}
-			if tt.wantWrites > 0 && !strings.Contains(out, "Verified: "+tt.key+" is healthy now.") {
-				t.Errorf("stdout does not report the verified state:\n%s", out)
+			want := tt.want
+			if tt.wantWrites > 0 {
+				want = append(want, "Verified: "+tt.key+" is healthy now.")
 			}
-			code, _, _ = cli(t, sim, nil, "diagnose", tt.key)
-			if code != 0 {
-				t.Errorf("diagnose after fix: exit code %d, want 0", code)
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			switch {
+			case tt.recorded:
+				checkRecordedAs(t, sr, out)
+			case tt.wantWrites > 0:
+				if c := strings.Count(out, noRecordNote); c != 1 || strings.Contains(out, "Recorded as") {
+					t.Errorf("without REDIS_URL: the note %d times and a plan ID %v, want the note once and no plan ID", c, strings.Contains(out, "Recorded as"))
+				}
+			}
+			if tt.progress != nil {
+				if diff := cmp.Diff(tt.progress, progressLines(t, out)); diff != "" {
+					t.Errorf("progress lines (-want +got):\n%s\nstdout:\n%s", diff, out)
+				}
 			}
 			assertClean(t, out, errOut)
 		})
@@ -293,6 +344,7 @@ func TestBadInput(t *testing.T) {
 		args     []string
 		env      map[string]string
 		setup    func(*jirasim.Server)
+		site     []string // the simulator's projects: none for a row that stops before Jira
 		noSim    bool
 		fakeTime bool // in a synctest bubble: waits take no time
 		wantCode int
@@ -309,19 +361,19 @@ func TestBadInput(t *testing.T) {
 		{name: "no key", args: []string{"diagnose"}, wantCode: 2, want: "needs exactly one project key"},
 		{name: "unknown flag", args: []string{"diagnose", "HELP", "--jsn"}, wantCode: 2, want: "flag provided but not defined"},
 		{name: "unknown mode", args: []string{"fix", "NOPA", "--yes", "--mode", "sideways"}, wantCode: 2, want: "sideways"},
-		{name: "unknown project", args: []string{"diagnose", "NOPE"}, wantCode: 1, want: "project not found"},
-		{name: "software project", args: []string{"diagnose", "SOFT"}, wantCode: 1, want: "SOFT is a software project; jsmbot only repairs company-managed service projects"},
-		{name: "team-managed project", args: []string{"fix", "TEAM", "--yes"}, wantCode: 1, want: "TEAM is team-managed: it has no permission scheme"},
-		{name: "bad credentials", args: []string{"diagnose", "HELP"}, env: map[string]string{"JIRA_API_TOKEN": "wrong-token"}, wantCode: 1,
+		{name: "unknown project", args: []string{"diagnose", "NOPE"}, site: []string{"HELP"}, wantCode: 1, want: "project not found"},
+		{name: "software project", args: []string{"diagnose", "SOFT"}, site: []string{"SOFT"}, wantCode: 1, want: "SOFT is a software project; jsmbot only repairs company-managed service projects"},
+		{name: "team-managed project", args: []string{"fix", "TEAM", "--yes"}, site: []string{"TEAM"}, wantCode: 1, want: "TEAM is team-managed: it has no permission scheme"},
+		{name: "bad credentials", args: []string{"diagnose", "HELP"}, site: []string{"HELP"}, env: map[string]string{"JIRA_API_TOKEN": "wrong-token"}, wantCode: 1,
 			want: "Jira rejected the credentials: check JIRA_EMAIL and JIRA_API_TOKEN"},
-		{name: "no project admin", args: []string{"diagnose", "NOPA"}, setup: func(s *jirasim.Server) {
+		{name: "no project admin", args: []string{"diagnose", "NOPA"}, site: []string{"NOPA"}, setup: func(s *jirasim.Server) {
 			s.SetProjectPermission("ADMINISTER_PROJECTS", false)
 			s.SetGlobalPermission("ADMINISTER", false)
 		}, wantCode: 1,
 			want: `the account needs the "Administer Projects (or Administer Jira)" permission`},
-		{name: "no Jira admin", args: []string{"fix", "NOPA", "--yes"}, setup: func(s *jirasim.Server) { s.SetGlobalPermission("ADMINISTER", false) }, wantCode: 1,
+		{name: "no Jira admin", args: []string{"fix", "NOPA", "--yes"}, site: []string{"NOPA"}, setup: func(s *jirasim.Server) { s.SetGlobalPermission("ADMINISTER", false) }, wantCode: 1,
 			want: `the account needs the "Administer Jira" permission`},
-		{name: "rate limited beyond the budget", args: []string{"diagnose", "HELP"}, setup: func(s *jirasim.Server) { s.RateLimit(1000, 90*time.Second) }, wantCode: 1,
+		{name: "rate limited beyond the budget", args: []string{"diagnose", "HELP"}, site: []string{"HELP"}, setup: func(s *jirasim.Server) { s.RateLimit(1000, 90*time.Second) }, wantCode: 1,
 			want: "Jira is rate limiting this account (jira-burst-based) and the retries ran out; try again in 1m30s"},
 		// Every retry of the default policy runs, on the bubble's fake clock.
 		{name: "Jira unreachable", args: []string{"diagnose", "HELP"}, noSim: true, fakeTime: true, env: map[string]string{
@@ -338,7 +390,7 @@ func TestBadInput(t *testing.T) {
 			}
 			var sim *jirasim.Server
 			if !tt.noSim {
-				sim = siteOf(t, "HELP", "NOPA", "SOFT", "TEAM") // the projects the rows name
+				sim = siteOf(t, tt.site...)
 				if tt.setup != nil {
 					tt.setup(sim)
 				}
@@ -372,17 +424,19 @@ func checkBadInput(t *testing.T, args []string, env map[string]string, sim *jira
 	assertClean(t, out, errOut)
 }
 
-// TestDemo runs jsmbot demo through run, on the real commands, for its
-// command-line part: who broke HELP, the recorded fix, undo and history,
-// the fleet audit and fix --scheme, each in the words of the command that
-// prints it. It stops the demo, by its context, once the fleet part has
-// printed its last line: the Slack part that follows uses no command of
-// this package, and internal/demo's TestRun tells it, with the rest of the
-// story, to its end and its nil error.
+// TestDemo runs jsmbot demo through run, on the real commands, for the
+// part of its command line that tells HELP's story: who broke it, the
+// recorded fix, undo and history, each in the words of the command that
+// prints it. It stops the demo, by its context, once history has listed
+// the undo: the fleet audit and fix --scheme that follow run the
+// commands' code through demoTerminal, as TestDemoTerminal shows on a small
+// site, and the Slack part uses no command of this package; internal/demo's
+// TestRun tells them, with the rest of the story, to its end and its nil
+// error.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	// The fleet part ends with the second audit's summary.
-	const last = "9 projects on 1 scheme lack Portal Access grants; 2 projects could not be checked."
+	// The second history's record of the undo.
+	const last = "undone: 2 change(s) reverted, 0 left alone"
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	out := &stopWriter{at: last, stop: cancel}
@@ -392,20 +446,17 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(text, last) {
 		t.Fatalf("demo: %v; its output lacks %q\nstdout:\n%s\nstderr:\n%s", err, last, text, errOut.String())
 	}
-	// Stopped as its Slack part began (how depends on where the bot was),
-	// the demo cannot end well.
+	// Stopped before its end (how depends on where it was), the demo
+	// cannot end well.
 	if err == nil {
-		t.Error("demo returned nil, though the test stopped it before its Slack part")
+		t.Error("demo returned nil, though the test stopped it before its end")
 	}
 	// The story beats, in order.
 	rest := text
 	for _, want := range []string{"Successfully added 0 customers", "Broken: 2 critical problem(s)", "Removed by Olivia Owner on ",
 		"Verified: HELP is healthy now.", "Customer check: verified for Alice Customer", "Recorded as plan ", "the customer was added to HELP",
 		"WHEN (UTC)", "applied; verified healthy", "Undoing plan ", "✓ deleted the grant of CREATE_ISSUES", "After the undo:",
-		"it deleted the 2 grant(s) the repair created, nothing else.", "undone: 2 change(s) reverted, 0 left alone",
-		"STATUS   SCHEME", "18 projects on 2 schemes lack Portal Access grants; 2 projects could not be checked.",
-		"$ jsmbot fix --scheme 10000 --yes", `Verified: all 9 service projects on scheme "Fleet JSM scheme 001" are healthy now.`,
-		last} {
+		"it deleted the 2 grant(s) the repair created, nothing else.", last} {
 		i := strings.Index(rest, want)
 		if i < 0 {
 			t.Fatalf("demo output lacks %q after the lines before it:\n%s", want, text)
@@ -437,6 +488,46 @@ func (w *stopWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestDemoTerminal: the fleet part of jsmbot demo prints audit's table
+// and runs fix --scheme --yes through the commands' own code, recorded in
+// the demo's shared record (demoTerminal), here on a scheme three projects
+// share instead of the demo's fleet.
+func TestDemoTerminal(t *testing.T) {
+	t.Parallel()
+	sim, id := sharedScheme(t)
+	eng := newEngine(t, sim)
+	st := store.NewMemory()
+	defer st.Close()
+	term := demoTerminal()
+
+	r, err := eng.Audit(t.Context(), repair.AuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audit strings.Builder
+	term.PrintAudit(&audit, r)
+	for _, w := range []string{"STATUS ", "broken ", "SHRA, SHRB, SHRC", "jsmbot fix --scheme ID (" + strconv.FormatInt(id, 10) + ")", "3 projects on 1 scheme lack Portal Access grants."} {
+		if !strings.Contains(audit.String(), w) {
+			t.Errorf("audit table lacks %q:\n%s", w, audit.String())
+		}
+	}
+
+	var out strings.Builder
+	if err := term.FixScheme(t.Context(), demo.Site{Engine: eng.Engine, Client: eng.client, Store: st}, id, &out, io.Discard); err != nil {
+		t.Fatalf("fix --scheme: %v\n%s", err, out.String())
+	}
+	if w := `Verified: all 3 service projects on scheme "Shared Support Scheme" are healthy now.`; !strings.Contains(out.String(), w) {
+		t.Errorf("fix --scheme's words lack %q:\n%s", w, out.String())
+	}
+	if w := writesOf(sim); len(w) != 2 {
+		t.Errorf("writes %v, want the 2 missing grants", w)
+	}
+	recs, err := st.AuditLog(t.Context(), store.AuditFilter{})
+	if err != nil || len(recs) != 1 || recs[0].Action != approval.Applied {
+		t.Errorf("demo's shared record = %+v, %v; want the applied fix", recs, err)
+	}
 }
 
 func TestAsk(t *testing.T) {

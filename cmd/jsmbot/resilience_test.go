@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -191,15 +192,25 @@ func assertNoSecrets(t *testing.T, text string, secrets ...string) {
 	}
 }
 
-// TestHealthListenerTakenPort: a taken JSMBOT_HTTP_ADDR fails at start.
+// TestHealthListenerTakenPort: a taken JSMBOT_HTTP_ADDR fails at start,
+// before Slack is called. The port is held by a plain listener: that a
+// running bot holds its own, the tests that probe it show.
 func TestHealthListenerTakenPort(t *testing.T) {
 	t.Parallel()
-	lb := startRun(t, nil, runSetup{}) // holds its listener
-	code, _, errOut := cli(t, lb.jira, map[string]string{
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ssim := slacksim.NewServer(t)
+	code, _, errOut := cli(t, siteOf(t), map[string]string{
 		"SLACK_APP_TOKEN": slacksim.DefaultAppToken, "SLACK_BOT_TOKEN": slacksim.DefaultBotToken,
-		"SLACK_API_URL": lb.slack.APIURL(), "JSMBOT_HTTP_ADDR": lb.ops,
+		"SLACK_API_URL": ssim.APIURL(), "JSMBOT_HTTP_ADDR": ln.Addr().String(),
 	}, "run")
 	if code != exitFailed || !strings.Contains(errOut, "listen on JSMBOT_HTTP_ADDR") {
 		t.Errorf("exit %d, stderr %q; want 1 and the listen error", code, errOut)
+	}
+	if n := len(ssim.Calls("")); n != 0 {
+		t.Errorf("called Slack %d times with the listener's port taken", n)
 	}
 }

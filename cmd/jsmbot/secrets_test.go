@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jsmbot/jsmbot/bot"
@@ -161,6 +162,8 @@ func TestNoSecretLeaks(t *testing.T) {
 func TestNoSecretLeaksWhateverTheInput(t *testing.T) {
 	t.Parallel()
 	const secret = "SECRET-9c1f"
+	// A dead Redis; its commands are not retried (its dials are: see below).
+	const deadRedis = "redis://:" + secret + "@127.0.0.1:1/0?max_retries=-1"
 	sim := siteOf(t, "HELP") // what the commands name
 	envs := []map[string]string{
 		{"JIRA_BASE_URL": "htps://me:" + secret + "@x.atlassian.net"},
@@ -172,7 +175,7 @@ func TestNoSecretLeaksWhateverTheInput(t *testing.T) {
 		{"JIRA_API_TOKEN": "ATATT\n" + secret},
 		{"JIRA_API_TOKEN": secret, "JIRA_EMAIL": secret},
 		{"REDIS_URL": "redis://:" + secret + "@[::1"},
-		{"REDIS_URL": "redis://:" + secret + "@127.0.0.1:1/0?max_retries=-1"}, // no retries: a dead Redis fails fast
+		{"REDIS_URL": deadRedis},
 		{"SLACK_BOT_TOKEN": secret, "SLACK_APP_TOKEN": secret, "SLACK_API_URL": "ftp://u:" + secret + "@x"},
 		{"JIRA_EMAIL": "", "JIRA_API_TOKEN": "", "JIRA_CLIENT_ID": "id", "JIRA_CLIENT_SECRET": secret, "JIRA_TOKEN_URL": sim.TokenURL()},
 		{"JIRA_EMAIL": "", "JIRA_API_TOKEN": "", "JIRA_CLIENT_ID": "id", "JIRA_CLIENT_SECRET": "s", "JIRA_TOKEN_URL": "https://u:" + secret + "@auth.example.com/oauth/token"},
@@ -183,10 +186,19 @@ func TestNoSecretLeaksWhateverTheInput(t *testing.T) {
 	commands := [][]string{{"diagnose", "HELP"}, {"diagnose", "HELP", "--json"}, {"fix", "HELP", "--yes"}, {"doctor", "--timeout", "2s"}, {"run"}}
 	for _, env := range envs {
 		for _, args := range commands {
-			_, out, errOut := cli(t, sim, env, args...)
-			if strings.Contains(out+errOut, secret) {
-				t.Errorf("%v with %q shows the secret:\n%s%s", args, env, out, errOut)
+			check := func(t *testing.T) {
+				_, out, errOut := cli(t, sim, env, args...)
+				if strings.Contains(out+errOut, secret) {
+					t.Errorf("%v with %q shows the secret:\n%s%s", args, env, out, errOut)
+				}
 			}
+			if args[0] == "fix" && env["REDIS_URL"] == deadRedis {
+				// fix stops at the shared record, before Jira: in a synctest
+				// bubble go-redis's dial retries take no real time.
+				synctest.Test(t, check)
+				continue
+			}
+			check(t)
 		}
 	}
 }

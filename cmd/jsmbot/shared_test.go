@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -80,78 +81,58 @@ func fixRecorded(t *testing.T, sim *jirasim.Server, sr *sharedRecord, key string
 	return *r.PlanID
 }
 
-// TestFixRecordsThePlan: with REDIS_URL, fix saves an applied plan in the
-// bot's shapes (PlanData, a Record with the ids Jira gave), owned and
-// leased while applying, approved by the CLI user, and an applied audit
-// record with what it created.
-func TestFixRecordsThePlan(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		key, mode   string
-		wantMode    string
-		wantCreated int
-	}{
-		{"NOPA", "auto", "in-place", 2},
-		{"SHRA", "auto", "copy", 4}, // the copy, its two grants, the assignment
+// checkRecordedPlan checks that fix recorded plan id of key as the bot
+// would (PlanData, a Record with the ids Jira gave), owned and leased
+// while applying, approved by the CLI user, with an applied audit record
+// of what it created.
+func checkRecordedPlan(t *testing.T, sr *sharedRecord, id, key, wantMode string, wantCreated int) {
+	t.Helper()
+	rec, err := sr.st.Plan(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.key, func(t *testing.T) {
-			t.Parallel()
-			sim, sr := siteOf(t, tt.key), newSharedRecord(t)
-			id := fixRecorded(t, sim, sr, tt.key, "--mode", tt.mode)
-			rec, err := sr.st.Plan(t.Context(), id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec.State != store.StateApplied || rec.ProjectKey != tt.key || rec.Mode != tt.wantMode || rec.Result != "applied; verified healthy" {
-				t.Errorf("plan = %s %s %s %q, want applied %s %s, verified", rec.State, rec.ProjectKey, rec.Mode, rec.Result, tt.key, tt.wantMode)
-			}
-			if !strings.HasPrefix(rec.RequesterID, "cli:") || rec.ApproverID != rec.RequesterID {
-				t.Errorf("requester %q, approver %q; want the CLI user for both", rec.RequesterID, rec.ApproverID)
-			}
-			if !strings.HasPrefix(rec.Owner, rec.ApproverID+"/") || rec.LeaseUntil.IsZero() {
-				t.Errorf("owner %q, lease %v; want the CLI process and a lease", rec.Owner, rec.LeaseUntil)
-			}
-			data, err := approval.Decode(rec)
-			if err != nil || data.Plan.ProjectKey != tt.key || rec.Digest != data.Plan.Digest || !slices.Equal(data.Group, []string{id}) {
-				t.Errorf("plan data = %+v, %v; want the bot's PlanData of %s", data, err, tt.key)
-			}
-			var record repair.Record
-			if err := json.Unmarshal(rec.Record, &record); err != nil {
-				t.Fatalf("record: %v", err)
-			}
-			if record.PlanID != id || len(record.Changes) != 2 {
-				t.Errorf("record = %+v, want plan %s and 2 changes", record, id)
-			}
-			for _, c := range record.Changes {
-				if c.Outcome != repair.Made {
-					t.Errorf("change %s: %s, want made", c.Step, c.Outcome)
-				}
-				if c.Step == repair.StepAddGrant && (c.Grant == nil || c.Grant.ID == 0) {
-					t.Errorf("add-grant without Jira's grant id: %+v", c.Grant)
-				}
-			}
-			audit, err := sr.st.Audit(t.Context(), id)
-			if err != nil || len(audit) != 1 {
-				t.Fatalf("audit = %+v, %v; want one record", audit, err)
-			}
-			if a := audit[0]; a.Action != approval.Applied || a.ApproverID != rec.ApproverID || a.ProjectKey != tt.key || len(a.Created) != tt.wantCreated {
-				t.Errorf("audit = %+v, want applied by the CLI user with %d created", a, tt.wantCreated)
-			}
-		})
+	if rec.State != store.StateApplied || rec.ProjectKey != key || rec.Mode != wantMode || rec.Result != "applied; verified healthy" {
+		t.Errorf("plan = %s %s %s %q, want applied %s %s, verified", rec.State, rec.ProjectKey, rec.Mode, rec.Result, key, wantMode)
+	}
+	if !strings.HasPrefix(rec.RequesterID, "cli:") || rec.ApproverID != rec.RequesterID {
+		t.Errorf("requester %q, approver %q; want the CLI user for both", rec.RequesterID, rec.ApproverID)
+	}
+	if !strings.HasPrefix(rec.Owner, rec.ApproverID+"/") || rec.LeaseUntil.IsZero() {
+		t.Errorf("owner %q, lease %v; want the CLI process and a lease", rec.Owner, rec.LeaseUntil)
+	}
+	data, err := approval.Decode(rec)
+	if err != nil || data.Plan.ProjectKey != key || rec.Digest != data.Plan.Digest || !slices.Equal(data.Group, []string{id}) {
+		t.Errorf("plan data = %+v, %v; want the bot's PlanData of %s", data, err, key)
+	}
+	var record repair.Record
+	if err := json.Unmarshal(rec.Record, &record); err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	if record.PlanID != id || len(record.Changes) != 2 {
+		t.Errorf("record = %+v, want plan %s and 2 changes", record, id)
+	}
+	for _, c := range record.Changes {
+		if c.Outcome != repair.Made {
+			t.Errorf("change %s: %s, want made", c.Step, c.Outcome)
+		}
+		if c.Step == repair.StepAddGrant && (c.Grant == nil || c.Grant.ID == 0) {
+			t.Errorf("add-grant without Jira's grant id: %+v", c.Grant)
+		}
+	}
+	audit, err := sr.st.Audit(t.Context(), id)
+	if err != nil || len(audit) != 1 {
+		t.Fatalf("audit = %+v, %v; want one record", audit, err)
+	}
+	if a := audit[0]; a.Action != approval.Applied || a.ApproverID != rec.ApproverID || a.ProjectKey != key || len(a.Created) != wantCreated {
+		t.Errorf("audit = %+v, want applied by the CLI user with %d created", a, wantCreated)
 	}
 }
 
-// TestFixSaysWhereItIsRecorded: the terminal gets the plan ID and the
-// undo command; without REDIS_URL it is told once that nothing is
-// recorded, and the JSON's planId is null.
-func TestFixSaysWhereItIsRecorded(t *testing.T) {
-	t.Parallel()
-	sim, sr := siteOf(t, "NOPA"), newSharedRecord(t)
-	code, out, errOut := cli(t, sim, sr.env, "fix", "NOPA", "--yes")
-	if code != exitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+// checkRecordedAs checks that fix's words out end with the plan ID the
+// shared record sr holds, the one plan there, and the undo command, and
+// do not say that nothing is recorded.
+func checkRecordedAs(t *testing.T, sr *sharedRecord, out string) {
+	t.Helper()
 	plans, err := sr.st.Plans(t.Context(), store.PlanFilter{})
 	if err != nil || len(plans) != 1 {
 		t.Fatalf("plans = %v, %v; want one", plans, err)
@@ -163,35 +144,24 @@ func TestFixSaysWhereItIsRecorded(t *testing.T) {
 	if strings.Contains(out, "REDIS_URL is not set") {
 		t.Errorf("stdout says there is no shared record:\n%s", out)
 	}
-
-	sim = siteOf(t, "NOPA")
-	code, out, _ = cli(t, sim, nil, "fix", "NOPA", "--yes")
-	if code != exitOK || strings.Count(out, noRecordNote) != 1 || strings.Contains(out, "Recorded as") {
-		t.Errorf("without REDIS_URL: exit %d, want 0 and the note once, no plan ID:\n%s", code, out)
-	}
-	sim = siteOf(t, "NOPA")
-	_, out, _ = cli(t, sim, nil, "fix", "NOPA", "--yes", "--json")
-	if r := decodeReport(t, out); r.PlanID != nil || !strings.Contains(out, `"planId": null`) {
-		t.Errorf("without REDIS_URL fix --json planId = %v, want null", r.PlanID)
-	}
 }
 
-// TestCustomerCheck: fix says for whom it verified the repair, that a
-// customer blocked by something other than the scheme is still denied
-// (and what to check), or that there is no customer.
+// TestCustomerCheck: fix says that a customer blocked by something other
+// than the scheme is still denied (and what to check), or that there is
+// no customer. TestFixLeavesScenariosHealthy sees the verified customer
+// named, TestFixJSON the verified verdict in fix --json, and
+// TestCustomerJSON the words of every verdict there.
 func TestCustomerCheck(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name        string
-		setup       func(*jirasim.Server)
-		wantVerdict string
-		want        []string
+		name  string
+		setup func(*jirasim.Server)
+		want  []string
 	}{
-		{"verified", nil, "verified", []string{"Customer check: verified for Alice Customer"}},
 		{"blocked by something else", func(s *jirasim.Server) {
 			s.SetUserActive(jirasim.CustomerBobID, false) // Alice is the only customer
 			s.SetAccountBlocked(jirasim.CustomerAliceID, true)
-		}, "still-denied", []string{
+		}, []string{
 			"Customer check: grants present, customer still denied: the permission scheme is right, yet Jira denies Alice Customer BROWSE_PROJECTS and CREATE_ISSUES on NOPA. Other causes to check:",
 			"  - the desk's customer access settings",
 			"  - the account is deactivated or suspended",
@@ -199,15 +169,13 @@ func TestCustomerCheck(t *testing.T) {
 		{"no customer", func(s *jirasim.Server) {
 			s.SetUserActive(jirasim.CustomerAliceID, false)
 			s.SetUserActive(jirasim.CustomerBobID, false)
-		}, "no-customer", []string{"Customer check: no customer to check: NOPA's desk has no active customer yet."}},
+		}, []string{"Customer check: no customer to check: NOPA's desk has no active customer yet."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			sim := siteOf(t, "NOPA")
-			if tt.setup != nil {
-				tt.setup(sim)
-			}
+			tt.setup(sim)
 			code, out, errOut := cli(t, sim, nil, "fix", "NOPA", "--yes")
 			if code != exitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
@@ -217,32 +185,73 @@ func TestCustomerCheck(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
 				}
 			}
-			sim = siteOf(t, "NOPA")
-			if tt.setup != nil {
-				tt.setup(sim)
-			}
-			_, out, _ = cli(t, sim, nil, "fix", "NOPA", "--yes", "--json")
-			if r := decodeReport(t, out); r.Customer == nil || r.Customer.Verdict != tt.wantVerdict {
-				t.Errorf("fix --json customer = %+v, want verdict %s", r.Customer, tt.wantVerdict)
-			}
 		})
 	}
 }
 
-// TestUndo: undo reverts exactly what the repair changed — the created
-// grants by id, or the copy's assignment and the copy — and nothing else:
-// a grant someone else added meanwhile survives. The plan is undone and
-// an undone audit record says what was reverted; the output says each
-// step, the diagnosis after and the customer check.
+// TestCustomerJSON: the customer object of fix --json and undo --json
+// says each verdict in its word, with the customer, what Jira denied and
+// the other causes, as arrays even when empty, and Jira's error when it
+// could not be asked.
+func TestCustomerJSON(t *testing.T) {
+	t.Parallel()
+	jiraErr := context.DeadlineExceeded
+	errObj, err := json.Marshal(errorOf(jiraErr)) // errorOf's kinds are TestJSONErrors'
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		check *repair.CustomerCheck
+		want  string
+	}{
+		{nil, `null`},
+		{&repair.CustomerCheck{Verdict: repair.VerdictVerified, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer", Allowed: true},
+			`{"verdict":"verified","accountId":"` + jirasim.CustomerAliceID + `","name":"Alice Customer","missing":[],"causes":[]}`},
+		{&repair.CustomerCheck{Verdict: repair.VerdictStillDenied, AccountID: jirasim.CustomerAliceID, Name: "Alice Customer",
+			Missing: []string{"BROWSE_PROJECTS", "CREATE_ISSUES"}, Causes: []repair.Cause{repair.CauseCustomerAccess, repair.CauseAccountState}},
+			`{"verdict":"still-denied","accountId":"` + jirasim.CustomerAliceID + `","name":"Alice Customer","missing":["BROWSE_PROJECTS","CREATE_ISSUES"],"causes":["customer-access","account-state"]}`},
+		{&repair.CustomerCheck{Verdict: repair.VerdictDenied, AccountID: jirasim.CustomerAliceID, Missing: []string{"CREATE_ISSUES"}},
+			`{"verdict":"denied","accountId":"` + jirasim.CustomerAliceID + `","missing":["CREATE_ISSUES"],"causes":[]}`},
+		{&repair.CustomerCheck{Verdict: repair.VerdictNoCustomer, NoCustomer: true}, `{"verdict":"no-customer","missing":[],"causes":[]}`},
+		{&repair.CustomerCheck{Verdict: repair.VerdictNotChecked, Err: jiraErr},
+			`{"verdict":"not-checked","missing":[],"causes":[],"error":` + string(errObj) + `}`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(toCustomerJSON(tt.check))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tt.want {
+			t.Errorf("customer JSON\n got %s\nwant %s", b, tt.want)
+		}
+	}
+}
+
+// TestUndo: with REDIS_URL, fix records the plan in the bot's shapes
+// (checkRecordedPlan). undo then reverts exactly what the repair changed —
+// the created grants by id, or the copy's assignment and the copy — and
+// nothing else: a grant someone else added meanwhile survives. The plan is
+// undone and an undone audit record says what was reverted; the output
+// says each step, the diagnosis after and the customer check. A second
+// undo is refused.
 func TestUndo(t *testing.T) {
 	t.Parallel()
-	for _, key := range []string{"NOPA", "SHRA"} {
+	tests := []struct {
+		key, wantMode string
+		wantCreated   int
+	}{
+		{"NOPA", "in-place", 2},
+		{"SHRA", "copy", 4}, // the copy, its two grants, the assignment
+	}
+	for _, tt := range tests {
+		key := tt.key
 		t.Run(key, func(t *testing.T) {
 			t.Parallel()
 			sim, sr := siteOf(t, key), newSharedRecord(t)
 			original, _ := sim.ProjectSchemeID(key)
 			before := sim.SchemeGrants(original)
 			id := fixRecorded(t, sim, sr, key)
+			checkRecordedPlan(t, sr, id, key, tt.wantMode, tt.wantCreated)
 			scheme, _ := sim.ProjectSchemeID(key)
 			// Someone else adds a grant to the scheme the project now uses.
 			theirs := sim.AddGrants(scheme, jirasim.Grant{HolderType: "group", HolderParameter: "jira-admins", Permission: "EDIT_ISSUES"})[0]
@@ -324,6 +333,22 @@ func TestUndoBotPlan(t *testing.T) {
 // an applied plan with its Record.
 func botApplied(t *testing.T, sim *jirasim.Server, st store.Store, key string) string {
 	t.Helper()
+	return saveApplied(t, st, applyAsBot(t, sim, key))
+}
+
+// appliedPlan is a repair the bot made: the diagnosis it came from, the
+// plan record the bot offered and the Record of what the repair changed
+// in Jira.
+type appliedPlan struct {
+	before  *repair.Diagnosis
+	pending store.PlanRecord
+	record  []byte
+}
+
+// applyAsBot applies the fix of key to sim as the bot does: its first
+// offer, approved by U0APP.
+func applyAsBot(t *testing.T, sim *jirasim.Server, key string) appliedPlan {
+	t.Helper()
 	eng := newEngine(t, sim)
 	d, err := eng.Diagnose(t.Context(), key)
 	if err != nil {
@@ -338,19 +363,27 @@ func botApplied(t *testing.T, sim *jirasim.Server, st store.Store, key string) s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SavePlan(t.Context(), recs[0]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Transition(t.Context(), id, store.StatePending, store.StateApplying, approval.Approval(recs[0], "U0APP", "test-replica", time.Now().Add(time.Minute)).Mutate()); err != nil {
-		t.Fatal(err)
-	}
 	res, err := eng.Apply(t.Context(), plans[0], repair.WithPlanID(id))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(res.Record())
-	if _, err := st.Transition(t.Context(), id, store.StateApplying, store.StateApplied, func(p *store.PlanRecord) {
-		p.Result, p.Record = "applied; verified healthy", b
+	return appliedPlan{before: d, pending: recs[0], record: b}
+}
+
+// saveApplied records p in st as the bot does, offered, approved and
+// applied, and returns its ID.
+func saveApplied(t *testing.T, st store.Store, p appliedPlan) string {
+	t.Helper()
+	id := p.pending.ID
+	if err := st.SavePlan(t.Context(), p.pending); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Transition(t.Context(), id, store.StatePending, store.StateApplying, approval.Approval(p.pending, "U0APP", "test-replica", time.Now().Add(time.Minute)).Mutate()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Transition(t.Context(), id, store.StateApplying, store.StateApplied, func(r *store.PlanRecord) {
+		r.Result, r.Record = "applied; verified healthy", p.record
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -371,13 +404,20 @@ func newEngine(t *testing.T, sim *jirasim.Server) *terminal {
 // TestUndoRefuses: what is not an applied repair within the window is
 // refused with its own line, before any write to Jira; so is an undo
 // that cannot ask, a malformed ID, and an undo without the shared record.
+//
+// The rows' plans come from one repair of NOPA (and the diagnosis before
+// it), saved in each row's own shared record: a refusal reads the record,
+// not the site, so each row's site is a fresh NOPA.
 func TestUndoRefuses(t *testing.T) {
 	t.Parallel()
+	repaired := applyAsBot(t, siteOf(t, "NOPA"), "NOPA")
+	pending := func(t *testing.T, st store.Store) string { return storedPlan(t, repaired.before, st) }
+	applied := func(t *testing.T, st store.Store) string { return saveApplied(t, st, repaired) }
 	past := fakeclock.New()
 	past.Set(time.Now().Add(-2 * time.Hour))
 	tests := []struct {
 		name     string
-		plan     func(t *testing.T, sim *jirasim.Server, st store.Store) string // the plan's ID
+		plan     func(t *testing.T, st store.Store) string // the plan's ID
 		clock    *fakeclock.Clock
 		args     []string // after undo ID
 		env      map[string]string
@@ -385,38 +425,38 @@ func TestUndoRefuses(t *testing.T) {
 		wantCode int
 		want     string
 	}{
-		{name: "unknown", plan: func(*testing.T, *jirasim.Server, store.Store) string { id, _ := store.NewID(); return id },
+		{name: "unknown", plan: func(*testing.T, store.Store) string { id, _ := store.NewID(); return id },
 			wantCode: exitFailed, want: "no such plan in the shared record: "},
-		{name: "pending", plan: func(t *testing.T, sim *jirasim.Server, st store.Store) string { return storedPlan(t, sim, st) },
+		{name: "pending", plan: pending,
 			wantCode: exitFailed, want: "is pending: it was never applied, so there is nothing to undo"},
-		{name: "applying", plan: func(t *testing.T, sim *jirasim.Server, st store.Store) string {
-			id := storedPlan(t, sim, st)
+		{name: "applying", plan: func(t *testing.T, st store.Store) string {
+			id := pending(t, st)
 			mustTransition(t, st, id, store.StatePending, store.StateApplying)
 			return id
 		}, wantCode: exitFailed, want: "is being applied now"},
-		{name: "failed", plan: func(t *testing.T, sim *jirasim.Server, st store.Store) string {
-			id := storedPlan(t, sim, st)
+		{name: "failed", plan: func(t *testing.T, st store.Store) string {
+			id := pending(t, st)
 			mustTransition(t, st, id, store.StatePending, store.StateApplying)
 			mustTransition(t, st, id, store.StateApplying, store.StateFailed)
 			return id
 		}, wantCode: exitFailed, want: "failed (), so it cannot be undone; run jsmbot diagnose NOPA"},
-		{name: "dismissed", plan: func(t *testing.T, sim *jirasim.Server, st store.Store) string {
-			id := storedPlan(t, sim, st)
+		{name: "dismissed", plan: func(t *testing.T, st store.Store) string {
+			id := pending(t, st)
 			mustTransition(t, st, id, store.StatePending, store.StateDismissed)
 			return id
 		}, wantCode: exitFailed, want: "was dismissed and never applied"},
 		{name: "past the window", clock: past, env: map[string]string{"JSMBOT_UNDO_WINDOW": "1h"},
-			plan:     func(t *testing.T, sim *jirasim.Server, st store.Store) string { return botApplied(t, sim, st, "NOPA") },
+			plan:     applied,
 			wantCode: exitFailed, want: "more than 1h0m0s (JSMBOT_UNDO_WINDOW) ago, so it can no longer be undone"},
-		{name: "no terminal", plan: func(t *testing.T, sim *jirasim.Server, st store.Store) string { return botApplied(t, sim, st, "NOPA") },
+		{name: "no terminal", plan: applied,
 			args: []string{}, wantCode: exitUsage, want: "undo needs --yes when no terminal can confirm the change"},
-		{name: "json without yes", plan: func(t *testing.T, sim *jirasim.Server, st store.Store) string { return botApplied(t, sim, st, "NOPA") },
+		{name: "json without yes", plan: applied,
 			args: []string{"--json"}, wantCode: exitUsage, want: "undo --json needs --yes"},
-		{name: "malformed id", plan: func(*testing.T, *jirasim.Server, store.Store) string { return "HELP-1" },
+		{name: "malformed id", plan: func(*testing.T, store.Store) string { return "HELP-1" },
 			wantCode: exitUsage, want: `"HELP-1" is not a plan ID`},
-		{name: "no shared record", noRedis: true, plan: func(*testing.T, *jirasim.Server, store.Store) string { id, _ := store.NewID(); return id },
+		{name: "no shared record", noRedis: true, plan: func(*testing.T, store.Store) string { id, _ := store.NewID(); return id },
 			wantCode: exitFailed, want: "there is no shared record: REDIS_URL is not set"},
-		{name: "bad window", env: map[string]string{"JSMBOT_UNDO_WINDOW": "soon"}, plan: func(*testing.T, *jirasim.Server, store.Store) string { id, _ := store.NewID(); return id },
+		{name: "bad window", env: map[string]string{"JSMBOT_UNDO_WINDOW": "soon"}, plan: func(*testing.T, store.Store) string { id, _ := store.NewID(); return id },
 			wantCode: exitFailed, want: "JSMBOT_UNDO_WINDOW must be a positive Go duration"},
 	}
 	for _, tt := range tests {
@@ -427,7 +467,7 @@ func TestUndoRefuses(t *testing.T) {
 				opts = append(opts, store.WithRedisClock(tt.clock.Now))
 			}
 			sim, sr := siteOf(t, "NOPA"), newSharedRecord(t, opts...) // every plan is NOPA's
-			id := tt.plan(t, sim, sr.st)
+			id := tt.plan(t, sr.st)
 			var before store.PlanRecord
 			if store.ValidID(id) {
 				before, _ = sr.st.Plan(t.Context(), id)
@@ -460,13 +500,9 @@ func TestUndoRefuses(t *testing.T) {
 	}
 }
 
-// storedPlan saves a pending plan of NOPA's fix, as the bot offers it.
-func storedPlan(t *testing.T, sim *jirasim.Server, st store.Store) string {
+// storedPlan saves a pending plan of d's fix in st, as the bot offers it.
+func storedPlan(t *testing.T, d *repair.Diagnosis, st store.Store) string {
 	t.Helper()
-	d, err := newEngine(t, sim).Diagnose(t.Context(), "NOPA")
-	if err != nil {
-		t.Fatal(err)
-	}
 	id, _ := store.NewID()
 	recs, err := approval.NewRecords(d, []diagnosis.Plan{*d.Plan}, []string{id}, approval.Origin{RequesterID: "U0REQ"}, nil, time.Now().Add(time.Hour))
 	if err != nil {
@@ -516,14 +552,27 @@ func TestUndoDeclined(t *testing.T) {
 // TestHistory: history lists the audit records newest first, of one
 // project when given, as a table or as the JSON array README documents;
 // it needs only REDIS_URL, and Jira's text is made safe on the way out.
+//
+// NOPA's records are a real fix and undo; the newest, NOCR's, is NOPA's
+// applied record again under another project and plan, as a second fix
+// would write it, so that a filter on NOPA has a newer record to skip.
 func TestHistory(t *testing.T) {
 	t.Parallel()
-	sim, sr := siteOf(t, "NOPA", "NOCR"), newSharedRecord(t)
+	sim, sr := siteOf(t, "NOPA"), newSharedRecord(t)
 	id := fixRecorded(t, sim, sr, "NOPA")
 	if code, out, errOut := cli(t, sim, sr.env, "undo", id, "--yes"); code != exitOK {
 		t.Fatalf("undo: exit %d\n%s\n%s", code, out, errOut)
 	}
-	other := fixRecorded(t, sim, sr, "NOCR")
+	nopa, err := sr.st.Audit(t.Context(), id)
+	if err != nil || len(nopa) != 2 {
+		t.Fatalf("NOPA's audit = %+v, %v; want applied and undone", nopa, err)
+	}
+	other, _ := store.NewID()
+	nocr := nopa[0]
+	nocr.ID, nocr.PlanID, nocr.ProjectKey, nocr.Time = "", other, "NOCR", nopa[1].Time.Add(time.Minute)
+	if err := sr.st.AppendAudit(t.Context(), nocr); err != nil {
+		t.Fatal(err)
+	}
 	if err := sr.st.AppendAudit(t.Context(), store.AuditRecord{PlanID: "p-evil", ProjectKey: "EVIL", Action: "denied", ApproverID: "U0X", Result: "bad \x1b]0;title\x07news\x1b[31m", Time: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
