@@ -223,3 +223,43 @@ func TestParse(t *testing.T) {
 		t.Errorf("Operations mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestSlim tests that trim.Slim drops the description and summary strings
+// of a document's objects and nothing else.
+func TestSlim(t *testing.T) {
+	t.Parallel()
+	const doc = `{ "info": {"title": "t", "description": "prose"},
+  "paths": {"/a": {"summary": "s", "get": {"description": "d", "operationId": "getA", "x-experimental": true,
+    "parameters": [{"name": "description", "in": "query", "description": "d", "schema": {"type": "string", "description": "d"}}],
+    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}}},
+  "components": {"schemas": {"A": {"type": "object", "summary": 1,
+    "properties": {"description": {"type": "string", "description": "d"}, "summary": {"type": "string"}},
+    "default": {"description": "kept", "summary": "kept"}, "enum": [{"description": "kept"}],
+    "example": {"description": "kept"}, "examples": {"e": {"summary": "kept", "value": 1}},
+    "discriminator": {"propertyName": "kind", "mapping": {"description": "#/components/schemas/B"}},
+    "x-notes": {"description": "kept"}, "descr\u0069ption": "escaped key"}},
+  "securitySchemes": {"basic": {"type": "http", "scheme": "basic", "description": "d"}}}}`
+	const want = `{"info":{"title":"t"},` +
+		`"paths":{"/a":{"get":{"operationId":"getA","x-experimental":true,` +
+		`"parameters":[{"name":"description","in":"query","schema":{"type":"string"}}],` +
+		`"responses":{"200":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/A"}}}}}}}},` +
+		`"components":{"schemas":{"A":{"type":"object","summary":1,` +
+		`"properties":{"description":{"type":"string"},"summary":{"type":"string"}},` +
+		`"default":{"description":"kept","summary":"kept"},"enum":[{"description":"kept"}],` +
+		`"example":{"description":"kept"},"examples":{"e":{"summary":"kept","value":1}},` +
+		`"discriminator":{"propertyName":"kind","mapping":{"description":"#/components/schemas/B"}},` +
+		`"x-notes":{"description":"kept"}}},` +
+		`"securitySchemes":{"basic":{"type":"http","scheme":"basic"}}}}`
+	got, err := trim.Slim([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("Slim mismatch (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{`{"a":1,}`, `{"a":1} x`, `[1,,2]`, `{"\q":1}`} {
+		if _, err := trim.Slim([]byte(bad)); err == nil {
+			t.Errorf("Slim(%s): no error", bad)
+		}
+	}
+}

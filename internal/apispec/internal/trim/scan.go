@@ -440,3 +440,113 @@ func isHex(b []byte) bool {
 	}
 	return true
 }
+
+// Slim returns doc, an OpenAPI document, compacted and without the
+// description and summary strings of its objects, for a parser that has no
+// use for them: request and response validation read neither. Free-form
+// values are copied whole, whatever they hold: those of default, enum,
+// example, examples and const, the discriminator's mapping, and
+// extensions (x-...). A member named description or summary whose value is
+// not a string (a property of that name, say) is kept.
+func Slim(doc []byte) ([]byte, error) {
+	w := slimmer{scanner: scanner{b: doc}, out: make([]byte, 0, len(doc)/2)}
+	if err := w.value(false); err != nil {
+		return nil, err
+	}
+	if w.skipSpace() != len(doc) {
+		return nil, w.errorf("data after the document")
+	}
+	return w.out, nil
+}
+
+// freeForm reports whether the value of member key is free-form (see
+// [Slim]).
+func freeForm(key string) bool {
+	switch key {
+	case "default", "enum", "example", "examples", "const", "mapping":
+		return true
+	}
+	return strings.HasPrefix(key, "x-")
+}
+
+// slimmer writes what its scanner reads, compacted and slimmed.
+type slimmer struct {
+	scanner
+	out []byte
+}
+
+// value copies one value; inside a free-form value nothing is dropped.
+func (w *slimmer) value(freeform bool) error {
+	start := w.skipSpace()
+	switch c := w.peek(); c {
+	case '{', '[':
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		if err := w.enter(); err != nil {
+			return err
+		}
+		w.out = append(w.out, c)
+		if w.skipSpace(); w.peek() == closing {
+			w.i++
+			w.depth--
+			w.out = append(w.out, closing)
+			return nil
+		}
+		first := true
+		for {
+			inner := freeform
+			drop := false
+			var key []byte
+			if c == '{' {
+				w.skipSpace()
+				start, end, err := w.str()
+				if err != nil {
+					return err
+				}
+				name, err := w.decode(start, end)
+				if err != nil {
+					return err
+				}
+				if err := w.expect(':'); err != nil {
+					return err
+				}
+				w.skipSpace()
+				drop = !freeform && (name == "description" || name == "summary") && w.peek() == '"'
+				inner = freeform || freeForm(name)
+				key = w.b[start-1 : end+1]
+			}
+			if drop {
+				if _, _, err := w.str(); err != nil {
+					return err
+				}
+			} else {
+				if !first {
+					w.out = append(w.out, ',')
+				}
+				first = false
+				if key != nil {
+					w.out = append(w.out, key...)
+					w.out = append(w.out, ':')
+				}
+				if err := w.value(inner); err != nil {
+					return err
+				}
+			}
+			done, err := w.next(closing)
+			if err != nil {
+				return err
+			}
+			if done {
+				w.out = append(w.out, closing)
+				return nil
+			}
+		}
+	}
+	if err := w.scanner.value(nil); err != nil {
+		return err
+	}
+	w.out = append(w.out, w.b[start:w.i]...)
+	return nil
+}
