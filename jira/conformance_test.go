@@ -18,7 +18,9 @@ import (
 // simulator understands but Jira does not define fails here.
 func TestRequestsMatchSpec(t *testing.T) {
 	t.Parallel()
-	c, sim := newTestClient(t, nil)
+	// The calls name HELP and NOPA; a site of the other scenarios too
+	// would only lengthen the scheme and project lists.
+	c, sim := newTestClient(t, []jirasim.Option{jirasim.WithSeed(jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing)})
 	ctx := t.Context()
 	schemeID, _ := sim.ProjectSchemeID("NOPA")
 	portal := jira.Holder{Type: "sd.customer.portal.only"}
