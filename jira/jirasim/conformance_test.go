@@ -172,15 +172,23 @@ func TestConformance(t *testing.T) {
 	)
 	// The GET cases without setup read a default site and change nothing
 	// (burst and rate limits are off by default), so they share one
-	// simulator, a seeded site fewer each; every other case gets its own.
+	// simulator, a seeded site fewer each; every other case gets its own,
+	// seeded with the scenarios the table names (HELP, NOPA, the shared
+	// scheme, SOFT, TEAM): the other four only add JSM schemes of a
+	// hundred grants each.
 	readOnly := jirasim.NewServer(t)
+	site := []jirasim.Option{jirasim.WithSeed(jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing,
+		jirasim.ScenarioShared, jirasim.ScenarioSoftware, jirasim.ScenarioTeamManaged)}
 	t.Run("operations", func(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				s := readOnly
-				if tt.method != http.MethodGet || tt.setup != nil || tt.simOpts != nil {
+				switch {
+				case tt.simOpts != nil:
 					s = jirasim.NewServer(t, tt.simOpts...)
+				case tt.method != http.MethodGet || tt.setup != nil:
+					s = jirasim.NewServer(t, site...)
 				}
 				if tt.setup != nil {
 					tt.setup(s)
