@@ -224,30 +224,34 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// TestSlim tests that trim.Slim drops the description and summary strings
-// of a document's objects and nothing else.
+// TestSlim tests that trim.Slim drops the prose and the examples of a
+// document's objects and nothing else.
 func TestSlim(t *testing.T) {
 	t.Parallel()
 	const doc = `{ "info": {"title": "t", "description": "prose"},
   "paths": {"/a": {"summary": "s", "get": {"description": "d", "operationId": "getA", "x-experimental": true,
-    "parameters": [{"name": "description", "in": "query", "description": "d", "schema": {"type": "string", "description": "d"}}],
-    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}}},
-  "components": {"schemas": {"A": {"type": "object", "summary": 1,
-    "properties": {"description": {"type": "string", "description": "d"}, "summary": {"type": "string"}},
-    "default": {"description": "kept", "summary": "kept"}, "enum": [{"description": "kept"}],
-    "example": {"description": "kept"}, "examples": {"e": {"summary": "kept", "value": 1}},
-    "discriminator": {"propertyName": "kind", "mapping": {"description": "#/components/schemas/B"}},
+    "security": [{"example": []}],
+    "parameters": [{"name": "description", "in": "query", "description": "d", "schema": {"type": "string", "description": "d", "example": "x"}}],
+    "responses": {"200": {"description": "OK", "content": {"application/json": {"example": {"id": 1}, "examples": {"e": {"$ref": "#/components/examples/E"}},
+      "schema": {"$ref": "#/components/schemas/A"}}}}}}}},
+  "components": {"schemas": {"A": {"type": "object", "summary": 1, "example": {"description": "gone"},
+    "properties": {"description": {"type": "string", "description": "d"}, "summary": {"type": "string"}, "example": {"type": "string", "example": "gone"}},
+    "default": {"description": "kept", "summary": "kept", "example": "kept"}, "enum": [{"description": "kept"}],
+    "allOf": [{"example": 1}],
+    "discriminator": {"propertyName": "kind", "mapping": {"description": "#/components/schemas/B", "example": "#/components/schemas/C"}},
     "x-notes": {"description": "kept"}, "descr\u0069ption": "escaped key"}},
+  "examples": {"E": {"summary": "gone", "value": 1}},
   "securitySchemes": {"basic": {"type": "http", "scheme": "basic", "description": "d"}}}}`
 	const want = `{"info":{"title":"t"},` +
 		`"paths":{"/a":{"get":{"operationId":"getA","x-experimental":true,` +
+		`"security":[{"example":[]}],` +
 		`"parameters":[{"name":"description","in":"query","schema":{"type":"string"}}],` +
 		`"responses":{"200":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/A"}}}}}}}},` +
 		`"components":{"schemas":{"A":{"type":"object","summary":1,` +
-		`"properties":{"description":{"type":"string"},"summary":{"type":"string"}},` +
-		`"default":{"description":"kept","summary":"kept"},"enum":[{"description":"kept"}],` +
-		`"example":{"description":"kept"},"examples":{"e":{"summary":"kept","value":1}},` +
-		`"discriminator":{"propertyName":"kind","mapping":{"description":"#/components/schemas/B"}},` +
+		`"properties":{"description":{"type":"string"},"summary":{"type":"string"},"example":{"type":"string"}},` +
+		`"default":{"description":"kept","summary":"kept","example":"kept"},"enum":[{"description":"kept"}],` +
+		`"allOf":[{}],` +
+		`"discriminator":{"propertyName":"kind","mapping":{"description":"#/components/schemas/B","example":"#/components/schemas/C"}},` +
 		`"x-notes":{"description":"kept"}}},` +
 		`"securitySchemes":{"basic":{"type":"http","scheme":"basic"}}}}`
 	got, err := trim.Slim([]byte(doc))

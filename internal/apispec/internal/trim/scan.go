@@ -441,16 +441,23 @@ func isHex(b []byte) bool {
 	return true
 }
 
-// Slim returns doc, an OpenAPI document, compacted and without the
-// description and summary strings of its objects, for a parser that has no
-// use for them: request and response validation read neither. Free-form
-// values are copied whole, whatever they hold: those of default, enum,
-// example, examples and const, the discriminator's mapping, and
-// extensions (x-...). A member named description or summary whose value is
-// not a string (a property of that name, say) is kept.
+// Slim returns doc, an OpenAPI document, compacted and without what
+// request and response validation never read, for a parser that would
+// spend most of its time on it:
+//
+//   - the description and summary strings of its objects (a member of that
+//     name whose value is not a string, a property say, is kept);
+//   - the example and examples members of its objects, and with them the
+//     examples of components, except in the objects whose members are
+//     names (properties, content, headers, security requirements, ...),
+//     where a member of that name is a property, a media type, a header,
+//     a scheme.
+//
+// Free-form values are copied whole, whatever they hold: those of default,
+// enum, const, the discriminator's mapping, and extensions (x-...).
 func Slim(doc []byte) ([]byte, error) {
 	w := slimmer{scanner: scanner{b: doc}, out: make([]byte, 0, len(doc)/2)}
-	if err := w.value(false); err != nil {
+	if err := w.value(false, ""); err != nil {
 		return nil, err
 	}
 	if w.skipSpace() != len(doc) {
@@ -463,10 +470,21 @@ func Slim(doc []byte) ([]byte, error) {
 // [Slim]).
 func freeForm(key string) bool {
 	switch key {
-	case "default", "enum", "example", "examples", "const", "mapping":
+	case "default", "enum", "const", "mapping":
 		return true
 	}
 	return strings.HasPrefix(key, "x-")
+}
+
+// names reports whether the value of member key is an object whose
+// members are names, or an array of such objects (security).
+func names(key string) bool {
+	switch key {
+	case "paths", "properties", "responses", "content", "headers", "schemas", "parameters", "requestBodies",
+		"securitySchemes", "links", "callbacks", "encoding", "variables", "scopes", "examples", "security", "mapping":
+		return true
+	}
+	return false
 }
 
 // slimmer writes what its scanner reads, compacted and slimmed.
@@ -475,8 +493,9 @@ type slimmer struct {
 	out []byte
 }
 
-// value copies one value; inside a free-form value nothing is dropped.
-func (w *slimmer) value(freeform bool) error {
+// value copies one value, the value of member key (or an element of its
+// array); inside a free-form value nothing is dropped.
+func (w *slimmer) value(freeform bool, key string) error {
 	start := w.skipSpace()
 	switch c := w.peek(); c {
 	case '{', '[':
@@ -496,9 +515,9 @@ func (w *slimmer) value(freeform bool) error {
 		}
 		first := true
 		for {
-			inner := freeform
+			inner, innerKey := freeform, key
 			drop := false
-			var key []byte
+			var rawKey []byte
 			if c == '{' {
 				w.skipSpace()
 				start, end, err := w.str()
@@ -513,12 +532,18 @@ func (w *slimmer) value(freeform bool) error {
 					return err
 				}
 				w.skipSpace()
-				drop = !freeform && (name == "description" || name == "summary") && w.peek() == '"'
-				inner = freeform || freeForm(name)
-				key = w.b[start-1 : end+1]
+				switch {
+				case freeform:
+				case name == "description" || name == "summary":
+					drop = w.peek() == '"'
+				case name == "example" || name == "examples":
+					drop = !names(key)
+				}
+				inner, innerKey = freeform || freeForm(name), name
+				rawKey = w.b[start-1 : end+1]
 			}
 			if drop {
-				if _, _, err := w.str(); err != nil {
+				if err := w.scanner.value(nil); err != nil {
 					return err
 				}
 			} else {
@@ -526,11 +551,11 @@ func (w *slimmer) value(freeform bool) error {
 					w.out = append(w.out, ',')
 				}
 				first = false
-				if key != nil {
-					w.out = append(w.out, key...)
+				if rawKey != nil {
+					w.out = append(w.out, rawKey...)
 					w.out = append(w.out, ':')
 				}
-				if err := w.value(inner); err != nil {
+				if err := w.value(inner, innerKey); err != nil {
 					return err
 				}
 			}
