@@ -100,9 +100,11 @@ func TestPacingEndpointsApart(t *testing.T) {
 
 // TestPacingKeepsUnderBurstLimits: many concurrent reads of one endpoint
 // at the default pace get no 429 from Jira's burst limiter; unpaced, the
-// same reads do, which is why the pacer exists. 200 reads are twice the
-// bucket Jira holds and take over two seconds paced, so the sustained pace
-// is tested as well as the burst.
+// same reads do, which is why the pacer exists. The endpoint is JSM's
+// customer list, whose limit is 5/s (every endpoint is paced in the same
+// proportion to its limit, so the smallest needs the fewest reads): 12
+// reads are more than twice the bucket Jira holds and take over two
+// seconds paced, so the sustained pace is tested as well as the burst.
 func TestPacingKeepsUnderBurstLimits(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -115,11 +117,21 @@ func TestPacingKeepsUnderBurstLimits(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := jirasim.NewServer(t, jirasim.WithBurstLimits())
+			sim := jirasim.NewServer(t, jirasim.WithBurstLimits(), jirasim.WithSeed(jirasim.ScenarioHealthy), jirasim.WithPageSize(50))
 			sim.SetLatency(20 * time.Millisecond)
 			synctest.Test(t, func(t *testing.T) {
 				c := newBubbleClient(t, sim, tt.opts...)
-				callAll(t, 200, func() error { _, err := c.AssignedPermissionScheme(t.Context(), "HELP"); return err })
+				took := callAll(t, 12, func() error {
+					for _, err := range c.DeskCustomers(t.Context(), "HELP", "") {
+						if err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if !tt.want429s && took < 2*time.Second {
+					t.Errorf("12 paced reads took %v, want over 2s", took)
+				}
 			})
 			if got := sim.BurstRejections(); (got > 0) != tt.want429s {
 				t.Errorf("%d requests rejected by the burst limits, want 429s: %v", got, tt.want429s)

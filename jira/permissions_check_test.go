@@ -88,10 +88,22 @@ func TestCheckPermissions(t *testing.T) {
 		{name: "the caller without browse", account: "", project: "HELP", want: []string{create},
 			setup: func(s *jirasim.Server) { s.SetProjectPermission(browse, false) }},
 	}
+	// Each case's site holds the scenario of its project only, and the
+	// seeded accounts (which SOFT's scenario lacks, and APPR and ANYO,
+	// added by their cases, need).
+	scenarios := map[string][]jirasim.Scenario{
+		"HELP": {jirasim.ScenarioHealthy}, "NOPA": {jirasim.ScenarioPortalAccessMissing}, "NOCR": {jirasim.ScenarioCreateMissing},
+		"CUST": {jirasim.ScenarioCustomersRole}, "SHRB": {jirasim.ScenarioShared}, "TEAM": {jirasim.ScenarioTeamManaged},
+		"SOFT": {jirasim.ScenarioHealthy, jirasim.ScenarioSoftware}, "APPR": {jirasim.ScenarioHealthy}, "ANYO": {jirasim.ScenarioHealthy},
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, sim := newTestClient(t, nil)
+			sc, ok := scenarios[tt.project]
+			if !ok {
+				t.Fatalf("no scenario for project %s", tt.project)
+			}
+			c, sim := newTestClient(t, []jirasim.Option{jirasim.WithSeed(sc...)})
 			if tt.setup != nil {
 				tt.setup(sim)
 			}

@@ -13,7 +13,7 @@ func TestMemory(t *testing.T) {
 		clock := newTestClock(t)
 		s := store.NewMemory(store.WithClock(clock.Now))
 		t.Cleanup(func() { _ = s.Close() })
-		return storetest.Harness{Store: s, Advance: clock.Advance}
+		return storetest.Harness{Store: s, Advance: clock.Advance, Now: clock.Now}
 	})
 }
 

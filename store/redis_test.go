@@ -58,6 +58,7 @@ func TestRedisMiniredis(t *testing.T) {
 				clock.Advance(d)
 				mr.FastForward(d)
 			},
+			Now: clock.Now,
 		}
 	})
 }
@@ -93,6 +94,7 @@ func TestRedisReal(t *testing.T) {
 			Store:   s,
 			Advance: clock.Advance,
 			SkipTTL: "real Redis: key TTLs run on the server's clock, which tests cannot move",
+			Now:     clock.Now,
 		}
 	})
 }

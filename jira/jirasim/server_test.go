@@ -524,7 +524,8 @@ func TestAddCustomers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := jirasim.NewServer(t)
+			s := jirasim.NewServer(t, jirasim.WithSeed(jirasim.ScenarioHealthy, jirasim.ScenarioPortalAccessMissing,
+				jirasim.ScenarioCreateMissing, jirasim.ScenarioTeamManaged))
 			key := strings.TrimPrefix(tt.desk, "projectKey:")
 			if tt.fix {
 				id, _ := s.ProjectSchemeID(key)
@@ -656,7 +657,7 @@ func TestPermissionKnobs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := jirasim.NewServer(t)
+			s := jirasim.NewServer(t, jirasim.WithSeed(jirasim.ScenarioHealthy))
 			tt.setup(s)
 			r := do(t, s, tt.method, tt.path, tt.body)
 			wantStatus(t, tt.name, r, tt.want)
@@ -664,7 +665,7 @@ func TestPermissionKnobs(t *testing.T) {
 	}
 	t.Run("mypermissions reflects the knobs", func(t *testing.T) {
 		t.Parallel()
-		s := jirasim.NewServer(t)
+		s := jirasim.NewServer(t, jirasim.WithSeed(jirasim.ScenarioHealthy))
 		s.SetGlobalPermission("ADMINISTER", false)
 		noProjectAdmin(s)
 		r := do(t, s, "GET", "/rest/api/3/mypermissions?permissions=ADMINISTER,USER_PICKER,ADMINISTER_PROJECTS,BROWSE_PROJECTS&projectKey=HELP", "")
@@ -946,7 +947,8 @@ func TestUnknownScenarioPanics(t *testing.T) {
 func TestErrorShapeFollowsAPI(t *testing.T) {
 	t.Parallel()
 	s := jirasim.NewServer(t)
-	big := `{"accountIds":["` + strings.Repeat("x", 2<<20) + `"]}`
+	// Just over the simulator's 1 MiB limit.
+	big := `{"accountIds":["` + strings.Repeat("x", 1<<20) + `"]}`
 	tests := []struct {
 		name, method, path, body string
 		status                   int

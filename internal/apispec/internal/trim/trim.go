@@ -19,8 +19,18 @@
 //     security schemes operations name), plus the extra schemas of [Docs].
 //
 // It drops tags, externalDocs and x-atlassian-narrative, which no
-// validation reads. The output is indented with two spaces; string and
-// number literals are copied byte for byte.
+// validation reads. The output is indented with two spaces, exactly as
+// json.Indent(dst, src, "", "  ") would; string and number literals are
+// copied byte for byte.
+//
+// [Parse] reads a full document in one pass: the members of its top
+// level, of paths, of each path item and operation, and of components,
+// with the local references found in every path item and component. A
+// [Document] then gives its [Document.Trim] for any [Doc] and its
+// [Document.Operations], so that apispec's tests read the full documents
+// once for both. Parse checks the document's structure and literals; the
+// contents of strings (escapes, control characters) are checked in what
+// Trim keeps, which is all that reaches the trimmed files.
 //
 // The trimmed files in internal/apispec/testdata are written by gentrim
 // (go generate ./internal/apispec), and apispec's tests prove they are
@@ -31,7 +41,9 @@ package trim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -56,88 +68,281 @@ var (
 	droppedKeys = []string{"tags", "externalDocs", "x-atlassian-narrative"}
 )
 
+// methods are the path item members that are operations.
+var methods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
 // entry is one member of a JSON object, in document order.
 type entry struct {
 	key string
-	val json.RawMessage
+	val []byte
+}
+
+// Document is a full document read by [Parse]. It refers to the bytes it
+// was parsed from, which must not change while it is used; it is
+// read-only, and safe for concurrent use.
+type Document struct {
+	// top are the top-level members, values verbatim.
+	top []entry
+	// paths are the members of paths; pathsOK says paths is an object.
+	paths   []pathItem
+	pathsOK bool
+	// kinds are the members of components; componentsOK says components
+	// is an object.
+	kinds        []kind
+	componentsOK bool
+}
+
+// pathItem is one member of paths.
+type pathItem struct {
+	entry
+	// pointers are the local JSON pointers among its strings.
+	pointers []string
+	// security are the security schemes its operations name.
+	security []string
+	// ops maps the upper-case method of each operation to its
+	// operationId.
+	ops map[string]string
+}
+
+// kind is one member of components: schemas, securitySchemes, ...
+type kind struct {
+	key string
+	// ok says the value is an object.
+	ok      bool
+	entries []component
+}
+
+// component is one member of a kind.
+type component struct {
+	entry
+	// pointers are the local JSON pointers among its strings.
+	pointers []string
 }
 
 // Trim returns the trimmed copy of the full document (see the package
 // comment). It fails if a path of d is not in the document or a reference
 // cannot be followed.
 func Trim(full []byte, d Doc) ([]byte, error) {
-	top, err := members(full)
+	doc, err := Parse(full)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Full, err)
 	}
-	var paths, components json.RawMessage
-	var out []entry
-	for _, e := range top {
+	return doc.Trim(d)
+}
+
+// Parse reads a full document (see the package comment). It fails if the
+// document is not a JSON object or has a top-level key that the trim does
+// not know.
+func Parse(full []byte) (*Document, error) {
+	s := &scanner{b: full}
+	doc := &Document{}
+	err := s.members(func(key string) error {
+		start := s.skipSpace()
 		switch {
-		case e.key == "paths":
-			paths = e.val
-			out = append(out, entry{key: e.key})
-		case e.key == "components":
-			components = e.val
-			out = append(out, entry{key: e.key})
-		case slices.Contains(keptKeys, e.key):
-			out = append(out, e)
-		case slices.Contains(droppedKeys, e.key):
+		case key == "paths":
+			if err := doc.parsePaths(s); err != nil {
+				return err
+			}
+		case key == "components":
+			if err := doc.parseComponents(s); err != nil {
+				return err
+			}
+		case slices.Contains(keptKeys, key), slices.Contains(droppedKeys, key):
+			if err := s.value(nil); err != nil {
+				return err
+			}
 		default:
-			return nil, fmt.Errorf("%s: unknown top-level key %q: decide whether the trimmed copy needs it", d.Full, e.key)
+			return fmt.Errorf("unknown top-level key %q: decide whether the trimmed copy needs it", key)
 		}
+		doc.top = append(doc.top, entry{key, full[start:s.i]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	keptPaths, refs, err := trimPaths(paths, d)
+	if s.skipSpace() != len(full) {
+		return nil, s.errorf("data after the document")
+	}
+	return doc, nil
+}
+
+// parsePaths reads the value of paths.
+func (doc *Document) parsePaths(s *scanner) error {
+	doc.paths, doc.pathsOK = nil, s.peek() == '{'
+	if !doc.pathsOK {
+		return s.value(nil)
+	}
+	return s.members(func(key string) error {
+		p := pathItem{ops: map[string]string{}}
+		start := s.skipSpace()
+		if s.peek() != '{' {
+			if err := s.value(&p.pointers); err != nil {
+				return err
+			}
+		} else if err := s.members(func(member string) error {
+			return p.parseMember(s, member)
+		}); err != nil {
+			return err
+		}
+		p.entry = entry{key, s.b[start:s.i]}
+		doc.paths = append(doc.paths, p)
+		return nil
+	})
+}
+
+// parseMember reads one member of a path item. Any member that is an
+// object may name security schemes; an operation's operationId is kept
+// ("" when the operation is not an object or has none).
+func (p *pathItem) parseMember(s *scanner, member string) error {
+	isOp := slices.Contains(methods, member)
+	if isOp {
+		p.ops[strings.ToUpper(member)] = ""
+	}
+	if s.skipSpace(); s.peek() != '{' {
+		return s.value(&p.pointers)
+	}
+	var id string
+	var security []string
+	err := s.members(func(key string) error {
+		s.skipSpace()
+		switch {
+		case key == "operationId" && s.peek() == '"':
+			start, end, err := s.str()
+			if err != nil {
+				return err
+			}
+			if id, err = s.decode(start, end); err != nil {
+				return err
+			}
+			v, ok, err := s.pointer(start, end)
+			if ok {
+				p.pointers = append(p.pointers, v)
+			}
+			return err
+		case key == "security" && s.peek() == '[':
+			security = security[:0]
+			return s.elements(func() error {
+				if s.skipSpace(); s.peek() != '{' {
+					return s.value(&p.pointers)
+				}
+				return s.members(func(name string) error {
+					security = append(security, name)
+					return s.value(&p.pointers)
+				})
+			})
+		}
+		return s.value(&p.pointers)
+	})
+	if err != nil {
+		return err
+	}
+	p.security = append(p.security, security...)
+	if isOp {
+		p.ops[strings.ToUpper(member)] = id
+	}
+	return nil
+}
+
+// parseComponents reads the value of components.
+func (doc *Document) parseComponents(s *scanner) error {
+	doc.kinds, doc.componentsOK = nil, s.peek() == '{'
+	if !doc.componentsOK {
+		return s.value(nil)
+	}
+	return s.members(func(key string) error {
+		s.skipSpace()
+		k := kind{key: key, ok: s.peek() == '{'}
+		if !k.ok {
+			if err := s.value(nil); err != nil {
+				return err
+			}
+		} else if err := s.members(func(name string) error {
+			var c component
+			start := s.skipSpace()
+			if err := s.value(&c.pointers); err != nil {
+				return err
+			}
+			c.entry = entry{name, s.b[start:s.i]}
+			k.entries = append(k.entries, c)
+			return nil
+		}); err != nil {
+			return err
+		}
+		doc.kinds = append(doc.kinds, k)
+		return nil
+	})
+}
+
+// Operations returns the operations of the document: path template, then
+// upper-case method, then operationId ("" if it has none). Every path is
+// there, even one without operations.
+func (doc *Document) Operations() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, p := range doc.paths {
+		out[p.key] = maps.Clone(p.ops)
+	}
+	return out
+}
+
+// Trim returns the trimmed copy of the document for d (see the package
+// comment). It fails if a path of d is not in the document or a reference
+// cannot be followed.
+func (doc *Document) Trim(d Doc) ([]byte, error) {
+	keptPaths, refs, err := doc.trimPaths(d)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Full, err)
 	}
 	for _, s := range d.Schemas {
 		refs = append(refs, ref{"schemas", s})
 	}
-	keptComponents, err := trimComponents(components, refs)
+	keptComponents, err := doc.trimComponents(refs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Full, err)
 	}
-	for i := range out {
-		switch out[i].key {
-		case "paths":
-			out[i].val = keptPaths
-		case "components":
-			out[i].val = keptComponents
+	var out []entry
+	for _, e := range doc.top {
+		switch {
+		case e.key == "paths":
+			out = append(out, entry{e.key, keptPaths})
+		case e.key == "components":
+			out = append(out, entry{e.key, keptComponents})
+		case slices.Contains(keptKeys, e.key):
+			out = append(out, e)
 		}
 	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, object(out), "", "  "); err != nil {
-		return nil, err
+	buf, err := indent(nil, object(out))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Full, err)
 	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	return append(buf, '\n'), nil
 }
 
 // trimPaths keeps the path items of d.Paths and those that overlap them,
 // and returns them with the components they reference.
-func trimPaths(raw json.RawMessage, d Doc) (json.RawMessage, []ref, error) {
-	all, err := members(raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("paths: %w", err)
+func (doc *Document) trimPaths(d Doc) ([]byte, []ref, error) {
+	if !doc.pathsOK {
+		return nil, nil, errors.New("paths: not a JSON object")
 	}
 	for _, p := range d.Paths {
-		if !slices.ContainsFunc(all, func(e entry) bool { return e.key == p }) {
+		if !slices.ContainsFunc(doc.paths, func(e pathItem) bool { return e.key == p }) {
 			return nil, nil, fmt.Errorf("the document has no path %q", p)
 		}
 	}
 	var kept []entry
 	var refs []ref
-	for _, e := range all {
+	for _, e := range doc.paths {
 		if !slices.ContainsFunc(d.Paths, func(p string) bool { return overlap(p, e.key) }) {
 			continue
 		}
-		kept = append(kept, e)
-		r, err := references(e.val, true)
+		kept = append(kept, e.entry)
+		r, err := components(e.pointers)
 		if err != nil {
 			return nil, nil, fmt.Errorf("path %s: %w", e.key, err)
 		}
 		refs = append(refs, r...)
+		for _, name := range e.security {
+			refs = append(refs, ref{"securitySchemes", name})
+		}
 	}
 	return object(kept), refs, nil
 }
@@ -159,22 +364,21 @@ func overlap(a, b string) bool {
 }
 
 // trimComponents keeps the components reachable from refs, in document
-// order, and drops the kinds left empty.
-func trimComponents(raw json.RawMessage, refs []ref) (json.RawMessage, error) {
-	kinds, err := members(raw)
-	if err != nil {
-		return nil, fmt.Errorf("components: %w", err)
+// order, and drops the kinds left empty. Of two members with the same
+// name, the later one's references count.
+func (doc *Document) trimComponents(refs []ref) ([]byte, error) {
+	if !doc.componentsOK {
+		return nil, errors.New("components: not a JSON object")
 	}
-	byKind := map[string][]entry{}
-	values := map[ref]json.RawMessage{}
-	for _, k := range kinds {
-		es, err := members(k.val)
-		if err != nil {
-			return nil, fmt.Errorf("components.%s: %w", k.key, err)
+	byKind := map[string][]component{}
+	values := map[ref]*component{}
+	for _, k := range doc.kinds {
+		if !k.ok {
+			return nil, fmt.Errorf("components.%s: not a JSON object", k.key)
 		}
-		byKind[k.key] = es
-		for _, e := range es {
-			values[ref{k.key, e.key}] = e.val
+		byKind[k.key] = k.entries
+		for i := range k.entries {
+			values[ref{k.key, k.entries[i].key}] = &k.entries[i]
 		}
 	}
 	reached := map[ref]bool{}
@@ -184,23 +388,23 @@ func trimComponents(raw json.RawMessage, refs []ref) (json.RawMessage, error) {
 		if reached[r] {
 			continue
 		}
-		v, ok := values[r]
+		c, ok := values[r]
 		if !ok {
 			return nil, fmt.Errorf("no component %s/%s", r.kind, r.name)
 		}
 		reached[r] = true
-		more, err := references(v, false)
+		more, err := components(c.pointers)
 		if err != nil {
 			return nil, fmt.Errorf("component %s/%s: %w", r.kind, r.name, err)
 		}
 		refs = append(refs, more...)
 	}
 	var out []entry
-	for _, k := range kinds {
+	for _, k := range doc.kinds {
 		var kept []entry
 		for _, e := range byKind[k.key] {
 			if reached[ref{k.key, e.key}] {
-				kept = append(kept, e)
+				kept = append(kept, e.entry)
 			}
 		}
 		if len(kept) > 0 {
@@ -213,85 +417,25 @@ func trimComponents(raw json.RawMessage, refs []ref) (json.RawMessage, error) {
 // ref names one component.
 type ref struct{ kind, name string }
 
-// references returns the components a value refers to: every string that
-// is a local JSON pointer (a $ref, a discriminator mapping) and, in a path
-// item, the security schemes its operations name.
-func references(raw json.RawMessage, pathItem bool) ([]ref, error) {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, err
-	}
-	var refs []ref
-	var walk func(any) error
-	walk = func(v any) error {
-		switch v := v.(type) {
-		case map[string]any:
-			for _, x := range v {
-				if err := walk(x); err != nil {
-					return err
-				}
-			}
-		case []any:
-			for _, x := range v {
-				if err := walk(x); err != nil {
-					return err
-				}
-			}
-		case string:
-			if !strings.HasPrefix(v, "#/") {
-				return nil
-			}
-			parts := strings.Split(v, "/")
-			if len(parts) != 4 || parts[1] != "components" {
-				return fmt.Errorf("reference %q is not to a component", v)
-			}
-			unescape := strings.NewReplacer("~1", "/", "~0", "~")
-			refs = append(refs, ref{unescape.Replace(parts[2]), unescape.Replace(parts[3])})
+// components returns the components that local JSON pointers name; it
+// fails on one that is not to a component.
+func components(pointers []string) ([]ref, error) {
+	refs := make([]ref, 0, len(pointers))
+	for _, v := range pointers {
+		parts := strings.Split(v, "/")
+		if len(parts) != 4 || parts[1] != "components" {
+			return nil, fmt.Errorf("reference %q is not to a component", v)
 		}
-		return nil
-	}
-	if err := walk(v); err != nil {
-		return nil, err
-	}
-	if pathItem {
-		item, _ := v.(map[string]any)
-		for _, op := range item {
-			op, _ := op.(map[string]any)
-			reqs, _ := op["security"].([]any)
-			for _, req := range reqs {
-				req, _ := req.(map[string]any)
-				for name := range req {
-					refs = append(refs, ref{"securitySchemes", name})
-				}
-			}
-		}
+		refs = append(refs, ref{unescape.Replace(parts[2]), unescape.Replace(parts[3])})
 	}
 	return refs, nil
 }
 
-// members returns the members of a JSON object in document order.
-func members(raw json.RawMessage) ([]entry, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, fmt.Errorf("not a JSON object")
-	}
-	var out []entry
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, entry{t.(string), v})
-	}
-	return out, nil
-}
+// unescape decodes a JSON pointer's reference token.
+var unescape = strings.NewReplacer("~1", "/", "~0", "~")
 
-// object writes entries as a compact JSON object.
-func object(es []entry) json.RawMessage {
+// object writes entries as a JSON object; values are copied as they are.
+func object(es []entry) []byte {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, e := range es {
