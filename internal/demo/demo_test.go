@@ -16,7 +16,8 @@ import (
 
 // plainTerminal prints one line per diagnosis, audit and history, and
 // runs fix, fix --scheme and undo on the engine alone (the commands live
-// in package main; cmd/jsmbot's TestDemo runs the demo on them), so the
+// in package main; cmd/jsmbot's TestDemo runs the demo's first story on
+// them, and TestDemoTerminal its audit and fix --scheme), so the
 // test sees what the demo printed and in which order.
 func plainTerminal() Terminal {
 	var (
