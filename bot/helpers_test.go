@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/repair/repairtest"
 	"github.com/jsmbot/jsmbot/store"
 )
 
@@ -123,7 +123,7 @@ type harness struct {
 	// the simulator itself (withFleet).
 	seed []jirasim.Scenario
 	// seeded is set when the harness seeded the site itself (from seed),
-	// so that warmIndex knows what a scan of it finds.
+	// so that repairtest.WarmIndex knows what a scan of it finds.
 	seeded bool
 	// cold starts the bots without a site index (withColdIndex): their
 	// first diagnosis scans the site.
@@ -172,7 +172,7 @@ func withSeed(scenarios ...jirasim.Scenario) harnessOption {
 // withColdIndex starts the bots without a site index, so that their first
 // diagnosis scans the site, as a bot's first diagnosis does when nothing
 // refreshed the index before it. Without it, a bot on a seeded site starts
-// with the index that scan would build (warmIndex).
+// with the index that scan would build (repairtest.WarmIndex).
 func withColdIndex() harnessOption { return func(h *harness) { h.cold = true } }
 
 // withFormBudgets shortens the report form's Jira budgets.
@@ -366,7 +366,7 @@ func (h *harness) startBot() *runningBot {
 
 // engineOptions are the options of a bot's engine: it checks a customer
 // after a repair, and keeps its site index in the store (indexInStore) or
-// starts with a warm one (warmIndex).
+// starts with a warm one (repairtest.WarmIndex).
 func (h *harness) engineOptions() []repair.Option {
 	h.t.Helper()
 	opts := []repair.Option{repair.WithCustomerCheck()}
@@ -374,8 +374,8 @@ func (h *harness) engineOptions() []repair.Option {
 	case h.indexInStore:
 		opts = append(opts, repair.WithIndexStore(NewIndexStore(h.store)))
 	case !h.cold && h.seeded:
-		if idx := warmIndex(h.t, h.jira, h.seed); idx != nil {
-			opts = append(opts, repair.WithIndexStore(&keptIndex{idx: idx}))
+		if idx := repairtest.WarmIndex(h.t, h.jira, h.seed); idx != nil {
+			opts = append(opts, repair.WithIndexStore(repairtest.NewKeptIndex(idx)))
 		}
 	}
 	return opts
@@ -535,98 +535,11 @@ func (h *harness) healthy(key string) bool {
 			h.t.Fatal(err)
 		}
 		empty := &repair.Index{BuiltAt: time.Now(), Projects: map[string]repair.IndexProject{}, Schemes: map[int64]repair.IndexScheme{}}
-		h.checker = repair.New(client, repair.WithIndexStore(&keptIndex{idx: empty}))
+		h.checker = repair.New(client, repair.WithIndexStore(repairtest.NewKeptIndex(empty)))
 	}
 	d, err := h.checker.Diagnose(h.t.Context(), key)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return d.Report.Healthy
-}
-
-// keptIndex is an engine's site index kept in memory, as the engine's
-// default store keeps it, but starting with one.
-type keptIndex struct {
-	mu  sync.Mutex
-	idx *repair.Index
-}
-
-func (k *keptIndex) LoadIndex(context.Context) (*repair.Index, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.idx, nil
-}
-
-func (k *keptIndex) SaveIndex(_ context.Context, idx *repair.Index) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.idx = idx
-	return nil
-}
-
-// seedIndexes holds, per seed, the site index a scan of a site seeded
-// with it finds. Seeding is deterministic (the same ids every time), so
-// one scan per seed and test binary stands for the first scan of every
-// bot on such a site.
-var seedIndexes sync.Map // fmt.Sprint(seed) → func() (*repair.Index, error)
-
-// warmIndex returns the index a scan of sim would build now, stamped now,
-// when sim still holds exactly what seed made (the same projects on the
-// same schemes with the same grants); nil when the test changed the site.
-func warmIndex(t testing.TB, sim *jirasim.Server, seed []jirasim.Scenario) *repair.Index {
-	t.Helper()
-	scan, _ := seedIndexes.LoadOrStore(fmt.Sprint(seed), sync.OnceValues(func() (*repair.Index, error) {
-		fresh := jirasim.New(jirasim.WithSeed(seed...))
-		defer fresh.Close()
-		client, err := jira.NewClient(fresh.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(fresh.Client()))
-		if err != nil {
-			return nil, err
-		}
-		return repair.New(client).SiteIndex(context.Background())
-	}))
-	idx, err := scan.(func() (*repair.Index, error))()
-	if err != nil {
-		t.Fatalf("scan a site seeded with %v: %v", seed, err)
-	}
-	if !indexMatches(sim, idx) {
-		return nil
-	}
-	stamped := *idx // the engine never modifies an index it is handed
-	stamped.BuiltAt = time.Now()
-	return &stamped
-}
-
-// indexMatches reports whether idx lists sim's projects on their schemes
-// and sim's schemes with their grants.
-func indexMatches(sim *jirasim.Server, idx *repair.Index) bool {
-	keys := sim.ProjectKeys()
-	if len(keys) != len(idx.Projects) {
-		return false
-	}
-	for _, k := range keys {
-		p, ok := idx.Projects[k]
-		if !ok {
-			return false
-		}
-		if id, ok := sim.ProjectSchemeID(k); p.HasScheme() && (!ok || id != p.SchemeID) {
-			return false
-		}
-	}
-	ids := sim.SchemeIDs()
-	if len(ids) != len(idx.Schemes) {
-		return false
-	}
-	for _, id := range ids {
-		s, ok := idx.Schemes[id]
-		grants := sim.SchemeGrants(id)
-		if !ok || len(s.Grants) != len(grants) {
-			return false
-		}
-		for i, g := range grants {
-			if s.Grants[i].ID != g.ID {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -1,7 +1,6 @@
 package repair_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +10,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jsmbot/jsmbot/diagnosis"
 	"github.com/jsmbot/jsmbot/jira"
 	"github.com/jsmbot/jsmbot/jira/jirasim"
 	"github.com/jsmbot/jsmbot/repair"
+	"github.com/jsmbot/jsmbot/repair/repairtest"
 )
 
 // newSim returns a simulator seeded with only the scenarios a test uses
@@ -42,98 +41,21 @@ func seeded(t *testing.T, sim *jirasim.Server, seed []jirasim.Scenario) *jirasim
 	return sim
 }
 
-// seedIndexes holds, per seed, the site index a scan of a site seeded
-// with it finds. Seeding is deterministic (the same ids every time), so
-// one scan per seed and test binary stands for the first scan of every
-// engine on such a site, in the tests that are not about scanning.
-var seedIndexes sync.Map // fmt.Sprint(seed) → func() (*repair.Index, error)
-
 // warm returns the option that starts an engine on sim with the index a
-// scan of sim would build now, stamped now: when seeded made sim and its
-// site still holds exactly what the seed made (the same projects on the
-// same schemes with the same grants). Otherwise it returns no option, and
-// the engine's first diagnosis scans.
+// scan of sim would build now (repairtest.WarmIndex), when seeded made sim
+// and its site still holds what the seed made. Otherwise it returns no
+// option, and the engine's first diagnosis scans.
 func warm(t testing.TB, sim *jirasim.Server) []repair.Option {
 	t.Helper()
 	v, ok := seeds.Load(sim)
 	if !ok {
 		return nil
 	}
-	seed := v.([]jirasim.Scenario)
-	scan, _ := seedIndexes.LoadOrStore(fmt.Sprint(seed), sync.OnceValues(func() (*repair.Index, error) {
-		fresh := jirasim.New(jirasim.WithSeed(seed...))
-		defer fresh.Close()
-		c, err := jira.NewClient(fresh.URL, jirasim.DefaultEmail, jirasim.DefaultToken, jira.WithHTTPClient(fresh.Client()))
-		if err != nil {
-			return nil, err
-		}
-		return repair.New(c).SiteIndex(context.Background())
-	}))
-	idx, err := scan.(func() (*repair.Index, error))()
-	if err != nil {
-		t.Fatalf("scan a site seeded with %v: %v", seed, err)
-	}
-	if !indexMatches(sim, idx) {
+	idx := repairtest.WarmIndex(t, sim, v.([]jirasim.Scenario))
+	if idx == nil {
 		return nil
 	}
-	stamped := *idx // an engine never modifies an index it is handed
-	stamped.BuiltAt = time.Now()
-	return []repair.Option{repair.WithIndexStore(&keptIndex{idx: &stamped})}
-}
-
-// indexMatches reports whether idx lists sim's projects on their schemes
-// and sim's schemes with their grants.
-func indexMatches(sim *jirasim.Server, idx *repair.Index) bool {
-	keys := sim.ProjectKeys()
-	if len(keys) != len(idx.Projects) {
-		return false
-	}
-	for _, k := range keys {
-		p, ok := idx.Projects[k]
-		if !ok {
-			return false
-		}
-		if id, ok := sim.ProjectSchemeID(k); p.HasScheme() && (!ok || id != p.SchemeID) {
-			return false
-		}
-	}
-	ids := sim.SchemeIDs()
-	if len(ids) != len(idx.Schemes) {
-		return false
-	}
-	for _, id := range ids {
-		s, ok := idx.Schemes[id]
-		grants := sim.SchemeGrants(id)
-		if !ok || len(s.Grants) != len(grants) {
-			return false
-		}
-		for i, g := range grants {
-			if s.Grants[i].ID != g.ID {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// keptIndex is an engine's site index kept in memory, as the engine's
-// default store keeps it, but starting with one.
-type keptIndex struct {
-	mu  sync.Mutex
-	idx *repair.Index
-}
-
-func (k *keptIndex) LoadIndex(context.Context) (*repair.Index, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.idx, nil
-}
-
-func (k *keptIndex) SaveIndex(_ context.Context, idx *repair.Index) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.idx = idx
-	return nil
+	return []repair.Option{repair.WithIndexStore(repairtest.NewKeptIndex(idx))}
 }
 
 // newEngine returns an engine on a fresh simulator seeded with seed.
