@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -221,93 +220,8 @@ func planIn(t *testing.T, h Harness, s store.State) store.PlanRecord {
 // diff compares records. Times must be identical with ==, not merely the same
 // instant: the store promises UTC without a monotonic reading, so a record
 // read back from Redis equals one kept in memory.
-//
-// Equal values, nearly every call, are recognised by [same], a plain
-// walk: cmp's machinery costs more under the race detector than most store
-// calls it checks. cmp.Diff still decides, and explains, the rest.
 func diff(want, got any) string {
-	if same(reflect.ValueOf(want), reflect.ValueOf(got)) {
-		return ""
-	}
 	return cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a == b }))
-}
-
-// timeType is the type diff compares with ==.
-var timeType = reflect.TypeFor[time.Time]()
-
-// same reports whether a and b are identical as diff sees them: times
-// equal with ==, everything else equal field by field and element by
-// element, nil and empty apart. It says false for what it does not know
-// (unexported fields, functions, channels, cycles past a fixed depth),
-// which leaves the verdict to cmp.Diff.
-func same(a, b reflect.Value) bool {
-	return sameDepth(a, b, 0)
-}
-
-func sameDepth(a, b reflect.Value, depth int) bool {
-	if !a.IsValid() || !b.IsValid() {
-		return a.IsValid() == b.IsValid()
-	}
-	if a.Type() != b.Type() || depth > 64 {
-		return false
-	}
-	if a.Type() == timeType {
-		if !a.CanInterface() || !b.CanInterface() {
-			return false
-		}
-		return a.Interface().(time.Time) == b.Interface().(time.Time)
-	}
-	switch a.Kind() {
-	case reflect.Bool:
-		return a.Bool() == b.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return a.Uint() == b.Uint()
-	case reflect.Float32, reflect.Float64:
-		return a.Float() == b.Float()
-	case reflect.String:
-		return a.String() == b.String()
-	case reflect.Slice:
-		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
-			return false
-		}
-		if a.Type().Elem().Kind() == reflect.Uint8 {
-			return string(a.Bytes()) == string(b.Bytes())
-		}
-		fallthrough
-	case reflect.Array:
-		for i := range a.Len() {
-			if !sameDepth(a.Index(i), b.Index(i), depth+1) {
-				return false
-			}
-		}
-		return true
-	case reflect.Map:
-		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
-			return false
-		}
-		for it := a.MapRange(); it.Next(); {
-			bv := b.MapIndex(it.Key())
-			if !bv.IsValid() || !sameDepth(it.Value(), bv, depth+1) {
-				return false
-			}
-		}
-		return true
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return sameDepth(a.Elem(), b.Elem(), depth+1)
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if !a.Type().Field(i).IsExported() || !sameDepth(a.Field(i), b.Field(i), depth+1) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 func testSaveAndGet(t *testing.T, h Harness) {
