@@ -56,6 +56,23 @@ func (s *scanner) expect(c byte) error {
 	return nil
 }
 
+// key reads an object member's name and the colon after it, and returns
+// the name decoded and as written, quotes included.
+func (s *scanner) key() (name string, raw []byte, err error) {
+	s.skipSpace()
+	start, end, err := s.str()
+	if err != nil {
+		return "", nil, err
+	}
+	if name, err = s.decode(start, end); err != nil {
+		return "", nil, err
+	}
+	if err := s.expect(':'); err != nil {
+		return "", nil, err
+	}
+	return name, s.b[start-1 : end+1], nil
+}
+
 // enter moves past the opening byte of an object or array and fails if
 // the nesting is too deep.
 func (s *scanner) enter() error {
@@ -78,16 +95,8 @@ func (s *scanner) members(member func(key string) error) error {
 		return nil
 	}
 	for {
-		s.skipSpace()
-		start, end, err := s.str()
+		key, _, err := s.key()
 		if err != nil {
-			return err
-		}
-		key, err := s.decode(start, end)
-		if err != nil {
-			return err
-		}
-		if err := s.expect(':'); err != nil {
 			return err
 		}
 		if err := member(key); err != nil {
@@ -519,16 +528,8 @@ func (w *slimmer) value(freeform bool, key string) error {
 			drop := false
 			var rawKey []byte
 			if c == '{' {
-				w.skipSpace()
-				start, end, err := w.str()
+				name, raw, err := w.key()
 				if err != nil {
-					return err
-				}
-				name, err := w.decode(start, end)
-				if err != nil {
-					return err
-				}
-				if err := w.expect(':'); err != nil {
 					return err
 				}
 				w.skipSpace()
@@ -540,7 +541,7 @@ func (w *slimmer) value(freeform bool, key string) error {
 					drop = !names(key)
 				}
 				inner, innerKey = freeform || freeForm(name), name
-				rawKey = w.b[start-1 : end+1]
+				rawKey = raw
 			}
 			if drop {
 				if err := w.scanner.value(nil); err != nil {
