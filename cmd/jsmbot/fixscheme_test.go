@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -218,40 +217,17 @@ func TestFixSchemeDeclined(t *testing.T) {
 	}
 }
 
-// promptWriter collects output and closes asked when the question is out.
-type promptWriter struct {
-	mu    sync.Mutex
-	b     bytes.Buffer
-	asked chan struct{}
-	once  sync.Once
-}
-
-func (w *promptWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.b.Write(p)
-	if strings.Contains(w.b.String(), "[y/N] ") {
-		w.once.Do(func() { close(w.asked) })
-	}
-	return len(p), nil
-}
-
-func (w *promptWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // TestFixSchemeStale: when the scheme changes while the prompt waits, the
 // digest no longer matches and nothing is written.
 func TestFixSchemeStale(t *testing.T) {
 	t.Parallel()
 	sim, id := sharedScheme(t)
 	stdin, answer := io.Pipe()
-	out := &promptWriter{asked: make(chan struct{})}
+	asked := make(chan struct{})
+	out := &syncBuffer{at: "[y/N] ", seen: func() { close(asked) }}
 	done := make(chan error, 1)
 	go func() { done <- fixSchemeAt(t, sim, id, stdin, out) }()
-	<-out.asked
+	<-asked
 	sim.AddGrants(id, jirasim.Grant{HolderType: "sd.customer.portal.only", Permission: "BROWSE_PROJECTS"}) // someone else
 	if _, err := io.WriteString(answer, "y\n"); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -439,7 +438,7 @@ func TestDemo(t *testing.T) {
 	const last = "undone: 2 change(s) reverted, 0 left alone"
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &stopWriter{at: last, stop: cancel}
+	out := &syncBuffer{at: last, seen: cancel}
 	var errOut syncBuffer
 	err := run(ctx, []string{"jsmbot", "demo"}, func(string) string { return "" }, strings.NewReader(""), out, &errOut)
 	text := out.String()
@@ -464,30 +463,6 @@ func TestDemo(t *testing.T) {
 		rest = rest[i+len(want):]
 	}
 	assertClean(t, text, errOut.String())
-}
-
-// stopWriter collects output and calls stop once it contains at.
-type stopWriter struct {
-	mu   sync.Mutex
-	b    strings.Builder
-	at   string
-	stop func()
-}
-
-func (w *stopWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.b.Write(p)
-	if strings.Contains(w.b.String(), w.at) {
-		w.stop()
-	}
-	return len(p), nil
-}
-
-func (w *stopWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
 
 // TestDemoTerminal: the fleet part of jsmbot demo prints audit's table

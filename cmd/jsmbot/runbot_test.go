@@ -20,15 +20,24 @@ import (
 )
 
 // syncBuffer is a bytes.Buffer safe for the bot's logger and the test.
+// With at set, it calls seen once, when what was written contains at
+// (a prompt, a last line).
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu   sync.Mutex
+	b    bytes.Buffer
+	at   string
+	seen func()
+	once sync.Once
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	if s.at != "" && strings.Contains(s.b.String(), s.at) {
+		s.once.Do(s.seen)
+	}
+	return n, err
 }
 
 func (s *syncBuffer) String() string {
