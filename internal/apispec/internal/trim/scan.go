@@ -89,9 +89,7 @@ func (s *scanner) members(member func(key string) error) error {
 	if err := s.open('{'); err != nil {
 		return err
 	}
-	if s.skipSpace(); s.peek() == '}' {
-		s.i++
-		s.depth--
+	if s.closes('}') {
 		return nil
 	}
 	for {
@@ -114,9 +112,7 @@ func (s *scanner) elements(element func() error) error {
 	if err := s.open('['); err != nil {
 		return err
 	}
-	if s.skipSpace(); s.peek() == ']' {
-		s.i++
-		s.depth--
+	if s.closes(']') {
 		return nil
 	}
 	for {
@@ -136,6 +132,25 @@ func (s *scanner) open(c byte) error {
 		return s.errorf("want %q", c)
 	}
 	return s.enter()
+}
+
+// closes moves past whitespace and the closing byte c of an empty object
+// or array just opened, and reports whether it was there.
+func (s *scanner) closes(c byte) bool {
+	if s.skipSpace(); s.peek() != c {
+		return false
+	}
+	s.i++
+	s.depth--
+	return true
+}
+
+// closer returns the byte that closes what opening opens.
+func closer(opening byte) byte {
+	if opening == '[' {
+		return ']'
+	}
+	return '}'
 }
 
 // next moves past the comma before the next member or element, or past
@@ -161,9 +176,7 @@ func (s *scanner) value(pointers *[]string) error {
 		if err := s.enter(); err != nil {
 			return err
 		}
-		if s.skipSpace(); s.peek() == '}' {
-			s.i++
-			s.depth--
+		if s.closes('}') {
 			return nil
 		}
 		for {
@@ -182,22 +195,7 @@ func (s *scanner) value(pointers *[]string) error {
 			}
 		}
 	case '[':
-		if err := s.enter(); err != nil {
-			return err
-		}
-		if s.skipSpace(); s.peek() == ']' {
-			s.i++
-			s.depth--
-			return nil
-		}
-		for {
-			if err := s.value(pointers); err != nil {
-				return err
-			}
-			if done, err := s.next(']'); done || err != nil {
-				return err
-			}
-		}
+		return s.elements(func() error { return s.value(pointers) })
 	case '"':
 		start, end, err := s.str()
 		if err != nil || pointers == nil {
@@ -361,16 +359,11 @@ func (w *indenter) value(depth int) error {
 	start := w.skipSpace()
 	switch c := w.peek(); c {
 	case '{', '[':
-		closing := byte('}')
-		if c == '[' {
-			closing = ']'
-		}
+		closing := closer(c)
 		if err := w.enter(); err != nil {
 			return err
 		}
-		if w.skipSpace(); w.peek() == closing {
-			w.i++
-			w.depth--
+		if w.closes(closing) {
 			w.out = append(w.out, c, closing)
 			return nil
 		}
@@ -508,17 +501,12 @@ func (w *slimmer) value(freeform bool, key string) error {
 	start := w.skipSpace()
 	switch c := w.peek(); c {
 	case '{', '[':
-		closing := byte('}')
-		if c == '[' {
-			closing = ']'
-		}
+		closing := closer(c)
 		if err := w.enter(); err != nil {
 			return err
 		}
 		w.out = append(w.out, c)
-		if w.skipSpace(); w.peek() == closing {
-			w.i++
-			w.depth--
+		if w.closes(closing) {
 			w.out = append(w.out, closing)
 			return nil
 		}
